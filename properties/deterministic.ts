@@ -1,0 +1,48 @@
+import fc from 'fast-check';
+import { z } from 'zod';
+import { spread } from './_distributions.ts';
+import { checkProperty, fmt } from './_check.ts';
+import { firstDifference, forward, newLayer } from './_layer.ts';
+import { rateArbitrary, rateRange, seedArbitrary } from './_params.ts';
+import { defineProperty } from './PropertyContract.ts';
+import { PropertyFailure } from './PropertyFailure.ts';
+
+/**
+ * Same seeds → same outputs, and the mask depends only on the random stream, never on the input values. Both
+ * the injected rng and the child's Math.random are re-seeded identically for each pair of runs, so a layer
+ * that ignores the injected rng is held to the same standard.
+ */
+export const deterministic = defineProperty({
+  name: 'deterministic',
+  summary: 'same seed → same outputs; the dropped positions do not depend on the input values',
+  params: z.strictObject({
+    p: rateRange(0.05, 0.95, [0.5]),
+    maxLength: z.int().min(1).max(1_000_000).default(2000),
+    runs: z.int().min(1).max(1000).default(8),
+  }),
+  async run(ctx, params) {
+    return checkProperty(
+      [rateArbitrary(params.p), fc.integer({ min: 1, max: params.maxLength }), seedArbitrary, seedArbitrary, seedArbitrary],
+      async (p, n, dataSeed, maskSeed, mathSeed) => {
+        const x1 = spread(n, dataSeed, 5);
+        const x2 = spread(n, dataSeed + 1, 5);
+        const runOnce = async (x: Float64Array) => {
+          await ctx.oracle.reseedMathRandom(mathSeed);
+          const layer = await newLayer(ctx, p, maskSeed);
+          return (await forward(ctx, layer, x, `p = ${fmt(p)}, length ${n}`)).y;
+        };
+        const a = await runOnce(x1);
+        const b = await runOnce(x1);
+        const i = firstDifference(a, b);
+        if (i >= 0) throw new PropertyFailure(`two runs with the same seeds differ at element ${i} of ${n} (p = ${fmt(p)}): ${fmt(a[i]!, 6)} vs ${fmt(b[i]!, 6)}`);
+        const c = await runOnce(x2);
+        for (let j = 0; j < n; j++) {
+          if ((a[j] === 0) !== (c[j] === 0)) {
+            throw new PropertyFailure(`with the same seeds, element ${j} of ${n} was ${a[j] === 0 ? 'dropped' : 'kept'} for one input and ${c[j] === 0 ? 'dropped' : 'kept'} for another (p = ${fmt(p)}); the mask must not depend on the input`);
+          }
+        }
+      },
+      { seed: ctx.seed, numRuns: params.runs, examples: params.p.include.map((p) => [p, params.maxLength, 1, 2, 3] as [number, number, number, number, number]), shrink: true, passedMessage: () => `${params.runs} runs: reproducible, mask independent of input` },
+    );
+  },
+});

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { spread } from './_distributions.ts';
+import { checkProperty, fmt } from './_check.ts';
+import { forward, newLayer } from './_layer.ts';
+import { falseReject, rateArbitrary, rateRange, seedArbitrary } from './_params.ts';
+import { bernsteinHalfWidth } from './_stats.ts';
+import { defineProperty } from './PropertyContract.ts';
+import { PropertyFailure } from './PropertyFailure.ts';
+
+/**
+ * The fraction of dropped units is p. With n non-zero inputs the number dropped D is Binomial(n, p) for a
+ * correct layer; Bernstein's inequality (variance p·q/n, terms bounded by max(p, q)/n) gives the acceptance
+ * half-width for a stated false-reject rate. Testing arbitrary p, not just 0.5, catches an inverted mask.
+ */
+export const dropFraction = defineProperty({
+  name: 'drop-fraction',
+  summary: 'the fraction of zeroed units matches p within a binomial bound (false-reject ≤ falseReject)',
+  params: z.strictObject({
+    falseReject,
+    p: rateRange(0, 0.95, [0.1, 0.3, 0.7]),
+    n: z.int().min(100).max(10_000_000).default(20_000),
+    runs: z.int().min(1).max(1000).default(8),
+  }),
+  falseRejectBound: (params) => (params.runs + params.p.include.length) * params.falseReject,
+  async run(ctx, params) {
+    let widest = 0;
+    return checkProperty(
+      [rateArbitrary(params.p), seedArbitrary, seedArbitrary],
+      async (p, dataSeed, maskSeed) => {
+        const n = params.n;
+        const x = spread(n, dataSeed, 3);
+        const layer = await newLayer(ctx, p, maskSeed);
+        const { y } = await forward(ctx, layer, x, `p = ${fmt(p)}, n = ${n}`);
+        let dropped = 0;
+        for (let i = 0; i < n; i++) if (y[i] === 0) dropped++;
+        const q = 1 - p;
+        const half = bernsteinHalfWidth((p * q) / n, Math.max(p, q) / n, params.falseReject);
+        widest = Math.max(widest, half);
+        const frac = dropped / n;
+        if (!(Math.abs(frac - p) <= half)) {
+          throw new PropertyFailure(
+            `dropped ${fmt(frac * 100)} % of units at p = ${fmt(p)} (n = ${n}); expected ${fmt(Math.max(0, p - half) * 100)}–${fmt(Math.min(1, p + half) * 100)} % at false-reject ≤ ${params.falseReject}`,
+          );
+        }
+      },
+      {
+        seed: ctx.seed,
+        numRuns: params.runs,
+        examples: params.p.include.map((p) => [p, 1, 2] as [number, number, number]),
+        shrink: false,
+        passedMessage: () => `${params.runs} runs: drop fraction within ±${fmt(widest)} of p (n = ${params.n}, false-reject ≤ ${params.falseReject})`,
+      },
+    );
+  },
+});

@@ -1,0 +1,61 @@
+import fc from 'fast-check';
+import { z } from 'zod';
+import { spread } from './_distributions.ts';
+import { checkProperty, fmt } from './_check.ts';
+import { forward, newLayer } from './_layer.ts';
+import { rateArbitrary, rateRange, seedArbitrary } from './_params.ts';
+import { defineProperty } from './PropertyContract.ts';
+import { PropertyFailure } from './PropertyFailure.ts';
+
+/**
+ * The exact property behind dropout scaling: in training mode every output is either 0 (dropped) or x·s, with
+ * s = (1 − p)^scalePower the same constant for every element, every length and every call. Unlike a moment
+ * test, this separates 1/(1−p) from 1/sqrt(1−p) at every p > 0, with no statistical error at all.
+ */
+export const exactKeptScale = defineProperty({
+  name: 'exact-kept-scale',
+  summary: 'every kept output equals x·(1−p)^power (one constant for all elements, lengths and calls)',
+  params: z.strictObject({
+    scalePower: z.number().default(-0.5),
+    p: rateRange(0, 0.999, [0, 0.05, 0.5, 0.9, 0.95]),
+    maxLength: z.int().min(1).max(1_000_000).default(5000),
+    relTolerance: z.number().gt(0).max(1e-3).default(1e-9),
+    /** Input magnitudes are log-uniform in [10^-e, 10^e]; far from overflow and subnormals for every s. */
+    magnitudeExponent: z.number().min(0).max(200).default(100),
+    runs: z.int().min(1).max(10_000).default(60),
+  }),
+  async run(ctx, params) {
+    const len = fc.integer({ min: 1, max: params.maxLength });
+    const examples = params.p.include.map((p) => [p, params.maxLength, 1, 1, 2] as [number, number, number, number, number]);
+    return checkProperty(
+      [rateArbitrary(params.p), len, len, seedArbitrary, seedArbitrary],
+      async (p, n1, n2, dataSeed, maskSeed) => {
+        const s = (1 - p) ** params.scalePower;
+        const layer = await newLayer(ctx, p, maskSeed);
+        for (const [call, n] of [[1, n1], [2, n2]] as const) {
+          const x = spread(n, dataSeed + call, params.magnitudeExponent);
+          const { y } = await forward(ctx, layer, x, `p = ${fmt(p)}, length ${n}, call ${call}`);
+          for (let i = 0; i < n; i++) {
+            const yi = y[i]!;
+            if (yi === 0) continue;
+            const want = x[i]! * s;
+            if (!(Math.abs(yi - want) <= params.relTolerance * Math.abs(want))) {
+              const got = yi / x[i]!;
+              throw new PropertyFailure(
+                `kept outputs are scaled by ${fmt(got, 6)} at p = ${fmt(p, 6)}; (1−p)^${params.scalePower} = ${fmt(s, 6)}` +
+                  ` (element ${i} of ${n}, call ${call}: x = ${fmt(x[i]!, 6)}, y = ${fmt(yi, 6)})`,
+              );
+            }
+          }
+        }
+      },
+      {
+        seed: ctx.seed,
+        numRuns: params.runs,
+        examples,
+        shrink: true,
+        passedMessage: () => `${params.runs} runs: every kept unit equals x·(1−p)^${params.scalePower} (p in [${params.p.min}, ${params.p.max}], lengths 1–${params.maxLength})`,
+      },
+    );
+  },
+});

@@ -1,0 +1,99 @@
+import fc from 'fast-check';
+import { z } from 'zod';
+import { type Distribution, distributionNames, distributions, sample } from './_distributions.ts';
+import { checkProperty, fmt } from './_check.ts';
+import { forward, newLayer } from './_layer.ts';
+import { falseReject, rateArbitrary, rateRange, seedArbitrary } from './_params.ts';
+import { bernsteinHalfWidth } from './_stats.ts';
+import { defineProperty } from './PropertyContract.ts';
+import { PropertyFailure } from './PropertyFailure.ts';
+
+/**
+ * Σy²/Σx² within a tolerance of 1, with a stated false-reject probability.
+ *
+ * Conditional on the input x, a correct layer gives R = Σ m_i·w_i / q with w_i = x_i²/Σx² and independent
+ * m_i ~ Bernoulli(q), q = 1 − p. So R − 1 = Σ Z_i with Z_i = w_i(m_i − q)/q: zero mean, Var = (p/q)·Σw_i²,
+ * |Z_i| ≤ w_i·max(p, q)/q. Bernstein's inequality then bounds P(|R − 1| ≥ t) for *this* x exactly, whatever
+ * the input distribution. Σw_i² ≈ κ/n (κ the kurtosis), so the sample size for a false-reject rate δ is about
+ * n ≈ 2·ln(2/δ)·κ·(p/q)/t²: sized per p and per distribution, not one huge n. We start there and grow n
+ * until the bound computed from the actual sample is ≤ δ.
+ */
+export const secondMomentRatio = defineProperty({
+  name: 'second-moment-ratio',
+  summary: '|Σy²/Σx² − 1| ≤ tolerance on zero-mean inputs, false-reject ≤ falseReject per check',
+  params: z.strictObject({
+    tolerance: z.number().gt(0).lt(1).default(0.1),
+    falseReject,
+    p: rateRange(0, 0.95, [0, 0.05, 0.5, 0.9, 0.95]),
+    distributions: z.array(z.enum(distributionNames as [Distribution, ...Distribution[]])).min(1).default([...distributionNames]),
+    scale: z
+      .strictObject({ min: z.number().gt(0).default(1e-3), max: z.number().gt(0).default(1e3) })
+      .refine((s) => s.min <= s.max, { message: 'min must not exceed max' })
+      .prefault({}),
+    runs: z.int().min(1).max(1000).default(8),
+    maxSamples: z.int().min(1000).default(4_000_000),
+  }),
+  falseRejectBound: (params) => (params.runs + params.p.include.length) * params.falseReject,
+  async run(ctx, params) {
+    let largestN = 0;
+    let worstRatioError = 0;
+    const dist = fc.constantFrom(...params.distributions);
+    const logScale = fc.double({ min: Math.log10(params.scale.min), max: Math.log10(params.scale.max), noNaN: true });
+    const examples = params.p.include.map((p, i): [number, Distribution, number, number, number] => [p, params.distributions[i % params.distributions.length]!, 0, 1, 2]);
+    return checkProperty(
+      [rateArbitrary(params.p), dist, logScale, seedArbitrary, seedArbitrary],
+      async (p, d, log10Scale, dataSeed, maskSeed) => {
+        const scale = 10 ** log10Scale;
+        const q = 1 - p;
+        const L = Math.log(2 / params.falseReject);
+        let n = Math.max(256, Math.ceil((2 * L * distributions[d] * (p / q)) / params.tolerance ** 2 * 1.3));
+        let x: Float64Array;
+        let halfWidth: number;
+        for (;;) {
+          x = sample(d, n, dataSeed, scale);
+          let s2 = 0;
+          let max2 = 0;
+          for (let i = 0; i < n; i++) {
+            const v = x[i]! * x[i]!;
+            s2 += v;
+            if (v > max2) max2 = v;
+          }
+          let sw2 = 0;
+          for (let i = 0; i < n; i++) {
+            const w = (x[i]! * x[i]!) / s2;
+            sw2 += w * w;
+          }
+          halfWidth = p === 0 ? 0 : bernsteinHalfWidth((p / q) * sw2, ((max2 / s2) * Math.max(p, q)) / q, params.falseReject);
+          if (halfWidth <= params.tolerance) break;
+          if (n >= params.maxSamples) throw new Error(`second-moment-ratio: cannot reach false-reject ${params.falseReject} at p = ${p} within ${params.maxSamples} samples`);
+          n = Math.min(params.maxSamples, Math.ceil(n * Math.max(1.2, (halfWidth / params.tolerance) ** 2 * 1.05)));
+        }
+        largestN = Math.max(largestN, n);
+        const layer = await newLayer(ctx, p, maskSeed);
+        const { y } = await forward(ctx, layer, x, `p = ${fmt(p)}, ${d}, n = ${n}`);
+        let sx = 0;
+        let sy = 0;
+        for (let i = 0; i < n; i++) {
+          sx += x[i]! * x[i]!;
+          sy += y[i]! * y[i]!;
+        }
+        const ratio = sy / sx;
+        if (!(Math.abs(ratio - 1) <= params.tolerance)) {
+          throw new PropertyFailure(
+            `E[Y²]/E[X²] = ${fmt(ratio)} at p = ${fmt(p)} (${d} input, scale ${fmt(scale)}, n = ${n}); it must be within ±${params.tolerance} of 1`,
+          );
+        }
+        worstRatioError = Math.max(worstRatioError, Math.abs(ratio - 1));
+      },
+      {
+        seed: ctx.seed,
+        numRuns: params.runs,
+        examples,
+        shrink: false,
+        passedMessage: () =>
+          `${params.runs} runs: |Σy²/Σx² − 1| ≤ ${fmt(worstRatioError)} (tolerance ${params.tolerance}, false-reject ≤ ${params.falseReject} per run, n up to ${largestN})`,
+        metrics: () => ({ largestSample: largestN, worstRatioError }),
+      },
+    );
+  },
+});

@@ -1,0 +1,31 @@
+import fc from 'fast-check';
+import { z } from 'zod';
+import { spread } from './_distributions.ts';
+import { checkProperty, fmt } from './_check.ts';
+import { firstDifference, forward, newLayer } from './_layer.ts';
+import { seedArbitrary } from './_params.ts';
+import { defineProperty } from './PropertyContract.ts';
+import { PropertyFailure } from './PropertyFailure.ts';
+
+/** At p = 0 nothing is dropped and the scale is exactly 1, so training-mode forward() is the identity. */
+export const zeroRateIdentity = defineProperty({
+  name: 'zero-rate-identity',
+  summary: 'with p = 0, forward() in training mode returns its input values unchanged',
+  params: z.strictObject({
+    maxLength: z.int().min(1).max(1_000_000).default(5000),
+    runs: z.int().min(1).max(1000).default(10),
+  }),
+  async run(ctx, params) {
+    return checkProperty(
+      [fc.integer({ min: 1, max: params.maxLength }), seedArbitrary, seedArbitrary],
+      async (n, dataSeed, maskSeed) => {
+        const x = spread(n, dataSeed, 100);
+        const layer = await newLayer(ctx, 0, maskSeed);
+        const { y } = await forward(ctx, layer, x, `p = 0, length ${n}`);
+        const i = firstDifference(x, y);
+        if (i >= 0) throw new PropertyFailure(`at p = 0 forward() changed element ${i} of ${n} from ${fmt(x[i]!, 6)} to ${fmt(y[i]!, 6)}; it must be the identity`);
+      },
+      { seed: ctx.seed, numRuns: params.runs, examples: [[params.maxLength, 1, 2]], shrink: true, passedMessage: () => `${params.runs} runs: p = 0 is the identity` },
+    );
+  },
+});

@@ -1,0 +1,46 @@
+import { selfTest } from '../grading/selfTest.ts';
+import { loadTask } from '../spec/loadTask.ts';
+import { exactly, int } from './_args.ts';
+import type { Command } from './Command.ts';
+
+const pct = (x: number) => (x < 1e-4 ? x.toExponential(1) : x.toFixed(4));
+
+export const check: Command = {
+  name: 'check',
+  summary: 'validate a task file and self-test it (bug fails, reference passes, decoys fail, re-grades stable)',
+  usage: 'rltask check <task.yaml> [--static] [--regrade N] [--seed N]',
+  help: [
+    '  --static      only validate the file (schema, paths, edits); grade nothing',
+    '  --regrade N   re-grade the reference and the bug N times with fresh seeds (default 20) and report',
+    '                false rejects / false accepts next to the bound the statistics promise',
+    "  --seed N      base seed (default: the task's grader.seed)",
+  ].join('\n'),
+  options: { static: { type: 'boolean', default: false }, regrade: { type: 'string' }, seed: { type: 'string' } },
+  async run(positionals, values, io) {
+    exactly(positionals, 1, this.usage);
+    const spec = await loadTask(positionals[0]!);
+    io.out(`${spec.sourcePath}: valid — ${spec.id} v${spec.version}, ${spec.files.length} files, ${spec.decoys.length} decoys, ${spec.grader.properties.length} properties\n`);
+    if (values['static'] === true) return 0;
+    const regrades = int(values, 'regrade', 20, 0, 1_000_000);
+    const seed = values['seed'] === undefined ? undefined : int(values, 'seed', 0, 0, 0x7fffffff);
+    const result = await selfTest(spec, {
+      regrades,
+      ...(seed === undefined ? {} : { seed }),
+      onCase: ({ case: c, result: r, ok }) =>
+        io.out(`  ${ok ? '✓' : '✗'} ${c.name.padEnd(20)} expected ${c.expect}, got ${r.status.padEnd(6)} ${r.status === 'passed' ? '' : r.feedback.slice(0, 110)}\n`),
+      onRegrade: (done, total) => {
+        if (io.isTty) io.err(`\r  re-grading ${done}/${total}`);
+        else if (done === total || done % 100 === 0) io.err(`  re-graded ${done}/${total}\n`);
+      },
+    });
+    if (io.isTty && regrades > 0) io.err('\n');
+    const g = result.regrade;
+    io.out(
+      `  re-grades: ${g.runs} × reference and bug with fresh seeds — false rejects ${g.falseRejects}, false accepts ${g.falseAccepts}, errors ${g.errors}` +
+        ` (statistical bound: ≤ ${pct(g.expectedFalseRejects)} expected false rejects)\n`,
+    );
+    io.out(result.ok ? 'self-test passed\n' : 'self-test FAILED\n');
+    if (result.cases.some((c) => c.result.status === 'error') || g.errors > 0) return 3;
+    return result.ok ? 0 : 1;
+  },
+};

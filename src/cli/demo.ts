@@ -1,0 +1,56 @@
+import { fileURLToPath } from 'node:url';
+import { caseContents, gradeCase, taskCases } from '../grading/gradeCases.ts';
+import { measureRatios } from '../grading/measureRatios.ts';
+import { loadTask } from '../spec/loadTask.ts';
+import type { Command } from './Command.ts';
+import { RltaskError } from '../errors.ts';
+
+const DEFAULT_TASK = fileURLToPath(new URL('../../tasks/variance-dropout.yaml', import.meta.url));
+const RATES = [0.3, 0.5, 0.7] as const;
+
+export const demo: Command = {
+  name: 'demo',
+  summary: 'grade the bug, the reference solution and every decoy of a task, and print a table',
+  usage: 'rltask demo [task.yaml]',
+  help: '  task.yaml defaults to the variance-dropout task. Exit 0 when every case gets its expected verdict.',
+  options: {},
+  async run(positionals, _values, io) {
+    if (positionals.length > 1) throw new RltaskError('E_USAGE', `expected at most one task file\nusage: ${this.usage}`);
+    const spec = await loadTask(positionals[0] ?? DEFAULT_TASK);
+    const ratios = spec.grader.properties.some((p) => p.use === 'second-moment-ratio');
+    io.out(`${spec.title} (${spec.id} v${spec.version})\n`);
+    if (ratios) io.out('E[Y²]/E[X²] on 200 000 N(0,1) inputs — 1.000 is right; the seed\'s bug gives 1.43 / 2.00 / 3.33\n');
+    io.out('\n');
+    const header = ['case', 'expected', 'verdict', ...(ratios ? RATES.map((p) => `p=${p}`) : []), 'first failing check'];
+    const rows: string[][] = [];
+    let wrong = 0;
+    let broken = 0;
+    io.out(`${formatRow(header, header)}\n${header.map((_, i) => '-'.repeat(widthOf(i, header))).join('  ')}\n`);
+    for (const c of taskCases(spec)) {
+      const r = await gradeCase(spec, c);
+      const ok = r.status === (c.expect === 'pass' ? 'passed' : 'failed');
+      if (!ok) wrong++;
+      if (r.status === 'error') broken++;
+      const first = r.status === 'passed' ? '—' : r.feedback;
+      const cells = [c.name, c.expect, `${ok ? '✓' : '✗'} ${r.status}`];
+      if (ratios) {
+        const src = caseContents(spec, c).get(spec.grader.subject.file) ?? '';
+        for (const v of await measureRatios(spec, src, RATES)) cells.push(v === null ? 'n/a' : v.toFixed(3));
+      }
+      cells.push(first.length > 100 ? `${first.slice(0, 99)}…` : first);
+      rows.push(cells);
+      io.out(`${formatRow(cells, header)}\n`);
+    }
+    io.out(`\n${rows.length - wrong}/${rows.length} cases got the expected verdict\n`);
+    return broken > 0 ? 3 : wrong > 0 ? 1 : 0;
+  },
+};
+
+const WIDTHS: Record<string, number> = { case: 20, expected: 8, verdict: 9 };
+function widthOf(i: number, header: readonly string[]): number {
+  const h = header[i]!;
+  return WIDTHS[h] ?? (h.startsWith('p=') ? 6 : h.length);
+}
+function formatRow(cells: readonly string[], header: readonly string[]): string {
+  return cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widthOf(i, header)))).join('  ');
+}

@@ -1,0 +1,142 @@
+import type { BoundProperty } from '../../properties/PropertyContract.ts';
+import { RltaskError } from '../errors.ts';
+import { Oracle } from '../sandbox/Oracle.ts';
+import { Sandbox, type SandboxOptions } from '../sandbox/Sandbox.ts';
+import { SubmissionFault } from '../sandbox/SubmissionFault.ts';
+import { transpileModule } from '../sandbox/transpile.ts';
+import type { TaskSpec } from '../spec/loadTask.ts';
+import { readSubmission } from '../workspace/readSubmission.ts';
+import { runAstChecks } from './astChecks.ts';
+import type { Check, GradeResult } from './GradeResult.ts';
+import { deriveSeed } from './_seed.ts';
+
+export interface GradeOptions {
+  /** Seed for every random choice; default the task's `grader.seed`. Same submission + seed → same verdict. */
+  readonly seed?: number;
+  /** Where sandboxes come from (a pool of pre-started children in batch mode). Default: start one. */
+  readonly startSandbox?: (options: SandboxOptions) => Promise<Sandbox>;
+  /** Shown as `workspace` in the result (default: `dir` as given). */
+  readonly label?: string;
+}
+
+export function sandboxOptions(spec: TaskSpec): SandboxOptions {
+  return { memoryMb: spec.limits.memoryMb, outputBytes: spec.limits.outputBytes, cpuSeconds: Math.ceil(spec.limits.timeMs / 1000) + 2 };
+}
+
+const STATIC_CHECKS: ReadonlySet<string> = new Set(['same-public-api', 'uses-sqrt']);
+
+function skippedChecks(ids: readonly string[], why: string): Check[] {
+  return ids.map((id) => ({ id, passed: false, skipped: true, message: `not run: ${why}` }));
+}
+
+/**
+ * Grade one workspace against a task. Never throws for the submission's behaviour: a broken, hostile or
+ * crashing submission gives `status: 'failed'`; a workspace that is not a directory or a fault of the grader
+ * itself gives `status: 'error'` with an `error.code`.
+ *
+ * @example
+ * const result = await gradeWorkspace(await loadTask('tasks/variance-dropout.yaml'), '/tmp/ws');
+ * console.log(result.reward, result.feedback);
+ */
+export async function gradeWorkspace(spec: TaskSpec, dir: string, options: GradeOptions = {}): Promise<GradeResult> {
+  const started = performance.now();
+  const seed = options.seed ?? spec.grader.seed;
+  const checks: Check[] = [];
+  let output = '';
+  const propertyIds = spec.grader.properties.map((p) => p.id);
+  const finish = (error?: { code: string; message: string }): GradeResult => {
+    // Behaviour first: a property's counterexample is more actionable than a style check on the same bug.
+    const failing = checks.filter((c) => !c.passed && c.skipped !== true);
+    const failedCheck = failing.find((c) => !STATIC_CHECKS.has(c.id)) ?? failing[0];
+    const status = error !== undefined ? 'error' : failedCheck === undefined ? 'passed' : 'failed';
+    const feedback =
+      error !== undefined
+        ? `grader error (${error.code}): ${error.message}`
+        : failedCheck === undefined
+          ? `all ${checks.length} checks passed`
+          : `${failedCheck.id}: ${failedCheck.message}`;
+    return {
+      workspace: options.label ?? dir,
+      task: spec.id,
+      taskVersion: spec.version,
+      passed: status === 'passed',
+      reward: status === 'passed' ? 1 : 0,
+      status,
+      feedback,
+      output,
+      checks,
+      seed,
+      durationMs: Math.round(performance.now() - started),
+      ...(error === undefined ? {} : { error }),
+    };
+  };
+
+  let sandbox: Sandbox | undefined;
+  let error: { code: string; message: string } | undefined;
+  const body = async (): Promise<void> => {
+    const submission = await readSubmission(spec, dir);
+    checks.push(...submission.checks);
+    if (submission.checks.some((c) => !c.passed)) {
+      checks.push(...skippedChecks(['compile', 'policy', ...spec.grader.ast.map((a) => a.check), 'load', ...propertyIds], 'the workspace check failed'));
+      return;
+    }
+    const subjectFile = spec.grader.subject.file;
+    const source = submission.editable.get(subjectFile)!;
+    const compiled = transpileModule(source, subjectFile);
+    checks.push(compiled.ok ? { id: 'compile', passed: true, message: `${subjectFile} transpiles` } : { id: 'compile', passed: false, message: compiled.message });
+
+    const originals = new Map(spec.files.filter((f) => f.role === 'editable').map((f) => [f.path, f.content]));
+    const astFiles = new Map([...submission.editable].map(([p, text]) => [p, { submitted: text, original: originals.get(p) ?? '' }]));
+    const ast = await runAstChecks({ files: astFiles, subject: spec.grader.subject, checks: spec.grader.ast });
+    checks.push(...ast);
+    if (!compiled.ok || !ast[0]!.passed) {
+      checks.push(...skippedChecks(['load', ...propertyIds], compiled.ok ? 'the permissions policy refused the code' : 'the code does not compile'));
+      return;
+    }
+
+    const deadline = performance.now() + spec.limits.timeMs;
+    sandbox = await (options.startSandbox ?? Sandbox.start)(sandboxOptions(spec));
+    const loaded = await sandbox.load(compiled.code, subjectFile, deriveSeed(seed, 'Math.random'), spec.limits.timeMs).catch((e: unknown) => {
+      if (e instanceof SubmissionFault) return { ok: false as const, thrown: { name: 'fault', message: e.message } };
+      throw e;
+    });
+    if (!loaded.ok) {
+      checks.push({ id: 'load', passed: false, message: `loading ${subjectFile} failed: ${loaded.thrown.name === 'fault' ? '' : `${loaded.thrown.name}: `}${loaded.thrown.message}` });
+      checks.push(...skippedChecks(propertyIds, 'the module did not load'));
+      return;
+    }
+    if (!loaded.exports.includes(spec.grader.subject.export)) {
+      checks.push({ id: 'load', passed: false, message: `${subjectFile} does not export ${spec.grader.subject.export}` });
+      checks.push(...skippedChecks(propertyIds, 'the subject is not exported'));
+      return;
+    }
+    checks.push({ id: 'load', passed: true, message: `${subjectFile} loaded in the sandbox` });
+
+    const oracle = new Oracle(sandbox, deadline);
+    const properties: readonly BoundProperty[] = spec.grader.properties;
+    for (let i = 0; i < properties.length; i++) {
+      const property = properties[i]!;
+      try {
+        const outcome = await property.run({ oracle, subject: spec.grader.subject.export, seed: deriveSeed(seed, property.id) });
+        checks.push({ id: property.id, ...outcome });
+      } catch (e) {
+        if (!(e instanceof SubmissionFault)) throw e;
+        checks.push({ id: property.id, passed: false, message: e.message });
+        checks.push(...skippedChecks(propertyIds.slice(i + 1), "the submission's process was stopped"));
+        break;
+      }
+    }
+  };
+  try {
+    await body();
+  } catch (e) {
+    if (e instanceof RltaskError && e.code === 'E_WORKSPACE') error = { code: e.code, message: e.message };
+    else error = { code: 'E_INTERNAL', message: e instanceof Error ? `${e.message}${e.stack ? `\n${e.stack.split('\n').slice(1, 4).join('\n')}` : ''}` : String(e) };
+  } finally {
+    if (sandbox !== undefined) {
+      await sandbox.dispose();
+      output = sandbox.output;
+    }
+  }
+  return finish(error);
+}

@@ -1,0 +1,72 @@
+import type { TaskSpec } from '../spec/loadTask.ts';
+import { deriveSeed } from './_seed.ts';
+import { gradeCase, type TaskCase, taskCases } from './gradeCases.ts';
+import type { GradeResult } from './GradeResult.ts';
+import type { GradeOptions } from './gradeWorkspace.ts';
+
+export interface CaseOutcome {
+  readonly case: TaskCase;
+  readonly result: GradeResult;
+  /** The verdict is the expected one (and not a grader error). */
+  readonly ok: boolean;
+}
+
+export interface RegradeOutcome {
+  readonly runs: number;
+  /** Reference solution graded `failed` (the grader's false-reject count). */
+  readonly falseRejects: number;
+  /** Bug graded `passed` (false-accept count). */
+  readonly falseAccepts: number;
+  /** Grades that ended in `error`. */
+  readonly errors: number;
+  /** What the statistics promise: the per-grade false-reject bound times the number of runs. */
+  readonly expectedFalseRejects: number;
+}
+
+export interface SelfTest {
+  readonly ok: boolean;
+  readonly cases: readonly CaseOutcome[];
+  readonly regrade: RegradeOutcome;
+}
+
+export interface SelfTestOptions extends GradeOptions {
+  /** Re-grades of the reference and of the bug with fresh seeds (default 20). */
+  readonly regrades?: number;
+  readonly onCase?: (c: CaseOutcome) => void;
+  readonly onRegrade?: (done: number, total: number) => void;
+}
+
+/** Upper bound on P(reference fails) for one grade, from the statistical properties' parameters. */
+export function falseRejectBound(spec: TaskSpec): number {
+  return spec.grader.properties.reduce((sum, p) => sum + p.falseRejectBound, 0);
+}
+
+/**
+ * A task's self-test: the bug fails, the reference passes, every decoy fails, and re-grading the reference and
+ * the bug with fresh seeds gives no false rejects or false accepts.
+ */
+export async function selfTest(spec: TaskSpec, options: SelfTestOptions = {}): Promise<SelfTest> {
+  const seed = options.seed ?? spec.grader.seed;
+  const cases: CaseOutcome[] = [];
+  for (const c of taskCases(spec)) {
+    const result = await gradeCase(spec, c, { ...options, seed });
+    const outcome = { case: c, result, ok: result.status === (c.expect === 'pass' ? 'passed' : 'failed') };
+    cases.push(outcome);
+    options.onCase?.(outcome);
+  }
+  const runs = options.regrades ?? 20;
+  const [bug, reference] = taskCases(spec) as [TaskCase, TaskCase];
+  let falseRejects = 0;
+  let falseAccepts = 0;
+  let errors = 0;
+  for (let i = 0; i < runs; i++) {
+    const s = deriveSeed(seed, `regrade-${i}`);
+    const [ref, b] = await Promise.all([gradeCase(spec, reference, { ...options, seed: s }), gradeCase(spec, bug, { ...options, seed: s })]);
+    if (ref.status === 'failed') falseRejects++;
+    if (b.status === 'passed') falseAccepts++;
+    errors += (ref.status === 'error' ? 1 : 0) + (b.status === 'error' ? 1 : 0);
+    options.onRegrade?.(i + 1, runs);
+  }
+  const regrade = { runs, falseRejects, falseAccepts, errors, expectedFalseRejects: runs * falseRejectBound(spec) };
+  return { ok: cases.every((c) => c.ok) && falseRejects === 0 && falseAccepts === 0 && errors === 0, cases, regrade };
+}

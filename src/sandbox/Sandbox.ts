@@ -1,0 +1,263 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { RltaskError } from '../errors.ts';
+import { childCommand } from './_isolation.ts';
+import { harnessSource } from './harnessSource.ts';
+import type { ChildMessage, OracleArg, OracleReply, ParentMessage, Request, Thrown } from './protocol.ts';
+import { SubmissionFault } from './SubmissionFault.ts';
+
+export interface SandboxOptions {
+  /** Address space the submission may use on top of Node's own baseline. */
+  readonly memoryMb: number;
+  /** Bytes of the child's stdout+stderr kept as `output`; the rest is counted and dropped. */
+  readonly outputBytes: number;
+  /** Hard CPU-time limit for the whole child (prlimit), a backstop behind the wall-clock deadlines. */
+  readonly cpuSeconds: number;
+}
+
+export type LoadResult = { readonly ok: true; readonly exports: readonly string[] } | { readonly ok: false; readonly thrown: Thrown };
+
+const live = new Set<Sandbox>();
+
+/** Kill every child this process started (for signal handlers and test teardown). */
+export function killAllSandboxes(): void {
+  for (const s of live) s.kill();
+}
+
+/**
+ * One sandboxed child process that runs exactly one submission and is then killed. It is a black-box oracle:
+ * the parent sends requests over an IPC channel and gets back values; the child's stdout and stderr are only
+ * captured as text and never parsed.
+ */
+export class Sandbox {
+  readonly #child: ChildProcess;
+  readonly #options: SandboxOptions;
+  readonly #pending = new Map<number, { resolve: (m: ChildMessage) => void; reject: (e: Error) => void; timer: NodeJS.Timeout | undefined }>();
+  #nextId = 1;
+  #output = '';
+  #outputDropped = 0;
+  #ended: Error | null = null;
+  #ready: Promise<void>;
+  #loadWaiter: { resolve: (m: ChildMessage) => void; reject: (e: Error) => void } | null = null;
+  #closed: Promise<void>;
+
+  private constructor(options: SandboxOptions) {
+    this.#options = options;
+    const { command, args } = childCommand(
+      [
+        '--experimental-permission',
+        '--no-warnings',
+        '--disallow-code-generation-from-strings',
+        `--max-old-space-size=${options.memoryMb}`,
+        '-e',
+        harnessSource(),
+      ],
+      { memoryMb: options.memoryMb, cpuSeconds: options.cpuSeconds },
+    );
+    this.#child = spawn(command, args, {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'advanced',
+      detached: true,
+      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
+      cwd: '/',
+    });
+    live.add(this);
+    const capture = (chunk: Buffer): void => {
+      const room = this.#options.outputBytes - Buffer.byteLength(this.#output);
+      if (room <= 0) {
+        this.#outputDropped += chunk.length;
+        return;
+      }
+      const text = chunk.toString('utf8');
+      if (Buffer.byteLength(text) <= room) this.#output += text;
+      else {
+        this.#output += Buffer.from(text).subarray(0, room).toString('utf8');
+        this.#outputDropped += chunk.length - room;
+      }
+    };
+    this.#child.stdout!.on('data', capture);
+    this.#child.stderr!.on('data', capture);
+    this.#closed = new Promise((resolve) => this.#child.once('close', () => resolve()));
+    this.#ready = new Promise((resolve, reject) => {
+      this.#child.once('spawn', () => undefined);
+      this.#child.once('error', (e) => {
+        const err = new RltaskError('E_INTERNAL', `could not start the sandbox: ${e.message}`, { cause: e });
+        this.#end(err);
+        reject(err);
+      });
+      this.#loadWaiter = {
+        resolve: (m) => {
+          if (m.kind === 'ready') resolve();
+          else reject(new RltaskError('E_INTERNAL', 'the sandbox harness sent a message before it was ready'));
+        },
+        reject,
+      };
+    });
+    this.#ready.catch(() => undefined);
+    this.#child.on('message', (m: unknown) => this.#onMessage(m));
+    this.#child.once('exit', (code, signal) => {
+      live.delete(this);
+      this.#end(
+        new SubmissionFault('exited', `the submission's process ended (${signal === null ? `exit code ${code}` : `signal ${signal}`})${this.#memoryHint(signal)}`),
+      );
+    });
+  }
+
+  /** Start a child and wait until its harness is ready (before any submission code exists in it). */
+  static async start(options: SandboxOptions): Promise<Sandbox> {
+    const s = new Sandbox(options);
+    try {
+      await s.#ready;
+    } catch (e) {
+      s.kill();
+      if (e instanceof SubmissionFault) {
+        // Dying before the submission was loaded is our fault (or the machine's), not the submission's.
+        throw new RltaskError('E_INTERNAL', `the sandbox died before loading the submission: ${e.message}; output: ${s.output.slice(0, 500)}`);
+      }
+      throw e;
+    }
+    return s;
+  }
+
+  #memoryHint(signal: NodeJS.Signals | null): string {
+    if (signal === 'SIGXCPU') return ': CPU time limit exceeded';
+    if (signal === 'SIGABRT' || signal === 'SIGSEGV' || signal === 'SIGTRAP') return ': likely out of memory';
+    return '';
+  }
+
+  #end(error: Error): void {
+    if (this.#ended !== null) return;
+    this.#ended = error;
+    for (const [, p] of this.#pending) {
+      if (p.timer) clearTimeout(p.timer);
+      p.reject(error);
+    }
+    this.#pending.clear();
+    this.#loadWaiter?.reject(error);
+    this.#loadWaiter = null;
+  }
+
+  #onMessage(m: unknown): void {
+    if (!isChildMessage(m)) {
+      this.#fault(new SubmissionFault('protocol', 'the submission\'s process sent a malformed message'));
+      return;
+    }
+    if (m.kind === 'reply') {
+      const p = this.#pending.get(m.id);
+      if (p === undefined) {
+        this.#fault(new SubmissionFault('protocol', 'the submission\'s process sent a reply nobody asked for'));
+        return;
+      }
+      this.#pending.delete(m.id);
+      if (p.timer) clearTimeout(p.timer);
+      p.resolve(m);
+      return;
+    }
+    const waiter = this.#loadWaiter;
+    this.#loadWaiter = null;
+    if (waiter === null) this.#fault(new SubmissionFault('protocol', `unexpected "${m.kind}" message from the submission's process`));
+    else waiter.resolve(m);
+  }
+
+  #fault(error: SubmissionFault): void {
+    this.#end(error);
+    this.kill();
+  }
+
+  #post(message: ParentMessage): void {
+    if (this.#ended !== null) throw this.#ended;
+    this.#child.send(message);
+  }
+
+  /** Load the transpiled submission (CommonJS) into the child's fresh context. */
+  load(code: string, filename: string, mathSeed: number, timeoutMs: number): Promise<LoadResult> {
+    return new Promise<ChildMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#fault(new SubmissionFault('timeout', `loading ${filename} did not finish within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#loadWaiter = {
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      try {
+        this.#post({ kind: 'load', code, filename, mathSeed, loadTimeoutMs: timeoutMs, outputBytes: this.#options.outputBytes });
+      } catch (e) {
+        clearTimeout(timer);
+        reject(e);
+      }
+    }).then((m) => {
+      if (m.kind === 'loaded') return { ok: true, exports: m.exports } as const;
+      if (m.kind === 'loadFailed') return { ok: false, thrown: m.thrown } as const;
+      throw new SubmissionFault('protocol', `unexpected "${m.kind}" message while loading`);
+    });
+  }
+
+  /** Send one request; rejects with a SubmissionFault when the child dies, stalls past `timeoutMs`, or lies about the protocol. */
+  request(request: Request, timeoutMs: number, what: string): Promise<{ reply: OracleReply; handle: number | undefined }> {
+    const id = this.#nextId++;
+    return new Promise<ChildMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#fault(new SubmissionFault('timeout', `${what} did not return within the time limit (${Math.round(timeoutMs)} ms left of the task's budget)`));
+      }, Math.max(1, timeoutMs));
+      this.#pending.set(id, { resolve, reject, timer });
+      try {
+        this.#post({ kind: 'request', id, request });
+      } catch (e) {
+        this.#pending.delete(id);
+        clearTimeout(timer);
+        reject(e);
+      }
+    }).then((m) => {
+      if (m.kind !== 'reply') throw new SubmissionFault('protocol', 'expected a reply');
+      return { reply: m.reply, handle: m.handle };
+    });
+  }
+
+  /** Captured stdout+stderr of the child, capped at `outputBytes`. */
+  get output(): string {
+    return this.#outputDropped > 0 ? `${this.#output}\n[output truncated: ${this.#outputDropped} more bytes dropped]` : this.#output;
+  }
+
+  /** Kill the child's whole process group. Safe to call more than once. */
+  kill(): void {
+    const pid = this.#child.pid;
+    if (pid !== undefined && this.#child.exitCode === null && this.#child.signalCode === null) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        this.#child.kill('SIGKILL');
+      }
+    }
+    live.delete(this);
+  }
+
+  /** Kill the child and wait until its pipes are closed, so that `output` is complete. */
+  async dispose(): Promise<void> {
+    this.kill();
+    await this.#closed;
+  }
+}
+
+function isChildMessage(m: unknown): m is ChildMessage {
+  if (typeof m !== 'object' || m === null) return false;
+  const kind = (m as { kind?: unknown }).kind;
+  if (kind === 'ready') return true;
+  if (kind === 'loaded') return Array.isArray((m as { exports?: unknown }).exports);
+  if (kind === 'loadFailed') return isThrown((m as { thrown?: unknown }).thrown);
+  if (kind === 'reply') {
+    const r = m as { id?: unknown; reply?: unknown };
+    return typeof r.id === 'number' && typeof r.reply === 'object' && r.reply !== null;
+  }
+  return false;
+}
+
+function isThrown(t: unknown): t is Thrown {
+  return typeof t === 'object' && t !== null && typeof (t as Thrown).name === 'string' && typeof (t as Thrown).message === 'string';
+}
+
+export type { OracleArg };

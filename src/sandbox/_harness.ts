@@ -1,0 +1,232 @@
+/**
+ * The child side of the oracle. Bundled by esbuild into one CommonJS script and started with `node -e`, so
+ * the child needs to read no file at all. It runs the submission inside a fresh vm context that holds only
+ * JavaScript built-ins (no `process`, `require`, timers or `fetch`) with code generation from strings off,
+ * and answers the parent's requests with plain values. Everything the harness relies on is captured before
+ * the submission runs; the submission lives in another realm, so patching its own prototypes cannot reach
+ * the harness.
+ */
+import vm from 'node:vm';
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
+import type { ChildMessage, OracleArg, OracleReply, OracleValue, ParentMessage, Request, Thrown } from './protocol.ts';
+
+const send = process.send!.bind(process) as (m: ChildMessage) => boolean;
+const stdoutWrite = process.stdout.write.bind(process.stdout);
+const MainF64 = Float64Array;
+const TypedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const typedTag = Object.getOwnPropertyDescriptor(TypedArrayProto, Symbol.toStringTag)!.get! as (this: unknown) => string | undefined;
+const typedLength = Object.getOwnPropertyDescriptor(TypedArrayProto, 'length')!.get! as (this: unknown) => number;
+const typedSet = (TypedArrayProto as { set: (this: unknown, src: unknown) => void }).set;
+const reflectConstruct = Reflect.construct;
+const reflectApply = Reflect.apply;
+const isArray = Array.isArray;
+const objectKeys = Object.keys;
+const getPrototypeOf = Object.getPrototypeOf;
+const mapCtor = Map;
+
+const RNG_BLOCK = 4096;
+const MAX_ITEMS = 100_000;
+const MAX_TEXT = 2000;
+
+/** A block source of uniform doubles in [0, 1) from pure-rand's xoroshiro128+. */
+function blockSource(seed: number): () => Float64Array {
+  const gen = xoroshiro128plus(seed | 0);
+  return () => {
+    const block = new MainF64(RNG_BLOCK);
+    for (let i = 0; i < RNG_BLOCK; i++) block[i] = uniformFloat64(gen);
+    return block;
+  };
+}
+
+interface Sandbox {
+  readonly exports: Record<string, unknown>;
+  readonly newArray: (n: number) => Float64Array;
+  readonly makeRng: (next: () => Float64Array) => () => number;
+  readonly resetMathRandom: (next: () => Float64Array) => void;
+}
+
+let sandbox: Sandbox | null = null;
+const handles = new mapCtor<number, object>();
+let nextHandle = 1;
+let outputLeft = 0;
+
+function text(v: unknown): string {
+  try {
+    const s = typeof v === 'string' ? v : String(v);
+    return s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT)}…` : s;
+  } catch {
+    return '<unprintable>';
+  }
+}
+
+function thrownOf(e: unknown): Thrown {
+  if (e !== null && (typeof e === 'object' || typeof e === 'function')) {
+    let name = 'Error';
+    let message = '';
+    try {
+      name = text((e as { name?: unknown }).name);
+      message = text((e as { message?: unknown }).message);
+    } catch {
+      // A hostile getter: report what we have.
+    }
+    return { name, message };
+  }
+  return { name: 'thrown value', message: text(e) };
+}
+
+function writeOutput(line: unknown): void {
+  if (outputLeft <= 0 || typeof line !== 'string') return;
+  const s = line.length + 1 > outputLeft ? line.slice(0, outputLeft) : line;
+  outputLeft -= s.length + 1;
+  stdoutWrite(`${s}\n`);
+}
+
+function createSandbox(code: string, filename: string, mathSeed: number, timeout: number): Sandbox {
+  const context = vm.createContext({}, { name: 'submission', codeGeneration: { strings: false, wasm: false } });
+  // Helpers compiled inside the context capture its pristine built-ins before the submission can patch them.
+  const helpers = vm.runInContext(
+    `(() => {
+      const F64 = Float64Array;
+      const makeRng = (next) => {
+        let buf = null, i = 0;
+        return function rng() {
+          if (buf === null || i === buf.length) { buf = next(); i = 0; }
+          return buf[i++];
+        };
+      };
+      let mathNext = null, mathBuf = null, mathI = 0;
+      const random = function random() {
+        if (mathBuf === null || mathI === mathBuf.length) { mathBuf = mathNext(); mathI = 0; }
+        return mathBuf[mathI++];
+      };
+      Object.defineProperty(Math, 'random', { value: random, writable: true, configurable: true, enumerable: false });
+      const resetMathRandom = (next) => { mathNext = next; mathBuf = null; mathI = 0; };
+      const makeConsole = (write) => {
+        const out = (...a) => write(a.map((v) => { try { return typeof v === 'string' ? v : JSON.stringify(v) ?? String(v); } catch { return String(v); } }).join(' '));
+        return { log: out, info: out, warn: out, error: out, debug: out };
+      };
+      return { newArray: (n) => new F64(n), makeRng, resetMathRandom, makeConsole };
+    })()`,
+    context,
+  ) as {
+    newArray: (n: number) => Float64Array;
+    makeRng: (next: () => Float64Array) => () => number;
+    resetMathRandom: (next: () => Float64Array) => void;
+    makeConsole: (write: (s: unknown) => void) => object;
+  };
+  helpers.resetMathRandom(blockSource(mathSeed));
+  Object.defineProperty(context, 'console', { value: helpers.makeConsole(writeOutput), writable: true, configurable: true });
+  const script = new vm.Script(
+    `(() => { const module = { exports: {} }; (function (exports, module) {\n${code}\n})(module.exports, module); return module.exports; })()`,
+    { filename, lineOffset: -1 },
+  );
+  const exports = script.runInContext(context, { timeout }) as Record<string, unknown>;
+  return { exports, newArray: helpers.newArray, makeRng: helpers.makeRng, resetMathRandom: helpers.resetMathRandom };
+}
+
+function toContext(sb: Sandbox, arg: OracleArg): unknown {
+  if (arg instanceof MainF64) {
+    const a = sb.newArray(arg.length);
+    typedSet.call(a, arg);
+    return a;
+  }
+  if (arg !== null && typeof arg === 'object') return sb.makeRng(blockSource(arg.rng));
+  return arg;
+}
+
+function describe(v: unknown, args: readonly unknown[], depth: number): OracleValue {
+  switch (typeof v) {
+    case 'undefined':
+      return { type: 'undefined' };
+    case 'number':
+      return { type: 'number', value: v };
+    case 'boolean':
+      return { type: 'boolean', value: v };
+    case 'string':
+      return { type: 'string', value: text(v) };
+    case 'function':
+      return { type: 'function' };
+    case 'bigint':
+    case 'symbol':
+      return { type: 'other', typeName: typeof v };
+  }
+  if (v === null) return { type: 'null' };
+  const kind = typedTag.call(v);
+  if (kind !== undefined) {
+    const n = typedLength.call(v);
+    if (kind === 'BigInt64Array' || kind === 'BigUint64Array' || n > 50_000_000) return { type: 'other', typeName: kind };
+    const copy = new MainF64(n);
+    typedSet.call(copy, v);
+    return { type: 'typed', kind, value: copy, arg: args.indexOf(v) };
+  }
+  if (isArray(v)) {
+    if (depth > 3 || v.length > MAX_ITEMS) return { type: 'other', typeName: 'Array' };
+    const items: OracleValue[] = [];
+    for (let i = 0; i < v.length; i++) items.push(describe(v[i], args, depth + 1));
+    return { type: 'array', items };
+  }
+  let className = 'Object';
+  try {
+    const proto = getPrototypeOf(v) as { constructor?: { name?: unknown } } | null;
+    className = proto === null ? 'null-prototype object' : text(proto.constructor?.name);
+  } catch {
+    // A hostile prototype: keep the default name.
+  }
+  return { type: 'object', className };
+}
+
+function run(sb: Sandbox, request: Request): { reply: OracleReply; handle?: number } {
+  try {
+    switch (request.op) {
+      case 'reseed':
+        sb.resetMathRandom(blockSource(request.seed));
+        return { reply: { ok: true, value: { type: 'undefined' } } };
+      case 'construct': {
+        const C = sb.exports[request.target];
+        if (typeof C !== 'function') return { reply: { ok: false, thrown: { name: 'TypeError', message: `${request.target} is not an exported class` } } };
+        const args = request.args.map((a) => toContext(sb, a));
+        const obj = reflectConstruct(C, args) as object;
+        const handle = nextHandle++;
+        handles.set(handle, obj);
+        return { reply: { ok: true, value: { type: 'object', className: request.target } }, handle };
+      }
+      case 'get': {
+        const obj = handles.get(request.handle);
+        if (obj === undefined) return { reply: { ok: false, thrown: { name: 'ReferenceError', message: 'unknown handle' } } };
+        return { reply: { ok: true, value: describe((obj as Record<string, unknown>)[request.prop], [], 0) } };
+      }
+      case 'call':
+      case 'callExport': {
+        const self = request.op === 'call' ? handles.get(request.handle) : undefined;
+        const fn = request.op === 'call' ? (self as Record<string, unknown> | undefined)?.[request.method] : sb.exports[request.target];
+        const name = request.op === 'call' ? request.method : request.target;
+        if (typeof fn !== 'function') return { reply: { ok: false, thrown: { name: 'TypeError', message: `${name} is not a function` } } };
+        const args = request.args.map((a) => toContext(sb, a));
+        const result = reflectApply(fn, self, args) as unknown;
+        const value = describe(result, args, 0);
+        return { reply: request.echoArgs ? { ok: true, value, args: args.map((a) => describe(a, [], 0)) } : { ok: true, value } };
+      }
+    }
+  } catch (e) {
+    return { reply: { ok: false, thrown: thrownOf(e) } };
+  }
+}
+
+process.on('message', (raw: ParentMessage) => {
+  if (raw.kind === 'load') {
+    outputLeft = raw.outputBytes;
+    try {
+      sandbox = createSandbox(raw.code, raw.filename, raw.mathSeed, raw.loadTimeoutMs);
+      send({ kind: 'loaded', exports: objectKeys(sandbox.exports) });
+    } catch (e) {
+      send({ kind: 'loadFailed', thrown: thrownOf(e) });
+    }
+    return;
+  }
+  if (sandbox === null) return;
+  const { reply, handle } = run(sandbox, raw.request);
+  send(handle === undefined ? { kind: 'reply', id: raw.id, reply } : { kind: 'reply', id: raw.id, reply, handle });
+});
+process.on('disconnect', () => process.exit(0));
+send({ kind: 'ready' });

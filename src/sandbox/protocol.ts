@@ -1,0 +1,48 @@
+/**
+ * Messages between the trusted parent and the sandboxed child. The child is a black-box oracle: the parent
+ * asks it to construct objects and call methods, and reads back values. Nothing in a reply can say "passed";
+ * every verdict is computed in the parent from these values.
+ */
+
+/** An argument the parent passes. `{ rng: seed }` becomes a seeded `() => number` in the child. */
+export type OracleArg = number | boolean | string | null | undefined | Float64Array | { readonly rng: number };
+
+/** A value that came back from the submission, described structurally (never a live object). */
+export type OracleValue =
+  | { readonly type: 'undefined' }
+  | { readonly type: 'null' }
+  | { readonly type: 'number'; readonly value: number }
+  | { readonly type: 'boolean'; readonly value: boolean }
+  | { readonly type: 'string'; readonly value: string }
+  /** `arg` is the index of the argument this very object is (e.g. `forward` returned its input), else -1. */
+  | { readonly type: 'typed'; readonly kind: string; readonly value: Float64Array; readonly arg: number }
+  | { readonly type: 'array'; readonly items: readonly OracleValue[] }
+  | { readonly type: 'object'; readonly className: string }
+  | { readonly type: 'function' }
+  | { readonly type: 'other'; readonly typeName: string };
+
+export interface Thrown {
+  readonly name: string;
+  readonly message: string;
+}
+
+export type OracleReply =
+  | { readonly ok: true; readonly value: OracleValue; readonly args?: readonly OracleValue[] }
+  | { readonly ok: false; readonly thrown: Thrown };
+
+export type Request =
+  | { readonly op: 'construct'; readonly target: string; readonly args: readonly OracleArg[] }
+  | { readonly op: 'call'; readonly handle: number; readonly method: string; readonly args: readonly OracleArg[]; readonly echoArgs: boolean }
+  | { readonly op: 'callExport'; readonly target: string; readonly args: readonly OracleArg[]; readonly echoArgs: boolean }
+  | { readonly op: 'get'; readonly handle: number; readonly prop: string }
+  | { readonly op: 'reseed'; readonly seed: number };
+
+export type ParentMessage =
+  | { readonly kind: 'load'; readonly code: string; readonly filename: string; readonly mathSeed: number; readonly loadTimeoutMs: number; readonly outputBytes: number }
+  | { readonly kind: 'request'; readonly id: number; readonly request: Request };
+
+export type ChildMessage =
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'loaded'; readonly exports: readonly string[] }
+  | { readonly kind: 'loadFailed'; readonly thrown: Thrown }
+  | { readonly kind: 'reply'; readonly id: number; readonly reply: OracleReply; readonly handle?: number };

@@ -1,0 +1,102 @@
+import path from 'node:path/posix';
+import { z } from 'zod';
+import { propertyItems } from '../../properties/registry.ts';
+
+/**
+ * The task file format. This schema is the single source of truth: the loader validates with it, the
+ * `TaskSpec` type is inferred from it, and the editor JSON Schema is generated from it.
+ */
+
+/** A workspace-relative path: no absolute paths, no `..`, no `.` segments, no backslashes, normalized. */
+export const relativePath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.includes('\\') && !p.includes('\0'), { message: 'use forward slashes and no NUL bytes' })
+  .refine((p) => !path.isAbsolute(p), { message: 'must be a relative path inside the workspace, not an absolute one' })
+  .refine((p) => path.normalize(p) === p && !p.split('/').some((s) => s === '..' || s === '.' || s === ''), {
+    message: 'must be a normalized relative path that stays inside the workspace (no "..", ".", or empty segments)',
+  });
+
+const identifier = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { message: 'use lowercase letters, digits and dashes' });
+
+export const fileRoles = ['editable', 'protected', 'context'] as const;
+
+const taskFile = z.strictObject({
+  path: relativePath,
+  /** editable: the agent fixes it; protected: must stay byte-identical; context: given for reading only. */
+  role: z.enum(fileRoles),
+  content: z.string(),
+});
+
+const edit = z.strictObject({
+  file: relativePath,
+  /** Text that occurs exactly once in the file. */
+  find: z.string().min(1),
+  replace: z.string(),
+});
+
+const variant = z.strictObject({ prompt: z.string().min(1), description: z.string().optional() });
+
+const astCheck = z.discriminatedUnion('check', [
+  z.strictObject({ check: z.literal('same-public-api'), file: relativePath.optional() }),
+  z.strictObject({
+    check: z.literal('uses-sqrt'),
+    file: relativePath.optional(),
+    /** Restrict the search to this member of the subject class (default: the whole subject). */
+    in: z.string().optional(),
+  }),
+]);
+
+const limits = z
+  .strictObject({
+    /** Wall-clock budget for running the submission during one grade. */
+    timeMs: z.int().min(100).max(600_000).default(20_000),
+    /** Memory the submission may allocate (address space on top of Node's own baseline). */
+    memoryMb: z.int().min(64).max(16_384).default(1024),
+    /** Bytes of the submission's stdout+stderr kept in the report. */
+    outputBytes: z.int().min(0).max(10_000_000).default(65_536),
+    /** Largest editable file accepted. */
+    fileBytes: z.int().min(1).max(10_000_000).default(262_144),
+  })
+  .prefault({});
+
+/** Deno-style grants for the code under test. The default, and today the only accepted value, is nothing. */
+const permissions = z
+  .strictObject({
+    read: z.array(relativePath).max(0, { message: 'granting file reads is not supported: submissions run with no fs access' }).default([]),
+    write: z.array(relativePath).max(0, { message: 'granting file writes is not supported: submissions run with no fs access' }).default([]),
+    net: z.literal(false, { message: 'granting network access is not supported' }).default(false),
+    run: z.literal(false, { message: 'granting subprocesses is not supported' }).default(false),
+    env: z.literal(false, { message: 'granting environment access is not supported' }).default(false),
+  })
+  .prefault({});
+
+export const taskSchema = z.strictObject({
+  id: identifier,
+  title: z.string().min(1),
+  version: z.int().min(1),
+  description: z.string().optional(),
+  prompt: z.string().min(1),
+  variants: z.record(identifier, variant).default({}),
+  files: z.array(taskFile).min(1),
+  /** The visible tests the agent can run (`rltask test`): an entry file among `files`, run in the sandbox. */
+  tests: z.strictObject({ file: relativePath }).optional(),
+  bug: z.strictObject({ file: relativePath, line: z.string().min(1), description: z.string().min(1) }),
+  solution: z.strictObject({ description: z.string().optional(), edits: z.array(edit).min(1) }),
+  decoys: z.array(z.strictObject({ name: identifier, description: z.string().min(1), edits: z.array(edit) })).default([]),
+  grader: z.strictObject({
+    /** The module the properties talk to: an editable file and the export under test. */
+    subject: z.strictObject({ file: relativePath, export: z.string().regex(/^[A-Za-z_$][\w$]*$/) }),
+    /** Seed used when `grade` is not given one; same submission + same seed → same verdict. */
+    seed: z.int().min(0).max(0x7fffffff).default(20261125),
+    properties: z.array(z.discriminatedUnion('use', propertyItems)).min(1),
+    ast: z.array(astCheck).default([]),
+  }),
+  limits,
+  permissions,
+});
+
+export type TaskSpecData = z.output<typeof taskSchema>;
+export type TaskFile = TaskSpecData['files'][number];
+export type Edit = z.output<typeof edit>;
+export type AstCheckSpec = z.output<typeof astCheck>;
