@@ -100,7 +100,7 @@ function policyProblems(m: TsMorph, sf: SourceFile): string[] {
 function publicApi(m: TsMorph, sf: SourceFile): Map<string, string> {
   const { Node, SyntaxKind } = m;
   const api = new Map<string, string>();
-  const norm = (s: string) => s.replace(/\s+/g, '');
+  const norm = (s: string) => s.replace(/\s+/g, ' ').trim();
   const params = (ps: import('ts-morph').ParameterDeclaration[]) =>
     ps.map((p) => `${p.isRestParameter() ? '...' : ''}${p.getName()}${p.hasQuestionToken() ? '?' : ''}${p.getTypeNode() ? `: ${norm(p.getTypeNode()!.getText())}` : ''}${p.getInitializer() ? ` = ${norm(p.getInitializer()!.getText())}` : ''}`).join(', ');
   for (const [name, decls] of sf.getExportedDeclarations()) {

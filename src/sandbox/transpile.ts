@@ -6,7 +6,7 @@ export type Transpiled = { readonly ok: true; readonly code: string } | { readon
 function describe(file: string, errors: readonly Message[]): string {
   return errors
     .slice(0, 3)
-    .map((e) => `${e.location?.file ?? file}:${e.location?.line ?? 0}:${(e.location?.column ?? 0) + 1}: ${e.text}`)
+    .map((e) => `${(e.location?.file ?? file).replace(/^ws:/, '')}:${e.location?.line ?? 0}:${(e.location?.column ?? 0) + 1}: ${e.text}`)
     .join('\n');
 }
 

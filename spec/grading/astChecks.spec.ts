@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { runAstChecks } from '../../src/grading/astChecks.ts';
+import { BUG_LINE, dropoutTask } from '../_helpers.ts';
+
+const spec = await dropoutTask();
+const original = spec.files.find((f) => f.path === 'dropout.ts')!.content;
+const fixed = original.replace(BUG_LINE, 'const scale = 1.0 / Math.sqrt(keepProb);');
+
+async function check(submitted: string, which: 'policy' | 'same-public-api' | 'uses-sqrt') {
+  const results = await runAstChecks({
+    files: new Map([['dropout.ts', { submitted, original }]]),
+    subject: spec.grader.subject,
+    checks: [{ check: 'same-public-api' }, { check: 'uses-sqrt' }],
+  });
+  return results.find((r) => r.id === which)!;
+}
+
+describe('AST policy', () => {
+  const refused: [string, string, RegExp][] = [
+    ['a static import', `import fs from 'node:fs';\n${fixed}`, /line 1: imports are not allowed/],
+    ['a dynamic import', fixed.replace('return out;', "void import('node:child_process');\n    return out;"), /dynamic import\(\) is not allowed/],
+    ['require', fixed.replace('return out;', "require('fs');\n    return out;"), /`require`: the code under test may not load modules/],
+    ['process', fixed.replace('return out;', 'process.exit(0);\n    return out;'), /`process`: the code under test has no process access/],
+    ['globalThis', fixed.replace('return out;', 'globalThis.x = 1;\n    return out;'), /`globalThis`/],
+    ['eval', fixed.replace('return out;', "eval('1');\n    return out;"), /`eval`: code generation/],
+    ['new Function', fixed.replace('return out;', "new Function('return 1');\n    return out;"), /`Function`: code generation/],
+    ['[].constructor.constructor', fixed.replace('return out;', "[].constructor.constructor('return this')();\n    return out;"), /\.constructor: reaching constructors/],
+    ["x['constructor']", fixed.replace('return out;', "(x as any)['constructor'];\n    return out;"), /\["constructor"\]/],
+    ['Reflect', fixed.replace('return out;', 'Reflect.ownKeys(x);\n    return out;'), /`Reflect`/],
+    ['import.meta', fixed.replace('return out;', 'void import.meta.url;\n    return out;'), /import\.meta is not allowed/],
+  ];
+  for (const [name, src, message] of refused) {
+    it(`refuses ${name}`, async () => {
+      const r = await check(src, 'policy');
+      assert.equal(r.passed, false);
+      assert.match(r.message, message);
+    });
+  }
+
+  it('allows names in member or type position (x.process, rng: Function)', async () => {
+    const src = fixed.replace('return out;', 'const o = { process: 1, eval: 2 };\n    void o.process;\n    const f: Function | null = null;\n    void f;\n    return out;');
+    const r = await check(src, 'policy');
+    assert.equal(r.passed, true, r.message);
+  });
+
+  it('passes the reference fix', async () => {
+    assert.equal((await check(fixed, 'policy')).passed, true);
+  });
+});
+
+describe('same-public-api', () => {
+  it('passes an unchanged interface (private helpers allowed)', async () => {
+    const src = fixed.replace('  train(): void {', '  private helper(): number {\n    return 1;\n  }\n\n  train(): void {');
+    assert.equal((await check(src, 'same-public-api')).passed, true);
+  });
+
+  it('names a renamed method', async () => {
+    const r = await check(fixed.replace('forward(x: Float64Array)', 'apply(x: Float64Array)'), 'same-public-api');
+    assert.equal(r.passed, false);
+    assert.match(r.message, /forward was renamed or removed/);
+    assert.match(r.message, /VarianceStabilizedDropout\.apply is new public API/);
+  });
+
+  it('names changed constructor parameters', async () => {
+    const r = await check(fixed.replace('constructor(dropoutRate = 0.5,', 'constructor(dropoutRate = 0.3,'), 'same-public-api');
+    assert.equal(r.passed, false);
+    assert.match(r.message, /constructor parameters changed: was \(dropoutRate = 0\.5, rng: \(\) => number = Math\.random\), now \(dropoutRate = 0\.3/);
+  });
+
+  it('names a removed export', async () => {
+    const r = await check(fixed.replace('export class', 'class'), 'same-public-api');
+    assert.match(r.message, /export VarianceStabilizedDropout was renamed or removed/);
+  });
+
+  it('names a changed return type', async () => {
+    const r = await check(fixed.replace('forward(x: Float64Array): Float64Array', 'forward(x: Float64Array): number[]'), 'same-public-api');
+    assert.match(r.message, /VarianceStabilizedDropout\.forward changed/);
+  });
+});
+
+describe('uses-sqrt', () => {
+  for (const expr of ['1 / Math.sqrt(keepProb)', 'Math.pow(keepProb, -0.5)', 'keepProb ** -0.5', 'keepProb ** (-1 / 2)', '1 / keepProb ** 0.5']) {
+    it(`accepts ${expr}`, async () => {
+      assert.equal((await check(original.replace(BUG_LINE, `const scale = ${expr};`), 'uses-sqrt')).passed, true);
+    });
+  }
+
+  it('is not fooled by a square root in a comment or a string', async () => {
+    const src = original.replace(BUG_LINE, `// Math.sqrt(keepProb)\n    const scale = 1.0 / keepProb; const note = 'Math.sqrt(keepProb) ** 0.5';`);
+    const r = await check(src, 'uses-sqrt');
+    assert.equal(r.passed, false);
+    assert.match(r.message, /computes no square root in code/);
+  });
+
+  it('the seed\'s text check passed the untouched bug ("0.5" in dropoutRate = 0.5); this one does not', async () => {
+    assert.equal((await check(original, 'uses-sqrt')).passed, false);
+  });
+});

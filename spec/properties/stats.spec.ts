@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { bernsteinHalfWidth, bernsteinTail, wilson } from '../../properties/_stats.ts';
+
+describe('statistics', () => {
+  it('bernsteinHalfWidth inverts bernsteinTail', () => {
+    for (const [v, m, d] of [[1e-4, 1e-5, 1e-9], [0.25 / 2e4, 0.5 / 2e4, 1e-9], [1e-6, 0, 1e-3]] as const) {
+      const t = bernsteinHalfWidth(v, m, d);
+      assert.ok(Math.abs(bernsteinTail(t, v, m) - d) / d < 1e-9, `${v} ${m} ${d}`);
+      assert.ok(bernsteinTail(t * 0.99, v, m) > d);
+    }
+  });
+
+  it('wilson(5, 20) is the interval the calibration issue quotes', () => {
+    const [lo, hi] = wilson(5, 20);
+    assert.equal(lo.toFixed(3), '0.112');
+    assert.equal(hi.toFixed(3), '0.469');
+  });
+
+  it('wilson(4, 15) is the seed README\'s [10.9 %, 52.0 %]', () => {
+    const [lo, hi] = wilson(4, 15);
+    assert.equal((lo * 100).toFixed(1), '10.9');
+    assert.equal((hi * 100).toFixed(1), '52.0');
+  });
+});

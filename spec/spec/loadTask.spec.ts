@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { describe, it } from 'node:test';
+import { SpecError } from '../../src/errors.ts';
+import { parseTask } from '../../src/spec/loadTask.ts';
+import { DROPOUT_YAML } from '../_helpers.ts';
+
+const original = await readFile(DROPOUT_YAML, 'utf8');
+
+function problems(text: string): SpecError {
+  try {
+    parseTask(text, 'bad.yaml');
+  } catch (e) {
+    assert.ok(e instanceof SpecError, `expected a SpecError, got ${String(e)}`);
+    return e;
+  }
+  assert.fail('the task was accepted');
+}
+
+describe('parseTask', () => {
+  it('loads the variance-dropout task with its defaults', () => {
+    const spec = parseTask(original, 'tasks/variance-dropout.yaml');
+    assert.equal(spec.id, 'variance-dropout');
+    assert.deepEqual(
+      spec.files.map((f) => [f.path, f.role]),
+      [
+        ['dropout.ts', 'editable'],
+        ['dropout.test.ts', 'protected'],
+      ],
+    );
+    assert.deepEqual(spec.permissions, { read: [], write: [], net: false, run: false, env: false });
+    assert.ok(spec.decoys.length >= 6);
+    assert.ok(spec.grader.properties.some((p) => p.id === 'exact-kept-scale' && p.falseRejectBound === 0));
+    assert.ok(spec.grader.properties.some((p) => p.id === 'second-moment-ratio' && p.falseRejectBound > 0 && p.falseRejectBound < 1e-7));
+  });
+
+  it('keeps the issue\'s lines verbatim in dropout.ts', () => {
+    const spec = parseTask(original, 'x.yaml');
+    const lines = spec.files[0]!.content.split('\n').map((l) => l.trim());
+    for (const want of [
+      'export class VarianceStabilizedDropout {',
+      'forward(x: Float64Array): Float64Array {',
+      'if (!this.training) return x;',
+      'const keepProb = 1.0 - this.dropoutRate;',
+      'const scale = 1.0 / keepProb;',
+      'out[i] = this.rng() < keepProb ? x[i] * scale : 0;',
+      'return out;',
+    ]) {
+      assert.ok(lines.includes(want), `missing: ${want}`);
+    }
+  });
+
+  it('reports a YAML syntax error with its line and column', () => {
+    const text = original.replace('title: Variance-stabilized dropout', 'title: [unclosed');
+    const e = problems(text);
+    const line = text.split('\n').findIndex((l) => l.startsWith('title:')) + 1;
+    assert.match(e.message, /^bad\.yaml:\d+:\d+: YAML syntax error/);
+    assert.ok(e.problems.some((p) => p.line >= line), e.message);
+  });
+
+  it('names an unknown top-level key and where it is', () => {
+    const e = problems(original.replace('version: 1\n', 'version: 1\nauthor: someone\n'));
+    const line = original.split('\n').findIndex((l) => l.startsWith('version:')) + 2;
+    assert.deepEqual(
+      e.problems.map((p) => [p.line, p.column, p.path, p.message]),
+      [[line, 1, 'author', 'unknown key "author"']],
+    );
+  });
+
+  it('names an unknown nested key with its full path', () => {
+    const e = problems(original.replace('    role: editable\n', '    role: editable\n    mode: 0644\n'));
+    assert.equal(e.problems[0]!.path, 'files[0].mode');
+    assert.match(e.message, /bad\.yaml:\d+:5: files\[0\]\.mode: unknown key "mode"/);
+  });
+
+  it('says what was expected for a wrong type', () => {
+    const e = problems(original.replace('version: 1\n', 'version: one\n'));
+    assert.equal(e.problems[0]!.path, 'version');
+    assert.match(e.problems[0]!.message, /expected (int|number)/);
+  });
+
+  it('names a missing required key', () => {
+    const e = problems(original.replace(/^title: .*\n/m, ''));
+    assert.ok(e.problems.some((p) => p.path === 'title'), e.message);
+  });
+
+  for (const [bad, why] of [
+    ['../escape.txt', /stays inside the workspace/],
+    ['/etc/passwd', /not an absolute one/],
+    ['a/./b.ts', /normalized/],
+    ['a\\b.ts', /forward slashes/],
+  ] as const) {
+    it(`refuses the file path ${bad}`, () => {
+      const e = problems(original.replace('  - path: dropout.test.ts', `  - path: ${JSON.stringify(bad)}`));
+      assert.ok(e.problems.some((p) => p.path === 'files[1].path' && why.test(p.message)), e.message);
+    });
+  }
+
+  it('refuses duplicate file paths', () => {
+    const e = problems(original.replace('  - path: dropout.test.ts', '  - path: dropout.ts'));
+    assert.ok(e.problems.some((p) => p.path === 'files[1].path' && /duplicate path/.test(p.message)), e.message);
+  });
+
+  it('checks that the bug line occurs in the bug file', () => {
+    const e = problems(original.replace('  line: "const scale = 1.0 / keepProb;"', '  line: "const scale = 2;"'));
+    assert.ok(e.problems.some((p) => p.path === 'bug.line'), e.message);
+  });
+
+  it('checks that every edit applies exactly once', () => {
+    const e = problems(original.replace('        find: "const scale = 1.0 / keepProb;"\n        replace: "const scale = 1.0;"', '        find: "keepProb"\n        replace: "1.0"'));
+    assert.ok(e.problems.some((p) => /decoys\[\d+\]\.edits\[0\]\.find/.test(p.path) && /more than once/.test(p.message)), e.message);
+  });
+
+  it('refuses edits to a protected file', () => {
+    const e = problems(original.replace('    - file: dropout.ts\n      find: "const scale = 1.0 / keepProb;"\n      replace: "const scale = 1.0 / Math.sqrt(keepProb);"', '    - file: dropout.test.ts\n      find: "let failures = 0;"\n      replace: "let failures = -100;"'));
+    assert.ok(e.problems.some((p) => p.path === 'solution.edits[0].file' && /protected/.test(p.message)), e.message);
+  });
+
+  it('names a misspelt property and lists the known ones', () => {
+    const e = problems(original.replace('- use: drop-fraction', '- use: drop-fractoin'));
+    const p = e.problems.find((q) => /grader\.properties\[\d+\]\.use/.test(q.path));
+    assert.ok(p, e.message);
+    assert.match(p.message, /drop-fraction/);
+  });
+
+  it('names a misspelt property parameter', () => {
+    const e = problems(original.replace('      tolerance: 0.1\n', '      tolerence: 0.1\n'));
+    assert.ok(e.problems.some((p) => /grader\.properties\[\d+\]\.tolerence/.test(p.path) && /unknown key "tolerence"/.test(p.message)), e.message);
+  });
+
+  it('refuses permissions it cannot enforce', () => {
+    const e = problems(original.replace('permissions: {}', 'permissions: { net: true }'));
+    assert.ok(e.problems.some((p) => p.path === 'permissions.net'), e.message);
+  });
+
+  it('reports every problem at once', () => {
+    const e = problems(original.replace('version: 1\n', 'version: 0\nauthor: x\n'));
+    assert.ok(e.problems.length >= 2, e.message);
+  });
+});
