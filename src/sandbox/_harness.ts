@@ -29,21 +29,22 @@ const RNG_BLOCK = 4096;
 const MAX_ITEMS = 100_000;
 const MAX_TEXT = 2000;
 
-/** A block source of uniform doubles in [0, 1) from pure-rand's xoroshiro128+. */
-function blockSource(seed: number): () => Float64Array {
+/**
+ * A block source of uniform doubles in [0, 1) from pure-rand's xoroshiro128+: each call fills the next
+ * RNG_BLOCK values into an array of the submission's realm (no object of this realm is handed over).
+ */
+function blockSource(seed: number): (into: Float64Array) => void {
   const gen = xoroshiro128plus(seed | 0);
-  return () => {
-    const block = new MainF64(RNG_BLOCK);
-    for (let i = 0; i < RNG_BLOCK; i++) block[i] = uniformFloat64(gen);
-    return block;
+  return (into) => {
+    for (let i = 0; i < RNG_BLOCK; i++) into[i] = uniformFloat64(gen);
   };
 }
 
 interface Sandbox {
   readonly exports: Record<string, unknown>;
   readonly newArray: (n: number) => Float64Array;
-  readonly makeRng: (next: () => Float64Array) => () => number;
-  readonly resetMathRandom: (next: () => Float64Array) => void;
+  readonly makeRng: (fill: (into: Float64Array) => void) => () => number;
+  readonly resetMathRandom: (fill: (into: Float64Array) => void) => void;
 }
 
 let sandbox: Sandbox | null = null;
@@ -87,23 +88,39 @@ function createSandbox(code: string, filename: string, mathSeed: number, timeout
   // Helpers compiled inside the context capture its pristine built-ins before the submission can patch them.
   const helpers = vm.runInContext(
     `(() => {
+      'use strict';
       const F64 = Float64Array;
-      const makeRng = (next) => {
-        let buf = null, i = 0;
+      const RE = RangeError;
+      // Calls into this (the harness's) realm: an exception thrown there (a stack overflow when the submission
+      // recurses to the limit first) would hand the submission an object of the harness's realm, and through its
+      // prototype chain the harness's built-ins. Only an error of the submission's own realm may come back.
+      const hostCall = (f, a) => {
+        try {
+          return f(a);
+        } catch {
+          throw new RE('Maximum call stack size exceeded');
+        }
+      };
+      // Blocks are arrays of this realm read with a constant bound: no getter of the harness's realm is called.
+      const BLOCK = ${RNG_BLOCK};
+      const makeRng = (fill) => {
+        const buf = new F64(BLOCK);
+        let i = BLOCK;
         return function rng() {
-          if (buf === null || i === buf.length) { buf = next(); i = 0; }
+          if (i === BLOCK) { hostCall(fill, buf); i = 0; }
           return buf[i++];
         };
       };
-      let mathNext = null, mathBuf = null, mathI = 0;
+      let mathFill = null, mathI = BLOCK;
+      const mathBuf = new F64(BLOCK);
       const random = function random() {
-        if (mathBuf === null || mathI === mathBuf.length) { mathBuf = mathNext(); mathI = 0; }
+        if (mathI === BLOCK) { hostCall(mathFill, mathBuf); mathI = 0; }
         return mathBuf[mathI++];
       };
       Object.defineProperty(Math, 'random', { value: random, writable: true, configurable: true, enumerable: false });
-      const resetMathRandom = (next) => { mathNext = next; mathBuf = null; mathI = 0; };
+      const resetMathRandom = (fill) => { mathFill = fill; mathI = BLOCK; };
       const makeConsole = (write) => {
-        const out = (...a) => write(a.map((v) => { try { return typeof v === 'string' ? v : JSON.stringify(v) ?? String(v); } catch { return String(v); } }).join(' '));
+        const out = (...a) => hostCall(write, a.map((v) => { try { return typeof v === 'string' ? v : JSON.stringify(v) ?? String(v); } catch { return String(v); } }).join(' '));
         return { log: out, info: out, warn: out, error: out, debug: out };
       };
       return { newArray: (n) => new F64(n), makeRng, resetMathRandom, makeConsole };
@@ -111,8 +128,8 @@ function createSandbox(code: string, filename: string, mathSeed: number, timeout
     context,
   ) as {
     newArray: (n: number) => Float64Array;
-    makeRng: (next: () => Float64Array) => () => number;
-    resetMathRandom: (next: () => Float64Array) => void;
+    makeRng: (fill: (into: Float64Array) => void) => () => number;
+    resetMathRandom: (fill: (into: Float64Array) => void) => void;
     makeConsole: (write: (s: unknown) => void) => object;
   };
   helpers.resetMathRandom(blockSource(mathSeed));

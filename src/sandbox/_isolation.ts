@@ -6,6 +6,11 @@ export interface Isolation {
   readonly user: { readonly uid: number; readonly gid: number } | null;
   /** A fresh network namespace with no interfaces (`unshare --net`), when permitted. */
   readonly netns: boolean;
+  /**
+   * A fresh PID namespace too (`unshare --pid --kill-child`): every child runs as the same unprivileged uid, so
+   * without it a child that escaped its JS sandbox could signal the other submissions' children.
+   */
+  readonly pidns: boolean;
   /** `prlimit` for address space, CPU time, file size and core dumps. */
   readonly prlimit: boolean;
 }
@@ -25,6 +30,7 @@ export function isolation(): Isolation {
   detected = {
     user: setpriv ? { uid: NOBODY, gid: NOBODY } : null,
     netns: works('unshare', ['--net', '--', 'true']),
+    pidns: works('unshare', ['--net', '--pid', '--kill-child', '--', 'true']),
     prlimit: works('prlimit', ['--as=4294967296', '--', 'true']),
   };
   return detected;
@@ -42,7 +48,9 @@ export interface ChildLimits {
 export function childCommand(nodeArgs: readonly string[], limits: ChildLimits): { command: string; args: string[] } {
   const iso = isolation();
   const chain: string[] = [];
-  if (iso.netns) chain.push('unshare', '--net', '--');
+  // --kill-child: unshare stays as the namespace's parent and takes its child down with it if it is killed alone.
+  if (iso.pidns) chain.push('unshare', '--net', '--pid', '--kill-child', '--');
+  else if (iso.netns) chain.push('unshare', '--net', '--');
   if (iso.user !== null) chain.push('setpriv', `--reuid=${iso.user.uid}`, `--regid=${iso.user.gid}`, '--clear-groups', '--');
   if (iso.prlimit) {
     const as = (limits.memoryMb + NODE_BASELINE_MB) * 1024 * 1024;
