@@ -6,12 +6,22 @@
  * the submission runs; the submission lives in another realm, so patching its own prototypes cannot reach
  * the harness.
  */
+import { Socket } from 'node:net';
 import vm from 'node:vm';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
+import { encodeFrame, FrameReader } from './_frames.ts';
 import type { ChildMessage, OracleArg, OracleReply, OracleValue, ParentMessage, Request, Thrown } from './protocol.ts';
 
-const send = process.send!.bind(process) as (m: ChildMessage) => boolean;
+// The protocol channel is fd 3 (a socketpair the parent created); stdout/stderr carry only captured output.
+const channel = new Socket({ fd: 3, readable: true, writable: true });
+const exit = process.exit.bind(process);
+function send(m: ChildMessage): void {
+  const parts = encodeFrame(m);
+  channel.cork();
+  for (const part of parts) channel.write(part);
+  channel.uncork();
+}
 const stdoutWrite = process.stdout.write.bind(process.stdout);
 const MainF64 = Float64Array;
 const TypedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object;
@@ -172,7 +182,7 @@ function describe(v: unknown, args: readonly unknown[], depth: number): OracleVa
   const kind = typedTag.call(v);
   if (kind !== undefined) {
     const n = typedLength.call(v);
-    if (kind === 'BigInt64Array' || kind === 'BigUint64Array' || n > 50_000_000) return { type: 'other', typeName: kind };
+    if (kind === 'BigInt64Array' || kind === 'BigUint64Array' || n > 16_000_000) return { type: 'other', typeName: kind };
     const copy = new MainF64(n);
     typedSet.call(copy, v);
     return { type: 'typed', kind, value: copy, arg: args.indexOf(v) };
@@ -230,7 +240,7 @@ function run(sb: Sandbox, request: Request): { reply: OracleReply; handle?: numb
   }
 }
 
-process.on('message', (raw: ParentMessage) => {
+function onMessage(raw: ParentMessage): void {
   if (raw.kind === 'load') {
     outputLeft = raw.outputBytes;
     try {
@@ -244,6 +254,12 @@ process.on('message', (raw: ParentMessage) => {
   if (sandbox === null) return;
   const { reply, handle } = run(sandbox, raw.request);
   send(handle === undefined ? { kind: 'reply', id: raw.id, reply } : { kind: 'reply', id: raw.id, reply, handle });
-});
-process.on('disconnect', () => process.exit(0));
+}
+
+// The parent is trusted; a frame it cannot have sent means the channel is broken, so stop.
+const reader = new FrameReader(2 ** 32, (m) => onMessage(m as ParentMessage), () => exit(70));
+channel.on('data', (chunk: Buffer) => reader.push(chunk));
+// The parent closed the channel or died: nothing more to do.
+channel.on('end', () => exit(0));
+channel.on('error', () => exit(0));
 send({ kind: 'ready' });
