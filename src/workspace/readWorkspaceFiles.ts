@@ -1,15 +1,16 @@
-import type { TaskSpec } from '../spec/loadTask.ts';
-import { readSubmission } from './readSubmission.ts';
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { lstat, open } from 'node:fs/promises';
 import path from 'node:path';
+import { RltaskError } from '../errors.ts';
+import type { TaskSpec } from '../spec/loadTask.ts';
 
 /**
  * The task's files as they are now in a workspace (edited or not), read without following symlinks; files that
  * are missing, oversized or not regular are left out. Used to run the visible tests, not to grade.
  */
 export async function readWorkspaceFiles(spec: TaskSpec, dir: string): Promise<Map<string, string>> {
-  await readSubmission(spec, dir); // throws E_WORKSPACE when dir is unusable
+  const st = await lstat(dir).catch(() => null);
+  if (st === null || !st.isDirectory()) throw new RltaskError('E_WORKSPACE', `workspace ${dir} is not a directory`);
   const out = new Map<string, string>();
   for (const f of spec.files) {
     try {
