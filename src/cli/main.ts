@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { exitCodeFor, RltaskError } from '../errors.ts';
+import { calibrate } from './calibrate.ts';
 import { check } from './check.ts';
 import type { Command, Io } from './Command.ts';
 import { demo } from './demo.ts';
@@ -8,7 +9,7 @@ import { init } from './init.ts';
 import { list } from './list.ts';
 import { test } from './test.ts';
 
-export const commands: readonly Command[] = [init, check, list, grade, test, demo];
+export const commands: readonly Command[] = [init, check, list, grade, test, demo, calibrate];
 
 function toolHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

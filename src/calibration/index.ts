@@ -1,0 +1,31 @@
+/**
+ * Calibration: run a task many times against a model through the Messages API with a real tool-using agent
+ * loop, grade every attempt, and decide with a Wilson interval whether the pass rate lies in a target band.
+ */
+export { calibrate, CHART_FILE, DEFAULT_BAND, DEFAULT_LIMITS, MARKDOWN_FILE, RESULTS_FILE } from './calibrate.ts';
+export type { CalibrateOptions, CalibrationEvent, CalibrationRun } from './calibrate.ts';
+export {
+  attemptRecordSchema,
+  attemptStatuses,
+  behavesLikeSchema,
+  calibrationResultsSchema,
+  endings,
+  settingsSchema,
+  summarySchema,
+  verdicts,
+} from './CalibrationResults.ts';
+export type { AttemptRecord, AttemptStatus, BehavesLike, CalibrationResults, CalibrationSettings, CalibrationSummary, Ending, Verdict } from './CalibrationResults.ts';
+export { createClient } from './createClient.ts';
+export type { ClientOptions } from './createClient.ts';
+export { DecoyMatcher, normalizeSource } from './DecoyMatcher.ts';
+export { DEFAULT_VARIANT, promptFor, SYSTEM_PROMPT } from './promptFor.ts';
+export { renderChart } from './renderChart.ts';
+export { renderMarkdown, runsToDecide } from './renderMarkdown.ts';
+export { runAgent } from './runAgent.ts';
+export type { AgentLimits, AgentOptions, AgentOutcome } from './runAgent.ts';
+export { attemptPaths, runAttempt } from './runAttempt.ts';
+export type { AttemptContext } from './runAttempt.ts';
+export { summarize } from './summarize.ts';
+export { verdictFor } from './verdictFor.ts';
+export { capOutput, TOOL_OUTPUT_CAP, WorkspaceTools } from './WorkspaceTools.ts';
+export type { ToolDefinition, ToolOutcome } from './WorkspaceTools.ts';
