@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Socket } from 'node:net';
 import { RltaskError } from '../errors.ts';
+import { encodeFrame, FrameReader } from './_frames.ts';
 import { childCommand } from './_isolation.ts';
 import { harnessSource } from './harnessSource.ts';
 import type { ChildMessage, OracleArg, OracleReply, ParentMessage, Request, Thrown } from './protocol.ts';
@@ -18,18 +20,32 @@ export type LoadResult = { readonly ok: true; readonly exports: readonly string[
 
 const live = new Set<Sandbox>();
 
-/** Kill every child this process started (for signal handlers and test teardown). */
+/** Something that starts sandboxes on its own (a pool): told to stop before every child is killed. */
+export interface SandboxOwner {
+  stop(): void;
+}
+const owners = new Set<SandboxOwner>();
+
+/** Register an owner so that `killAllSandboxes()` stops it from starting more children. Returns the unregister. */
+export function registerSandboxOwner(owner: SandboxOwner): () => void {
+  owners.add(owner);
+  return () => owners.delete(owner);
+}
+
+/** Kill every child this process started, and stop pools from starting more (signal handlers, test teardown). */
 export function killAllSandboxes(): void {
+  for (const o of owners) o.stop();
   for (const s of live) s.kill();
 }
 
 /**
  * One sandboxed child process that runs exactly one submission and is then killed. It is a black-box oracle:
- * the parent sends requests over an IPC channel and gets back values; the child's stdout and stderr are only
- * captured as text and never parsed.
+ * the parent sends requests over a framed channel on fd 3 (see _frames.ts) and gets back values; the child's
+ * stdout and stderr are only captured as text and never parsed.
  */
 export class Sandbox {
   readonly #child: ChildProcess;
+  readonly #channel: Socket;
   readonly #options: SandboxOptions;
   readonly #pending = new Map<number, { resolve: (m: ChildMessage) => void; reject: (e: Error) => void; timer: NodeJS.Timeout | undefined }>();
   #nextId = 1;
@@ -54,13 +70,16 @@ export class Sandbox {
       { memoryMb: options.memoryMb, cpuSeconds: options.cpuSeconds },
     );
     this.#child = spawn(command, args, {
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      serialization: 'advanced',
+      // fd 3 is the protocol channel (a socketpair): not 'ipc', whose serialization copies large arrays three times.
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
       detached: true,
       env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
       cwd: '/',
     });
     live.add(this);
+    const channel = this.#child.stdio[3];
+    if (!(channel instanceof Socket)) throw new RltaskError('E_INTERNAL', 'the sandbox channel (fd 3) was not created');
+    this.#channel = channel;
     const capture = (chunk: Buffer): void => {
       const room = this.#options.outputBytes - Buffer.byteLength(this.#output);
       if (room <= 0) {
@@ -93,7 +112,15 @@ export class Sandbox {
       };
     });
     this.#ready.catch(() => undefined);
-    this.#child.on('message', (m: unknown) => this.#onMessage(m));
+    // A reply can be no larger than the child's own memory; a bigger length prefix is a lie, refused unread.
+    const reader = new FrameReader(
+      (options.memoryMb + 64) * 1024 * 1024,
+      (m) => this.#onMessage(m),
+      (e) => this.#fault(new SubmissionFault('protocol', `the submission's process sent a malformed message: ${e.message}`)),
+    );
+    this.#channel.on('data', (chunk: Buffer) => reader.push(chunk));
+    // Errors on the channel (EPIPE after the child died) are reported by the 'exit' handler below.
+    this.#channel.on('error', () => undefined);
     this.#child.once('exit', (code, signal) => {
       live.delete(this);
       this.#end(
@@ -165,7 +192,10 @@ export class Sandbox {
 
   #post(message: ParentMessage): void {
     if (this.#ended !== null) throw this.#ended;
-    this.#child.send(message);
+    const parts = encodeFrame(message);
+    this.#channel.cork();
+    for (const part of parts) this.#channel.write(part);
+    this.#channel.uncork();
   }
 
   /** Load the transpiled submission (CommonJS) into the child's fresh context. */
@@ -216,6 +246,16 @@ export class Sandbox {
       if (m.kind !== 'reply') throw new SubmissionFault('protocol', 'expected a reply');
       return { reply: m.reply, handle: m.handle };
     });
+  }
+
+  /** The child's process id (the process group id too), for diagnostics and leak checks. */
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  /** The child is running and has not broken the protocol (a pool hands out only live children). */
+  get alive(): boolean {
+    return this.#ended === null && this.#child.exitCode === null && this.#child.signalCode === null;
   }
 
   /** Captured stdout+stderr of the child, capped at `outputBytes`. */

@@ -1,0 +1,177 @@
+/**
+ * The framing of the parent↔child channel (an extra stdio fd, a UNIX socketpair; never stdout/stderr).
+ *
+ * A frame is `u32 length | u32 headerBytes | header | zero pad to 8 | blob…` (little-endian, `length` counts
+ * everything after itself). The header is `v8.serialize` output in which every Float64Array is written as a
+ * host object holding only its element count; the arrays' bytes follow the header as raw blobs in the same
+ * order. This avoids the three copies of Node's 'advanced' IPC (serialize, channel, deserialize) for the
+ * large arrays the properties exchange: the sender writes views of the arrays' memory, and the receiver
+ * collects the frame into one aligned buffer and hands out Float64Array views into it.
+ *
+ * The parent decodes frames from a child that may be hostile: lengths are capped before anything is
+ * allocated, blobs must lie inside the frame and fill it exactly, and V8's deserializer (built for untrusted
+ * postMessage data) rejects malformed headers. Every decoded message is still validated by the caller.
+ */
+import v8 from 'node:v8';
+
+declare module 'node:v8' {
+  interface Serializer {
+    _setTreatArrayBufferViewsAsHostObjects(flag: boolean): void;
+  }
+}
+
+const F64 = Float64Array;
+const fromArrayBuffer = Buffer.from.bind(Buffer) as (buffer: ArrayBufferLike, byteOffset: number, length: number) => Buffer;
+const allocFrame = Buffer.allocUnsafeSlow.bind(Buffer);
+const concatBuffers = Buffer.concat.bind(Buffer);
+const MAX_U32 = 0xffff_ffff;
+
+function align8(n: number): number {
+  return (n + 7) & ~7;
+}
+
+class BlobSerializer extends v8.Serializer {
+  readonly blobs: Buffer[] = [];
+  blobBytes = 0;
+
+  constructor() {
+    super();
+    this._setTreatArrayBufferViewsAsHostObjects(true);
+  }
+
+  /** Called by V8 for every ArrayBufferView in the message. */
+  _writeHostObject(value: object): void {
+    if (!(value instanceof F64)) throw new TypeError('only Float64Array can be sent over the sandbox channel');
+    this.writeUint32(value.length);
+    this.blobs.push(fromArrayBuffer(value.buffer, value.byteOffset, value.byteLength));
+    this.blobBytes += value.byteLength;
+  }
+}
+
+class BlobDeserializer extends v8.Deserializer {
+  readonly #frame: Buffer;
+  #cursor: number;
+
+  constructor(header: Buffer, frame: Buffer, blobStart: number) {
+    super(header);
+    this.#frame = frame;
+    this.#cursor = blobStart;
+  }
+
+  get cursor(): number {
+    return this.#cursor;
+  }
+
+  /** Called by V8 for every host object in the header: the next blob, as a view into the frame. */
+  _readHostObject(): Float64Array {
+    const n = this.readUint32();
+    const end = this.#cursor + n * 8;
+    if (end > this.#frame.length) throw new RangeError('an array in the frame runs past its end');
+    const view = new F64(this.#frame.buffer, this.#frame.byteOffset + this.#cursor, n);
+    this.#cursor = end;
+    return view;
+  }
+}
+
+/**
+ * Encode one message as a list of buffers to write in order. The Float64Arrays' memory is referenced, not
+ * copied, so they must not change until the write completes (the protocol is request/reply, so they don't).
+ */
+export function encodeFrame(message: unknown): Buffer[] {
+  const s = new BlobSerializer();
+  s.writeHeader();
+  s.writeValue(message);
+  const header = s.releaseBuffer();
+  const blobStart = align8(4 + header.length);
+  const length = blobStart + s.blobBytes;
+  if (length > MAX_U32) throw new RangeError(`a sandbox message of ${length} bytes is too large`);
+  const head = allocFrame(4 + blobStart);
+  head.writeUInt32LE(length, 0);
+  head.writeUInt32LE(header.length, 4);
+  header.copy(head, 8);
+  head.fill(0, 8 + header.length);
+  return [head, ...s.blobs];
+}
+
+/** Decode one frame body (everything after the length field). Throws on any inconsistency. */
+function decodeFrame(frame: Buffer): unknown {
+  if (frame.length < 4) throw new RangeError('a frame is shorter than its header length');
+  const headerBytes = frame.readUInt32LE(0);
+  if (4 + headerBytes > frame.length) throw new RangeError('a frame header runs past the frame');
+  const d = new BlobDeserializer(frame.subarray(4, 4 + headerBytes), frame, align8(4 + headerBytes));
+  d.readHeader();
+  const value: unknown = d.readValue();
+  if (d.cursor !== frame.length) {
+    throw new RangeError('a frame has bytes that belong to no array');
+  }
+  return value;
+}
+
+/**
+ * Reassembles frames from stream chunks. `onFrame` gets each decoded message; `onError` gets the first
+ * problem (an oversized or malformed frame), after which the reader ignores all further input.
+ */
+export class FrameReader {
+  readonly #maxFrameBytes: number;
+  readonly #onFrame: (message: unknown) => void;
+  readonly #onError: (error: Error) => void;
+  #prefix: Buffer[] = [];
+  #prefixBytes = 0;
+  #frame: Buffer | null = null;
+  #filled = 0;
+  #failed = false;
+
+  constructor(maxFrameBytes: number, onFrame: (message: unknown) => void, onError: (error: Error) => void) {
+    this.#maxFrameBytes = maxFrameBytes;
+    this.#onFrame = onFrame;
+    this.#onError = onError;
+  }
+
+  /** Bytes of an unfinished frame are buffered (the stream ended mid-frame if this is true at its end). */
+  get partial(): boolean {
+    return this.#frame !== null || this.#prefixBytes > 0;
+  }
+
+  push(chunk: Buffer): void {
+    let at = 0;
+    while (!this.#failed && at < chunk.length) {
+      if (this.#frame === null) {
+        const take = Math.min(4 - this.#prefixBytes, chunk.length - at);
+        this.#prefix.push(chunk.subarray(at, at + take));
+        this.#prefixBytes += take;
+        at += take;
+        if (this.#prefixBytes < 4) return;
+        const length = concatBuffers(this.#prefix, 4).readUInt32LE(0);
+        this.#prefix = [];
+        this.#prefixBytes = 0;
+        if (length > this.#maxFrameBytes) {
+          this.#fail(new RangeError(`a message of ${length} bytes exceeds the limit of ${this.#maxFrameBytes}`));
+          return;
+        }
+        this.#frame = allocFrame(length);
+        this.#filled = 0;
+      }
+      const frame = this.#frame;
+      const take = Math.min(frame.length - this.#filled, chunk.length - at);
+      chunk.copy(frame, this.#filled, at, at + take);
+      this.#filled += take;
+      at += take;
+      if (this.#filled < frame.length) return;
+      this.#frame = null;
+      let message: unknown;
+      try {
+        message = decodeFrame(frame);
+      } catch (e) {
+        this.#fail(e instanceof Error ? e : new Error(String(e)));
+        return;
+      }
+      this.#onFrame(message);
+    }
+  }
+
+  #fail(error: Error): void {
+    this.#failed = true;
+    this.#frame = null;
+    this.#onError(error);
+  }
+}
