@@ -38,6 +38,8 @@ export const attemptRecordSchema = z.strictObject({
   turns: count,
   inputTokens: count,
   outputTokens: count,
+  /** Failed API responses (429, 5xx, overloaded, a broken stream), including those a retry recovered from. */
+  httpErrors: count,
   /** Whole attempt: workspace, agent loop and grading. */
   durationMs: count,
   agentMs: count,

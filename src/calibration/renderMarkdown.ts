@@ -76,7 +76,9 @@ export function renderMarkdown(results: CalibrationResults): string {
     .join(', ');
   out.push('| | |', '|---|---|');
   out.push(`| measured attempts | ${s.runs} (${s.passed} passed, ${s.failed} failed) of ${s.requested} requested |`);
+  const retried = attempts.reduce((n, a) => n + a.httpErrors, 0);
   out.push(`| errors (not counted) | ${s.errors} |`);
+  out.push(`| failed API responses | ${retried}${retried === 0 ? '' : ' (retried with backoff; attempts that recovered count normally)'} |`);
   out.push(`| tokens | ${tokens(s.tokens.input)} in, ${tokens(s.tokens.output)} out |`);
   out.push(`| time | ${duration(s.durationMs)} summed over attempts |`);
   out.push(`| endings | ${endings === '' ? '—' : endings} |`);

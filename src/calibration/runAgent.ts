@@ -1,4 +1,4 @@
-import Anthropic from '@anthropic-ai/sdk';
+import Anthropic, { type Middleware } from '@anthropic-ai/sdk';
 import type { ContentBlockParam, Message, MessageParam, ToolResultBlockParam } from '@anthropic-ai/sdk/resources/messages';
 import { RltaskError } from '../errors.ts';
 import type { Ending } from './CalibrationResults.ts';
@@ -42,6 +42,8 @@ export interface AgentOutcome {
   readonly turns: number;
   readonly inputTokens: number;
   readonly outputTokens: number;
+  /** Failed API responses (429, 5xx, a stream that broke off), whether or not a retry then succeeded. */
+  readonly httpErrors: number;
   /** For `api_error`: what failed. */
   readonly error?: string;
 }
@@ -109,9 +111,10 @@ export async function runAgent(o: AgentOptions): Promise<AgentOutcome> {
   let turns = 0;
   let inputTokens = 0;
   let outputTokens = 0;
+  let httpErrors = 0;
   const end = (ending: AgentOutcome['ending'], error?: string): AgentOutcome => {
-    note('end', { ending, turns, inputTokens, outputTokens, ...(error === undefined ? {} : { error }) });
-    return { ending, turns, inputTokens, outputTokens, ...(error === undefined ? {} : { error }) };
+    note('end', { ending, turns, inputTokens, outputTokens, httpErrors, ...(error === undefined ? {} : { error }) });
+    return { ending, turns, inputTokens, outputTokens, httpErrors, ...(error === undefined ? {} : { error }) };
   };
   const stopped = (): AgentOutcome['ending'] | undefined => (o.signal?.aborted === true ? 'aborted' : timer.signal.aborted ? 'time_limit' : undefined);
   const params = {
@@ -128,7 +131,10 @@ export async function runAgent(o: AgentOptions): Promise<AgentOutcome> {
       if (halt !== undefined) return end(halt);
       let response: Message;
       try {
-        response = await request(o, { ...params, messages }, signal);
+        response = await request(o, { ...params, messages }, signal, (fields) => {
+          httpErrors++;
+          note('http_error', { turn: turns + 1, ...fields });
+        });
       } catch (e) {
         const halt = stopped();
         if (halt !== undefined) return end(halt);
@@ -167,8 +173,14 @@ export async function runAgent(o: AgentOptions): Promise<AgentOutcome> {
 
 type Params = Anthropic.MessageCreateParamsNonStreaming;
 
-async function request(o: AgentOptions, params: Params, signal: AbortSignal): Promise<Message> {
-  const options = { signal, ...(o.headers === undefined ? {} : { headers: { ...o.headers } }) };
+async function request(o: AgentOptions, params: Params, signal: AbortSignal, onFailure: (fields: Record<string, unknown>) => void): Promise<Message> {
+  // Runs per HTTP attempt inside the SDK's retry loop, so the transcript shows every 429/5xx it absorbed.
+  const observe: Middleware = async (req, next) => {
+    const res = await next(req);
+    if (!res.ok) onFailure({ status: res.status, retry: Number(new Headers(req.headers).get('x-stainless-retry-count') ?? 0) });
+    return res;
+  };
+  const options = { signal, middleware: [observe], ...(o.headers === undefined ? {} : { headers: { ...o.headers } }) };
   const retries = o.streamRetries ?? 4;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -176,7 +188,7 @@ async function request(o: AgentOptions, params: Params, signal: AbortSignal): Pr
       return await o.client.messages.stream(params, options).finalMessage();
     } catch (e) {
       if (attempt >= retries || !retryableMidStream(e) || signal.aborted) throw e;
-      o.onTranscript?.({ type: 'retry', attempt: attempt + 1, message: describeApiError(e) });
+      onFailure({ status: null, message: describeApiError(e), streamRetry: attempt + 1 });
       // Full jitter on 1 s doubling, capped at 30 s: calls that failed together do not retry together.
       await sleep(Math.random() * Math.min(30_000, 1000 * 2 ** attempt), signal);
     }

@@ -92,6 +92,7 @@ export async function runAttempt(ctx: AttemptContext, attempt: number): Promise<
     turns: outcome.turns,
     inputTokens: outcome.inputTokens,
     outputTokens: outcome.outputTokens,
+    httpErrors: outcome.httpErrors,
     agentMs,
     ending: outcome.ending,
     diff,
