@@ -1,37 +1,57 @@
 import { availableParallelism } from 'node:os';
+import { SandboxPool } from '../sandbox/SandboxPool.ts';
 import type { TaskSpec } from '../spec/loadTask.ts';
 import type { GradeResult } from './GradeResult.ts';
-import { type GradeOptions, gradeWorkspace } from './gradeWorkspace.ts';
+import { type GradeOptions, gradeWorkspace, sandboxOptions } from './gradeWorkspace.ts';
 
-export interface GradeManyOptions extends GradeOptions {
+export interface GradeManyOptions extends Omit<GradeOptions, 'label'> {
   /** Grades in flight at once (default: the number of cores). */
   readonly concurrency?: number;
-  /** Called as each result is ready, in completion order. */
+  /** Called once per workspace as its result is ready, in completion order. */
   readonly onResult?: (result: GradeResult) => void;
-  /** Stop starting new grades when aborted; grades in flight finish (their children are killed by the caller). */
+  /**
+   * Abort to stop the batch: no new grade starts, the children of grades in flight are killed, and those grades'
+   * results are dropped (a child killed by us says nothing about the submission).
+   */
   readonly signal?: AbortSignal;
 }
 
 /**
- * Grade many workspaces of one task in this process, `concurrency` at a time. Heavy modules (ts-morph,
- * esbuild, the harness bundle) load once and are shared. Results come back in input order; `onResult`
- * sees them as they finish.
+ * Grade many workspaces of one task in this process, `concurrency` at a time. Heavy modules (ts-morph, esbuild,
+ * the harness bundle) load once and are shared, and sandboxes come from a pool of pre-started children (one
+ * submission per child, never reused), so a child's start-up overlaps the previous grade. Returns the results
+ * in input order (only those that finished before an abort); `onResult` sees each as it finishes.
  *
  * @example
  * const results = await gradeMany(spec, ['ws1', 'ws2'], { onResult: (r) => console.log(JSON.stringify(r)) });
  */
 export async function gradeMany(spec: TaskSpec, dirs: readonly string[], options: GradeManyOptions = {}): Promise<GradeResult[]> {
-  const concurrency = Math.max(1, options.concurrency ?? availableParallelism());
-  const results: GradeResult[] = new Array(dirs.length);
+  const { concurrency: wanted, onResult, signal, startSandbox, ...gradeOptions } = options;
+  const concurrency = Math.max(1, Math.min(Math.floor(wanted ?? availableParallelism()), dirs.length));
+  const results: (GradeResult | undefined)[] = new Array<GradeResult | undefined>(dirs.length).fill(undefined);
+  const aborted = (): boolean => signal?.aborted === true;
+  if (dirs.length === 0 || aborted()) return [];
+  // A caller-supplied start function is used as is; otherwise one pool serves the batch, started right away so
+  // that the first children boot while ts-morph and the first submissions are being read and checked.
+  const pool = startSandbox === undefined ? new SandboxPool(sandboxOptions(spec), { size: concurrency, limit: dirs.length }) : null;
+  const start = pool === null ? startSandbox : () => pool.take();
+  const onAbort = (): void => pool?.kill();
+  signal?.addEventListener('abort', onAbort, { once: true });
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < dirs.length && options.signal?.aborted !== true) {
+    while (next < dirs.length && !aborted()) {
       const i = next++;
-      const r = await gradeWorkspace(spec, dirs[i]!, options);
+      const r = await gradeWorkspace(spec, dirs[i]!, start === undefined ? gradeOptions : { ...gradeOptions, startSandbox: start });
+      if (aborted()) return;
       results[i] = r;
-      options.onResult?.(r);
+      onResult?.(r);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, dirs.length) }, worker));
-  return results.filter((r) => r !== undefined);
+  try {
+    await Promise.all(Array.from({ length: concurrency }, worker));
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    await pool?.close();
+  }
+  return results.filter((r): r is GradeResult => r !== undefined);
 }

@@ -253,6 +253,11 @@ export class Sandbox {
     return this.#child.pid;
   }
 
+  /** Resolves once the child has exited and its pipes are closed (however it ended). */
+  get finished(): Promise<void> {
+    return this.#closed;
+  }
+
   /** The child is running and has not broken the protocol (a pool hands out only live children). */
   get alive(): boolean {
     return this.#ended === null && this.#child.exitCode === null && this.#child.signalCode === null;
