@@ -154,8 +154,10 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrationRun> {
       return { summary: summarize(attempts, { ...identity, requested: o.runs, band }), attempts };
     };
     let writing: Promise<void> = Promise.resolve();
+    let written: CalibrationResults | undefined;
     const persist = (): Promise<void> => {
       const snapshot = current();
+      written = snapshot;
       // Serialized: two attempts finishing together must not interleave their renames.
       writing = writing.then(async () => {
         await atomicWrite(files.json, `${JSON.stringify(snapshot, null, 2)}\n`);
@@ -215,7 +217,7 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrationRun> {
     await persist();
     if (fatal !== undefined) throw fatal;
     const unfinished = Array.from({ length: o.runs }, (_, i) => i + 1).some((n) => !finished(n));
-    return { results: current(), newAttempts, interrupted: o.signal?.aborted === true && unfinished && !stopForVerdict, files };
+    return { results: written ?? current(), newAttempts, interrupted: o.signal?.aborted === true && unfinished && !stopForVerdict, files };
   } finally {
     await release();
   }

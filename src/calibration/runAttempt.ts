@@ -107,6 +107,8 @@ export async function runAttempt(ctx: AttemptContext, attempt: number): Promise<
   const gradeStarted = performance.now();
   const grade = await gradeWorkspace(ctx.spec, where.workspace, { seed: ctx.seed, label: `attempt ${attempt}` });
   const gradeMs = Math.round(performance.now() - gradeStarted);
+  // An interrupt kills every sandbox, which would look like a crashing submission: such a grade is not kept.
+  if (ctx.signal?.aborted === true) return null;
   let behavesLike: AttemptRecord['behavesLike'] = null;
   if (grade.status === 'failed') {
     try {
