@@ -30,3 +30,35 @@ export function wilson(k: number, n: number, z = 1.959963984540054): [number, nu
   const half = (z * Math.sqrt((ph * (1 - ph)) / n + z2 / (4 * n * n))) / denom;
   return [Math.max(0, centre - half), Math.min(1, centre + half)];
 }
+
+/**
+ * Samples needed so that, for n iid N(0, σ²) values, P(|Σy²/(nσ²) − 1| > t) ≤ δ. Σy²/σ² is χ²_n, and by
+ * Laurent & Massart (2000), P(χ² − n ≥ 2√(nx) + 2x) ≤ e^−x and P(n − χ² ≥ 2√(nx)) ≤ e^−x. The upper side is the
+ * wider one: t = 2√(x/n) + 2x/n at x = n·a², a = (√(1 + 2t) − 1)/2; requiring e^−x ≤ δ/2 on each side gives n.
+ */
+export function chiSquareSamples(t: number, delta: number): number {
+  const a = (Math.sqrt(1 + 2 * t) - 1) / 2;
+  return Math.ceil(Math.log(2 / delta) / (a * a));
+}
+
+/** Samples needed so that the mean of n iid N(0, 1) values exceeds m in absolute value with probability ≤ δ. */
+export function gaussianMeanSamples(m: number, delta: number): number {
+  return Math.ceil((2 * Math.log(2 / delta)) / (m * m));
+}
+
+/**
+ * Smallest n for which the Bernstein half-width of a mean of n iid terms (variance `variance` each, centred
+ * terms bounded by `bound`) is at most t at false-reject δ.
+ */
+export function bernsteinSamples(t: number, variance: number, bound: number, delta: number): number {
+  const ok = (n: number) => bernsteinHalfWidth(n * variance, bound, delta) / n <= t;
+  let hi = 1;
+  while (!ok(hi)) hi *= 2;
+  let lo = Math.floor(hi / 2);
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (ok(mid)) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}

@@ -3,6 +3,12 @@ import { deterministic } from './deterministic.ts';
 import { dropFraction } from './dropFraction.ts';
 import { evalIdentity } from './evalIdentity.ts';
 import { exactKeptScale } from './exactKeptScale.ts';
+import { finiteOnExtremes } from './finiteOnExtremes.ts';
+import { identityWhen } from './identityWhen.ts';
+import { invariant } from './invariant.ts';
+import { matchesReference } from './matchesReference.ts';
+import { momentRatio } from './momentRatio.ts';
+import { reproducible } from './reproducible.ts';
 import { secondMomentRatio } from './secondMomentRatio.ts';
 import { shapeAndPurity } from './shapeAndPurity.ts';
 import { zeroRateIdentity } from './zeroRateIdentity.ts';
@@ -17,4 +23,11 @@ export const propertyItems = [
   evalIdentity.item,
   zeroRateIdentity.item,
   deterministic.item,
+  // The generic library: any function or class export, inputs described in YAML.
+  matchesReference.item,
+  invariant.item,
+  finiteOnExtremes.item,
+  identityWhen.item,
+  momentRatio.item,
+  reproducible.item,
 ] as const;

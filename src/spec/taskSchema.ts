@@ -1,5 +1,6 @@
 import path from 'node:path/posix';
 import { z } from 'zod';
+import { bindTask } from '../../properties/bindTask.ts';
 import { propertyItems } from '../../properties/registry.ts';
 
 /**
@@ -94,7 +95,9 @@ export const taskSchema = z.strictObject({
   }),
   limits,
   permissions,
-});
+})
+  // Properties that compare against the reference solution need the task they belong to.
+  .transform((task) => bindTask(task));
 
 export type TaskSpecData = z.output<typeof taskSchema>;
 export type TaskFile = TaskSpecData['files'][number];

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { invoke } from './_call.ts';
+import { checkProperty } from './_check.ts';
+import { type CaseDraw, callSchema, caseArbitrary, checkCall, describeCall, materialize } from './_inputs.ts';
+import { ReferenceRunner } from './_reference.ts';
+import { mismatch, toleranceSchema } from './_values.ts';
+import { defineProperty } from './PropertyContract.ts';
+import { PropertyFailure } from './PropertyFailure.ts';
+
+/**
+ * Differential testing: on generated inputs, the submission returns what the task's reference solution returns,
+ * within |got − want| ≤ abs + rel·|want| per element. Its arguments must also be left as the reference leaves
+ * them (unchanged, unless the reference itself writes into them), and where the reference throws, the submission
+ * must throw an error of the same name. The reference runs in its own sandbox; its outputs are cached per input.
+ */
+export const matchesReference = defineProperty({
+  name: 'matches-reference',
+  summary: "outputs equal the reference solution's on generated inputs (within abs/rel tolerance)",
+  params: z.strictObject({
+    call: callSchema,
+    tolerance: toleranceSchema(1e-12, 1e-9),
+    /** Also compare every argument after the call (catches writing into the caller's arrays). */
+    compareArgs: z.boolean().default(true),
+    runs: z.int().min(1).max(10_000).default(100),
+  }),
+  check: (params, issue) => checkCall(params.call, issue),
+  async run(ctx, params) {
+    const task = ctx.task;
+    if (task === undefined) throw new Error('matches-reference needs the task it belongs to (load the task with loadTask)');
+    const reference = new ReferenceRunner(task, ctx.seed);
+    try {
+      return await checkProperty(
+        [caseArbitrary(params.call)],
+        async (draw: CaseDraw) => {
+          const c = materialize(params.call, draw);
+          const what = describeCall(params.call, ctx.subject, c);
+          const want = await reference.run(ctx.subject, params.call, c);
+          const got = await invoke(ctx.oracle, ctx.subject, params.call, c);
+          if (!want.ok) {
+            if (got.ok) throw new PropertyFailure(`returned normally where the reference throws ${want.thrown.name} (${want.thrown.message}), for ${what}`);
+            if (got.thrown.name !== want.thrown.name) throw new PropertyFailure(`threw ${got.thrown.name} (${got.thrown.message}) where the reference throws ${want.thrown.name}, for ${what}`);
+            return;
+          }
+          if (!got.ok) throw new PropertyFailure(`${got.during} threw ${got.thrown.name}: ${got.thrown.message}, for ${what}`);
+          const tol = `tolerance abs ${params.tolerance.abs}, rel ${params.tolerance.rel}`;
+          const m = mismatch(got.value, want.value, params.tolerance, 'result');
+          if (m !== null) throw new PropertyFailure(`${m} (the reference solution's value; ${tol}), for ${what}`);
+          if (params.compareArgs) {
+            for (let i = 0; i < want.argsAfter.length; i++) {
+              const ga = got.argsAfter[i];
+              const wa = want.argsAfter[i]!;
+              const am = ga === undefined ? `argument ${i} is missing after the call` : mismatch(ga, wa, params.tolerance, `argument ${i} after the call`);
+              if (am !== null) throw new PropertyFailure(`${am} (as the reference leaves it${wa.type === 'typed' ? "; the caller's array must not be modified unless the reference modifies it" : ''}), for ${what}`);
+            }
+          }
+        },
+        {
+          seed: ctx.seed,
+          numRuns: params.runs,
+          shrink: true,
+          passedMessage: () => `${params.runs} runs: ${params.call.export ?? ctx.subject} matches the reference solution (abs ${params.tolerance.abs}, rel ${params.tolerance.rel})`,
+        },
+      );
+    } finally {
+      await reference.dispose();
+    }
+  },
+});

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { invoke } from './_call.ts';
+import { checkProperty } from './_check.ts';
+import { type CaseDraw, callSchema, caseArbitrary, checkCall, describeCall, materialize } from './_inputs.ts';
+import { seedArbitrary } from './_params.ts';
+import { mismatch } from './_values.ts';
+import { defineProperty } from './PropertyContract.ts';
+import { PropertyFailure } from './PropertyFailure.ts';
+
+const EXACT = { abs: 0, rel: 0 };
+
+/**
+ * All randomness comes from the injected generators: the same arguments (and rng seeds) give the same result
+ * even when the sandbox's Math.random stream differs, and, when `varies` is on, a different rng seed gives a
+ * different result (so a hidden fixed-seed generator is caught too).
+ */
+export const reproducible = defineProperty({
+  name: 'reproducible',
+  summary: 'same arguments and rng seeds → same result, whatever Math.random does; another rng seed → another result',
+  params: z.strictObject({
+    call: callSchema,
+    /** A different injected-rng seed must change the result (for random functions). */
+    varies: z.boolean().default(true),
+    runs: z.int().min(1).max(1000).default(10),
+  }),
+  check(params, issue) {
+    checkCall(params.call, issue);
+    const hasRng = [...params.call.args, ...(params.call.construct ?? [])].some((a) => a.type === 'rng');
+    if (params.varies && !hasRng) issue('`varies` needs an injected generator among the arguments ({ type: rng }); set varies: false for a deterministic function', ['varies']);
+  },
+  async run(ctx, params) {
+    return checkProperty(
+      [caseArbitrary(params.call), seedArbitrary, seedArbitrary],
+      async (draw: CaseDraw, mathA: number, mathB: number) => {
+        const c = materialize(params.call, draw);
+        const what = describeCall(params.call, ctx.subject, c);
+        await ctx.oracle.reseedMathRandom(mathA);
+        const a = await invoke(ctx.oracle, ctx.subject, params.call, c);
+        await ctx.oracle.reseedMathRandom(mathB === mathA ? mathB + 1 : mathB);
+        const b = await invoke(ctx.oracle, ctx.subject, params.call, c);
+        if (!a.ok || !b.ok) {
+          const t = !a.ok ? a : b.ok ? null : b;
+          if (t !== null && !t.ok) throw new PropertyFailure(`${t.during} threw ${t.thrown.name}: ${t.thrown.message}, for ${what}`);
+          return;
+        }
+        const m = mismatch(b.value, a.value, EXACT, 'the result of the second call');
+        if (m !== null) throw new PropertyFailure(`called twice with the same rng seeds, ${m}; all randomness must come from the injected generator, not Math.random, for ${what}`);
+        if (!params.varies) return;
+        const other = await invoke(ctx.oracle, ctx.subject, params.call, materialize(params.call, draw, 1));
+        if (!other.ok) throw new PropertyFailure(`with another rng seed, ${other.during} threw ${other.thrown.name}: ${other.thrown.message}, for ${what}`);
+        const hasNumbers = a.value.type === 'typed' ? a.value.value.length > 0 : a.value.type === 'number';
+        if (hasNumbers && mismatch(other.value, a.value, EXACT, '') === null) {
+          throw new PropertyFailure(`the same result for two different rng seeds; the randomness must come from the injected generator, for ${what}`);
+        }
+      },
+      { seed: ctx.seed, numRuns: params.runs, shrink: true, passedMessage: () => `${params.runs} runs: reproducible from the injected rng${params.varies ? ', and another seed gives another result' : ''}` },
+    );
+  },
+});
