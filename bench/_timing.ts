@@ -1,0 +1,52 @@
+import { execFile } from 'node:child_process';
+import { Bench, type Fn, type FnOptions } from 'tinybench';
+
+/** One measured figure: wall-clock milliseconds per call (median over the samples, which tinybench collects). */
+export interface Figure {
+  readonly name: string;
+  readonly group: string;
+  readonly medianMs: number;
+  readonly minMs: number;
+  readonly maxMs: number;
+  readonly samples: number;
+  /** Free-form extra numbers (grades/s, verdicts, …). */
+  readonly extra?: Readonly<Record<string, number | string | boolean>>;
+}
+
+export interface MeasureOptions {
+  /** Measured calls (tinybench `iterations`, with no time budget so slow tasks do not run for ever). */
+  readonly iterations: number;
+  /** Unmeasured calls first (JIT, caches, lazily loaded modules). */
+  readonly warmup?: number;
+  readonly beforeEach?: FnOptions['beforeEach'];
+  readonly afterEach?: FnOptions['afterEach'];
+}
+
+/** Measure `fn` with tinybench and return its median latency. Throws if the task threw. */
+export async function measure(group: string, name: string, fn: Fn, options: MeasureOptions): Promise<Figure> {
+  const warmup = options.warmup ?? 0;
+  const bench = new Bench({ time: 0, iterations: options.iterations, warmup: warmup > 0, warmupTime: 0, warmupIterations: warmup, throws: true });
+  const taskOptions: FnOptions = { async: true };
+  if (options.beforeEach !== undefined) taskOptions.beforeEach = options.beforeEach;
+  if (options.afterEach !== undefined) taskOptions.afterEach = options.afterEach;
+  bench.add(name, fn, taskOptions);
+  await bench.run();
+  const result = bench.tasks[0]!.result;
+  if (result.state !== 'completed') throw new Error(`benchmark "${name}" ended in state ${result.state}`);
+  return { name, group, medianMs: result.latency.p50, minMs: result.latency.min, maxMs: result.latency.max, samples: result.latency.samplesCount };
+}
+
+export interface Exec {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Run a command to completion (no shell), collecting its output. */
+export function run(command: string, args: readonly string[], cwd: string): Promise<Exec> {
+  return new Promise((resolve) => {
+    execFile(command, args, { cwd, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 99, stdout, stderr });
+    });
+  });
+}

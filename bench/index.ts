@@ -1,0 +1,178 @@
+/**
+ * `npm run bench`: throughput and latency of grading, with tinybench. Every figure is also given as a ratio to
+ * `node -e 0` (t₀) measured in the same run, because absolute times on a shared machine drift. Prints a table
+ * and writes bench/results.json. `--quick` runs fewer iterations (for a smoke test).
+ *
+ * The issue's bar ("Done when"): 40 workspaces (20 correct, 20 buggy) graded by one `grade … --json` call, all
+ * verdicts right, in ≤ 40 × 5.8 × t₀ / 2 / 5 — five times the seed's throughput (0.463 s of CPU per grade ≈ 5.8 t₀
+ * on a 2-core machine).
+ */
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gradeMany } from '../src/grading/gradeMany.ts';
+import { gradeWorkspace } from '../src/grading/gradeWorkspace.ts';
+import { sandboxOptions } from '../src/grading/gradeWorkspace.ts';
+import { SandboxPool } from '../src/sandbox/SandboxPool.ts';
+import { loadTask } from '../src/spec/loadTask.ts';
+import { costSplit } from './costSplit.ts';
+import { makeFixtures } from './_fixtures.ts';
+import { type Figure, measure, run } from './_timing.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const TASK = path.join(ROOT, 'tasks/variance-dropout.yaml');
+const quick = process.argv.includes('--quick');
+const N = quick ? 2 : 5;
+
+/** The seed's figures, measured on this kind of machine (notes/seed-NOTES.md). */
+const SEED = { cpuPerGradeS: 0.463, coldGradeS: 0.37, t0S: 0.08 } as const;
+
+const log = (s: string): void => void process.stderr.write(`${s}\n`);
+
+function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/run.ts'), ...args], ROOT);
+}
+
+async function nodeE0(iterations: number): Promise<Figure> {
+  return measure('baseline', 'node -e 0 (t₀)', async () => {
+    const r = await run(process.execPath, ['-e', '0'], ROOT);
+    if (r.code !== 0) throw new Error('node -e 0 failed');
+  }, { iterations, warmup: 2 });
+}
+
+/** Grade the fixtures through the CLI in one call and check every verdict. */
+async function cliBatch(dirs: { dir: string; expect: 'passed' | 'failed' }[], concurrency?: number): Promise<{ ok: boolean; problems: string[] }> {
+  const args = ['grade', TASK, ...dirs.map((d) => d.dir), '--json', ...(concurrency === undefined ? [] : ['--concurrency', String(concurrency)])];
+  const r = await cli(args);
+  const lines = r.stdout.trim() === '' ? [] : r.stdout.trim().split('\n');
+  const problems: string[] = [];
+  const seen = new Map<string, string>();
+  for (const line of lines) {
+    const g = JSON.parse(line) as { workspace: string; status: string };
+    if (seen.has(g.workspace)) problems.push(`${g.workspace} reported twice`);
+    seen.set(g.workspace, g.status);
+  }
+  for (const d of dirs) {
+    const got = seen.get(d.dir);
+    if (got !== d.expect) problems.push(`${path.basename(d.dir)}: expected ${d.expect}, got ${got ?? 'no result'}`);
+  }
+  if (r.code !== 1) problems.push(`exit code ${r.code} (expected 1: some failed): ${r.stderr.slice(0, 300)}`);
+  return { ok: problems.length === 0, problems };
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const load0 = os.loadavg();
+  const spec = await loadTask(TASK);
+  const fx = await makeFixtures(spec, 20, 20);
+  const figures: Figure[] = [];
+  try {
+    log(`rltask bench — ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), node ${process.version}, load ${load0.map((l) => l.toFixed(2)).join(' ')}`);
+    const t0a = await nodeE0(quick ? 5 : 15);
+    figures.push(t0a);
+    log(`t₀ = node -e 0: ${t0a.medianMs.toFixed(1)} ms`);
+
+    // Cold: a fresh process grades one workspace (the seed's 0.37 s was measured the same way).
+    for (const [label, dir] of [['correct', fx.correct[0]!], ['buggy', fx.buggy[0]!]] as const) {
+      const f = await measure('cold CLI', `grade 1 workspace (${label}), cold process`, async () => {
+        const r = await cli(['grade', TASK, dir, '--json']);
+        if (r.code !== (label === 'correct' ? 0 : 1)) throw new Error(`cold grade of the ${label} workspace: exit ${r.code}\n${r.stderr}`);
+      }, { iterations: N, warmup: 1 });
+      figures.push(f);
+      log(`${f.name}: ${f.medianMs.toFixed(0)} ms`);
+    }
+
+    // Warm, in-process: modules loaded; one grade at a time, with a fresh child or a pre-started one.
+    for (const [label, dir] of [['correct', fx.correct[0]!], ['buggy', fx.buggy[0]!]] as const) {
+      const fresh = await measure('warm grade (in-process, one at a time)', `${label}, child started by the grade`, async () => {
+        const r = await gradeWorkspace(spec, dir);
+        if (r.status !== (label === 'correct' ? 'passed' : 'failed')) throw new Error(`${label}: ${r.status} ${r.feedback}`);
+      }, { iterations: N * 2, warmup: 2 });
+      figures.push(fresh);
+      const pool = new SandboxPool(sandboxOptions(spec), { size: 1 });
+      try {
+        const pre = await measure('warm grade (in-process, one at a time)', `${label}, pre-started child (pool)`, async () => {
+          const r = await gradeWorkspace(spec, dir, { startSandbox: () => pool.take() });
+          if (r.status !== (label === 'correct' ? 'passed' : 'failed')) throw new Error(`${label}: ${r.status} ${r.feedback}`);
+        }, { iterations: N * 2, warmup: 2, beforeEach: () => new Promise((r) => setTimeout(r, 150)) });
+        figures.push(pre);
+      } finally {
+        await pool.close();
+      }
+      log(`warm ${label}: ${figures.at(-2)!.medianMs.toFixed(0)} ms fresh child, ${figures.at(-1)!.medianMs.toFixed(0)} ms pre-started`);
+    }
+
+    // Throughput in-process: gradeMany over all 40 fixtures at the default concurrency.
+    const all = [...fx.correct, ...fx.buggy];
+    const batch = await measure('batch (in-process gradeMany, 40 workspaces)', `gradeMany, concurrency ${os.availableParallelism()}`, async () => {
+      const rs = await gradeMany(spec, all);
+      const wrong = rs.filter((r) => r.status !== (fx.correct.includes(r.workspace) ? 'passed' : 'failed'));
+      if (rs.length !== all.length || wrong.length > 0) throw new Error(`gradeMany: ${wrong.length} wrong verdicts of ${rs.length}`);
+    }, { iterations: Math.max(2, N - 2), warmup: 1 });
+    figures.push({ ...batch, extra: { gradesPerSecond: all.length / (batch.medianMs / 1000) } });
+    log(`gradeMany: ${(all.length / (batch.medianMs / 1000)).toFixed(1)} grades/s`);
+
+    // The issue's bar: one `grade … --json` call over 40 workspaces, verdicts checked on every run.
+    const mixed = [...fx.correct.map((dir) => ({ dir, expect: 'passed' as const })), ...fx.buggy.map((dir) => ({ dir, expect: 'failed' as const }))];
+    const problems: string[] = [];
+    const done = await measure('done-when (CLI, 40 workspaces, 20 correct + 20 buggy)', 'grade 40 workspaces --json, one call', async () => {
+      const r = await cliBatch(mixed);
+      problems.push(...r.problems);
+    }, { iterations: Math.max(2, N - 2), warmup: 1 });
+    figures.push({ ...done, extra: { gradesPerSecond: 40 / (done.medianMs / 1000), verdictsRight: problems.length === 0 } });
+
+    const split = await costSplit(spec, fx, quick ? 2 : N);
+    figures.push(...split);
+
+    const t0b = await nodeE0(quick ? 5 : 15);
+    figures.push({ ...t0b, name: 'node -e 0 (t₀), again at the end' });
+    const t0 = (t0a.medianMs + t0b.medianMs) / 2;
+    const load1 = os.loadavg();
+
+    // Report.
+    const budgetMs = (40 * 5.8 * t0) / 2 / 5;
+    const pass = problems.length === 0 && done.medianMs <= budgetMs;
+    const seedGradesPerS = os.availableParallelism() / (5.8 * (t0 / 1000));
+    const cold = figures.find((f) => f.name.startsWith('grade 1 workspace (correct)'))!;
+    const rows = figures.map((f) => ({ ...f, ratio: f.medianMs / t0 }));
+    printTable(rows, t0);
+    const lines = [
+      '',
+      `t₀ (node -e 0, median of the start and end of this run): ${t0.toFixed(1)} ms; load average ${load0.map((l) => l.toFixed(2)).join(' ')} → ${load1.map((l) => l.toFixed(2)).join(' ')}`,
+      `cold single grade (correct workspace): ${(cold.medianMs / 1000).toFixed(2)} s = ${(cold.medianMs / t0).toFixed(1)} t₀ — the seed: ${SEED.coldGradeS} s = ${(SEED.coldGradeS / SEED.t0S).toFixed(1)} t₀`,
+      `throughput, one grade … --json call over 40: ${(40 / (done.medianMs / 1000)).toFixed(1)} grades/s = ${((40 / (done.medianMs / 1000)) / seedGradesPerS).toFixed(2)}× the seed's ${seedGradesPerS.toFixed(1)} grades/s on this machine (2 cores / 5.8 t₀ each)`,
+      `DONE-WHEN: 40 workspaces (20 correct, 20 buggy) in one grade --json call: ${(done.medianMs / 1000).toFixed(2)} s (median of ${done.samples}) vs budget 40 × 5.8 × t₀ / 2 / 5 = ${(budgetMs / 1000).toFixed(2)} s; verdicts ${problems.length === 0 ? 'all right' : `WRONG: ${problems.slice(0, 5).join('; ')}`} → ${pass ? 'PASS' : 'FAIL'}`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+
+    const results = {
+      date: started.toISOString(),
+      machine: { cores: os.availableParallelism(), cpu: os.cpus()[0]?.model ?? null, node: process.version, platform: `${os.platform()} ${os.release()}`, loadavgStart: load0, loadavgEnd: load1 },
+      quick,
+      t0Ms: t0,
+      figures: rows,
+      cold: { medianMs: cold.medianMs, ratio: cold.medianMs / t0, seedMs: SEED.coldGradeS * 1000, seedRatio: SEED.coldGradeS / SEED.t0S },
+      doneWhen: { grades: 40, medianMs: done.medianMs, budgetMs, ratio: done.medianMs / t0, budgetRatio: budgetMs / t0, verdictsRight: problems.length === 0, problems, pass },
+      throughput: { gradesPerSecond: 40 / (done.medianMs / 1000), seedGradesPerSecond: seedGradesPerS, timesSeed: 40 / (done.medianMs / 1000) / seedGradesPerS },
+    };
+    await writeFile(path.join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    log('wrote bench/results.json');
+  } finally {
+    await fx.cleanup();
+  }
+}
+
+function printTable(rows: readonly (Figure & { ratio: number })[], t0: number): void {
+  const fmtExtra = (e: Figure['extra']): string =>
+    e === undefined
+      ? ''
+      : Object.entries(e)
+          .map(([k, v]) => `${k} ${typeof v === 'number' ? (Number.isInteger(v) ? v : v.toFixed(1)) : String(v)}`)
+          .join(', ');
+  const out: string[] = [`| group | figure | median ms | × t₀ (${t0.toFixed(0)} ms) | samples | notes |`, '|---|---|---:|---:|---:|---|'];
+  for (const r of rows) out.push(`| ${r.group} | ${r.name} | ${r.medianMs.toFixed(1)} | ${r.ratio.toFixed(2)} | ${r.samples} | ${fmtExtra(r.extra)} |`);
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+await main();
