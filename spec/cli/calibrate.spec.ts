@@ -3,6 +3,8 @@ import { access, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { calibrationResultsSchema } from '../../src/calibration/CalibrationResults.ts';
+import type { Io } from '../../src/cli/Command.ts';
+import { main } from '../../src/cli/main.ts';
 import { cleanupTmp, cli, DROPOUT_YAML, dropoutTask, tmp } from '../_helpers.ts';
 import { type Policy, type StandIn, startStandIn } from '../calibration/_standIn.ts';
 
@@ -109,6 +111,20 @@ describe('rltask calibrate', () => {
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /no attempt could run \(2 ended in errors/);
     assert.match(r.stdout, /errors \(not counted\): 2/);
+  });
+
+  it('draws a progress bar on a terminal', async () => {
+    policyFor = () => 'edit-tests';
+    const out = await tmp('rltask-cal-cli-');
+    let stdout = '';
+    let stderr = '';
+    const io: Io = { out: (t) => void (stdout += t), err: (t) => void (stderr += t), isTty: true, env: env(), signal: new AbortController().signal };
+    const code = await main(['calibrate', DROPOUT_YAML, '--runs', '2', '--concurrency', '1', '--model', 'm', '--out', out, '--base-url', server.url], io);
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /\r\x1b\[2K\[#{12}\.{12}\] 1\/2 {2}✓0 ✗1/);
+    assert.match(stderr, /\r\x1b\[2K\[#{24}\] 2\/2 {2}✓0 ✗2 {2}ci95 \[0\.0 %, 65\.8 %\] inconclusive\n$/);
+    assert.doesNotMatch(stderr, /^attempt \d+:/m, 'no plain lines on a terminal');
+    assert.match(stdout, /pass rate 0\.0 % \(0\/2\)/);
   });
 
   it('exit 2 on bad input: unknown variant, bad band, missing flags', async () => {
