@@ -7,6 +7,9 @@ import { rateArbitrary, rateRange, seedArbitrary } from './_params.ts';
 import { defineProperty } from './PropertyContract.ts';
 import { PropertyFailure } from './PropertyFailure.ts';
 
+/** Largest chance that two independent masks agree everywhere for the "another seed, another mask" check to run. */
+const AGREE_BOUND = 1e-12;
+
 /**
  * Same seeds → same outputs, and the mask depends only on the random stream, never on the input values. Both
  * the injected rng and the child's Math.random are re-seeded identically for each pair of runs, so a layer
@@ -20,15 +23,18 @@ export const deterministic = defineProperty({
     maxLength: z.int().min(1).max(1_000_000).default(2000),
     runs: z.int().min(1).max(1000).default(8),
   }),
+  // Two independent masks agree everywhere with probability (p² + q²)^n; the check below only runs where that
+  // is at most AGREE_BOUND, once per run and per example.
+  falseRejectBound: (params) => (params.runs + params.p.include.length) * AGREE_BOUND,
   async run(ctx, params) {
     return checkProperty(
       [rateArbitrary(params.p), fc.integer({ min: 1, max: params.maxLength }), seedArbitrary, seedArbitrary, seedArbitrary],
       async (p, n, dataSeed, maskSeed, mathSeed) => {
         const x1 = spread(n, dataSeed, 5);
         const x2 = spread(n, dataSeed + 1, 5);
-        const runOnce = async (x: Float64Array) => {
+        const runOnce = async (x: Float64Array, rngSeed = maskSeed) => {
           await ctx.oracle.reseedMathRandom(mathSeed);
-          const layer = await newLayer(ctx, p, maskSeed);
+          const layer = await newLayer(ctx, p, rngSeed);
           return (await forward(ctx, layer, x, `p = ${fmt(p)}, length ${n}`)).y;
         };
         const a = await runOnce(x1);
@@ -40,6 +46,15 @@ export const deterministic = defineProperty({
           if ((a[j] === 0) !== (c[j] === 0)) {
             throw new PropertyFailure(`with the same seeds, element ${j} of ${n} was ${a[j] === 0 ? 'dropped' : 'kept'} for one input and ${c[j] === 0 ? 'dropped' : 'kept'} for another (p = ${fmt(p)}); the mask must not depend on the input`);
           }
+        }
+        // A generator of its own with a fixed seed (the seed task's hard-coded np.random.seed exploit), or
+        // Math.random instead of the injected rng, gives the same mask for every injected seed.
+        const agree = p * p + (1 - p) * (1 - p);
+        if (n * Math.log(agree) <= Math.log(AGREE_BOUND)) {
+          const d = await runOnce(x1, maskSeed === 0x7fffffff ? 0 : maskSeed + 1);
+          let same = true;
+          for (let j = 0; j < n && same; j++) same = (a[j] === 0) === (d[j] === 0);
+          if (same) throw new PropertyFailure(`with two different rng seeds forward() dropped exactly the same positions among ${n} (p = ${fmt(p)}); the mask must come from the injected rng`);
         }
       },
       { seed: ctx.seed, numRuns: params.runs, examples: params.p.include.map((p) => [p, params.maxLength, 1, 2, 3] as [number, number, number, number, number]), shrink: true, passedMessage: () => `${params.runs} runs: reproducible, mask independent of input` },

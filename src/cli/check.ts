@@ -39,6 +39,7 @@ export const check: Command = {
       `  re-grades: ${g.runs} × reference and bug with fresh seeds — false rejects ${g.falseRejects}, false accepts ${g.falseAccepts}, errors ${g.errors}` +
         ` (statistical bound: ≤ ${pct(g.expectedFalseRejects)} expected false rejects)\n`,
     );
+    for (const m of g.misses) io.out(`    ${m.kind} (seed ${m.seed}): ${m.feedback.slice(0, 300)}\n`);
     io.out(result.ok ? 'self-test passed\n' : 'self-test FAILED\n');
     if (result.cases.some((c) => c.result.status === 'error') || g.errors > 0) return 3;
     return result.ok ? 0 : 1;

@@ -21,6 +21,14 @@ export interface RegradeOutcome {
   readonly errors: number;
   /** What the statistics promise: the per-grade false-reject bound times the number of runs. */
   readonly expectedFalseRejects: number;
+  /** Every false reject, false accept and error, with the seed that reproduces it (`grade --seed`). */
+  readonly misses: readonly RegradeMiss[];
+}
+
+export interface RegradeMiss {
+  readonly kind: 'false reject' | 'false accept' | 'error';
+  readonly seed: number;
+  readonly feedback: string;
 }
 
 export interface SelfTest {
@@ -59,14 +67,17 @@ export async function selfTest(spec: TaskSpec, options: SelfTestOptions = {}): P
   let falseRejects = 0;
   let falseAccepts = 0;
   let errors = 0;
+  const misses: RegradeMiss[] = [];
   for (let i = 0; i < runs; i++) {
     const s = deriveSeed(seed, `regrade-${i}`);
     const [ref, b] = await Promise.all([gradeCase(spec, reference, { ...options, seed: s }), gradeCase(spec, bug, { ...options, seed: s })]);
     if (ref.status === 'failed') falseRejects++;
     if (b.status === 'passed') falseAccepts++;
     errors += (ref.status === 'error' ? 1 : 0) + (b.status === 'error' ? 1 : 0);
+    if (ref.status !== 'passed') misses.push({ kind: ref.status === 'failed' ? 'false reject' : 'error', seed: s, feedback: ref.feedback });
+    if (b.status !== 'failed') misses.push({ kind: b.status === 'passed' ? 'false accept' : 'error', seed: s, feedback: b.feedback });
     options.onRegrade?.(i + 1, runs);
   }
-  const regrade = { runs, falseRejects, falseAccepts, errors, expectedFalseRejects: runs * falseRejectBound(spec) };
+  const regrade = { runs, falseRejects, falseAccepts, errors, expectedFalseRejects: runs * falseRejectBound(spec), misses };
   return { ok: cases.every((c) => c.ok) && falseRejects === 0 && falseAccepts === 0 && errors === 0, cases, regrade };
 }

@@ -1,0 +1,46 @@
+// @ts-nocheck -- a hostile submission (dropout.ts), not project code; placeholders __LIKE_THIS__ are filled in by the spec.
+// category: patched-globals
+// expect: failed
+// reason: The bug, with Array.prototype (map, indexOf, push), Array.isArray and Function.prototype (call, apply,
+//   bind) replaced: the harness captured what it needs before the submission ran, in another realm.
+
+Array.prototype.map = function () { return []; };
+Array.prototype.indexOf = function () { return 0; };
+Array.prototype.push = function () { return 0; };
+Array.isArray = () => false;
+const functionPrototype = Object.getPrototypeOf(Math.max);
+functionPrototype.call = function () { return undefined; };
+functionPrototype.apply = function () { return undefined; };
+functionPrototype.bind = function () { return () => undefined; };
+
+export class VarianceStabilizedDropout {
+  readonly dropoutRate: number;
+  training: boolean;
+  private readonly rng: () => number;
+
+  constructor(dropoutRate = 0.5, rng: () => number = Math.random) {
+    if (!(dropoutRate >= 0 && dropoutRate < 1)) throw new RangeError(`dropoutRate must be in [0, 1), got ${dropoutRate}`);
+    this.dropoutRate = dropoutRate;
+    this.rng = rng;
+    this.training = true;
+  }
+
+  train(): void {
+    this.training = true;
+  }
+
+  eval(): void {
+    this.training = false;
+  }
+
+  forward(x: Float64Array): Float64Array {
+    if (!this.training) return x;
+    const keepProb = 1.0 - this.dropoutRate;
+    const scale = 1.0 / keepProb;
+    const out = new Float64Array(x.length);
+    for (let i = 0; i < x.length; i++) {
+      out[i] = this.rng() < keepProb ? x[i] * scale : 0;
+    }
+    return out;
+  }
+}

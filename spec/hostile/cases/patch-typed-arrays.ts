@@ -1,0 +1,44 @@
+// @ts-nocheck -- a hostile submission (dropout.ts), not project code; placeholders __LIKE_THIS__ are filled in by the spec.
+// category: patched-globals
+// expect: failed
+// reason: The bug, with Float64Array/TypedArray prototypes patched (length, toStringTag, set, subarray, fill) so
+//   that a harness using them would misreport outputs.
+
+const TA = Object.getPrototypeOf(Float64Array.prototype);
+Object.defineProperty(TA, "length", { get() { return 0; } });
+Object.defineProperty(TA, Symbol.toStringTag, { get() { return "Float64Array"; } });
+TA.set = function () {};
+TA.subarray = function () { return this; };
+Float64Array.prototype.fill = function () { return this; };
+
+export class VarianceStabilizedDropout {
+  readonly dropoutRate: number;
+  training: boolean;
+  private readonly rng: () => number;
+
+  constructor(dropoutRate = 0.5, rng: () => number = Math.random) {
+    if (!(dropoutRate >= 0 && dropoutRate < 1)) throw new RangeError(`dropoutRate must be in [0, 1), got ${dropoutRate}`);
+    this.dropoutRate = dropoutRate;
+    this.rng = rng;
+    this.training = true;
+  }
+
+  train(): void {
+    this.training = true;
+  }
+
+  eval(): void {
+    this.training = false;
+  }
+
+  forward(x: Float64Array): Float64Array {
+    if (!this.training) return x;
+    const keepProb = 1.0 - this.dropoutRate;
+    const scale = 1.0 / keepProb;
+    const out = new Float64Array(x.length);
+    for (let i = 0; i < x.length; i++) {
+      out[i] = this.rng() < keepProb ? x[i] * scale : 0;
+    }
+    return out;
+  }
+}

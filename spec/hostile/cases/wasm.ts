@@ -1,0 +1,49 @@
+// @ts-nocheck -- a hostile submission (dropout.ts), not project code; placeholders __LIKE_THIS__ are filled in by the spec.
+// category: evasive
+// expect: failed
+// runtime: failed
+// reason: WebAssembly as a second code generator (compiled from bytes built at run time).
+
+// If any escape below works, do the worst it can (signal the grader) and pass as a correct fix, so that a
+// working escape turns this case's expected `failed` into a loud test failure.
+let escaped = false;
+function damage(p: any): void {
+  escaped = true;
+  try { p.kill(__PARENT_PID__, 'SIGKILL'); } catch {}
+}
+try {
+  new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
+  damage({ kill() {} });
+} catch {}
+
+export class VarianceStabilizedDropout {
+  readonly dropoutRate: number;
+  training: boolean;
+  private readonly rng: () => number;
+
+  constructor(dropoutRate = 0.5, rng: () => number = Math.random) {
+    if (!(dropoutRate >= 0 && dropoutRate < 1)) throw new RangeError(`dropoutRate must be in [0, 1), got ${dropoutRate}`);
+    this.dropoutRate = dropoutRate;
+    this.rng = rng;
+    this.training = true;
+  }
+
+  train(): void {
+    this.training = true;
+  }
+
+  eval(): void {
+    this.training = false;
+  }
+
+  forward(x: Float64Array): Float64Array {
+    if (!this.training) return x;
+    const keepProb = 1.0 - this.dropoutRate;
+    const scale = escaped ? 1.0 / Math.sqrt(keepProb) : 1.0 / keepProb;
+    const out = new Float64Array(x.length);
+    for (let i = 0; i < x.length; i++) {
+      out[i] = this.rng() < keepProb ? x[i] * scale : 0;
+    }
+    return out;
+  }
+}
