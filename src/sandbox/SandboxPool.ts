@@ -4,7 +4,11 @@ import { registerSandboxOwner, Sandbox, type SandboxOptions } from './Sandbox.ts
 export interface SandboxPoolOptions {
   /** Children kept started and ready ahead of demand (at least 1). */
   readonly size: number;
-  /** Children this pool may start in all (e.g. the number of submissions in a batch); default: no limit. */
+  /**
+   * Stop starting children ahead of demand once this many have been started in all (e.g. the number of
+   * submissions in a batch, so that no child is started for nothing); `take()` still starts one on demand.
+   * Default: no limit.
+   */
   readonly limit?: number;
   /** How a child is started (default `Sandbox.start`). */
   readonly start?: (options: SandboxOptions) => Promise<Sandbox>;
