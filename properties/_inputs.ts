@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { OracleArg } from '../src/sandbox/protocol.ts';
 import { fmt } from './_check.ts';
 import type { IssueSink } from './PropertyContract.ts';
+import { unknownChoice } from './unknownChoice.ts';
 
 /**
  * The declarative input language of the generic properties: what to call (a function export, or a class
@@ -33,43 +34,51 @@ const affine = {
 };
 
 /** How the elements of an array are distributed (independently). */
-export const valuesSchema = z.discriminatedUnion('dist', [
-  z
-    .strictObject({ dist: z.literal('uniform'), min: z.number().default(-1), max: z.number().default(1), ...affine })
-    .refine((v) => v.min <= v.max, { message: 'min must not exceed max', path: ['max'] }),
-  z.strictObject({ dist: z.literal('gaussian'), mean: z.number().default(0), std: z.number().min(0).default(1), ...affine }),
-  z
-    .strictObject({
-      dist: z.literal('log-uniform'),
-      /** Smallest and largest magnitude; log10 of the magnitude is uniform in between. */
-      min: z.number().gt(0),
-      max: z.number().gt(0),
-      signs: z.enum(['mixed', 'positive', 'negative']).default('mixed'),
-      ...affine,
-    })
-    .refine((v) => v.min <= v.max, { message: 'min must not exceed max', path: ['max'] }),
-  z.strictObject({ dist: z.literal('constant'), value: z.number(), ...affine }),
-  z.strictObject({ dist: z.literal('choice'), values: z.array(z.number()).min(1), ...affine }),
-]).meta({ id: 'Values', description: 'How the elements of an array are distributed (independently), then x = offset + scale·x.' });
+export const valuesSchema = z.discriminatedUnion(
+  'dist',
+  [
+    z
+      .strictObject({ dist: z.literal('uniform'), min: z.number().default(-1), max: z.number().default(1), ...affine })
+      .refine((v) => v.min <= v.max, { message: 'min must not exceed max', path: ['max'] }),
+    z.strictObject({ dist: z.literal('gaussian'), mean: z.number().default(0), std: z.number().min(0).default(1), ...affine }),
+    z
+      .strictObject({
+        dist: z.literal('log-uniform'),
+        /** Smallest and largest magnitude; log10 of the magnitude is uniform in between. */
+        min: z.number().gt(0),
+        max: z.number().gt(0),
+        signs: z.enum(['mixed', 'positive', 'negative']).default('mixed'),
+        ...affine,
+      })
+      .refine((v) => v.min <= v.max, { message: 'min must not exceed max', path: ['max'] }),
+    z.strictObject({ dist: z.literal('constant'), value: z.number(), ...affine }),
+    z.strictObject({ dist: z.literal('choice'), values: z.array(z.number()).min(1), ...affine }),
+  ],
+  { error: unknownChoice('distribution') },
+).meta({ id: 'Values', description: 'How the elements of an array are distributed (independently), then x = offset + scale·x.' });
 export type ValuesSpec = z.output<typeof valuesSchema>;
 
 /** One argument of a call. */
-export const argSchema = z.discriminatedUnion('type', [
-  z.strictObject({
-    type: z.literal('array'),
-    /** Dimensions (names from `dims`, or fixed sizes); the Float64Array holds their product, row-major. */
-    shape: z.array(z.union([dimName, z.int().min(0)])).min(1),
-    values: valuesSchema,
-  }),
-  z
-    .strictObject({ type: z.literal('number'), min: z.number(), max: z.number(), log: z.boolean().default(false), integer: z.boolean().default(false) })
-    .refine((a) => a.min <= a.max, { message: 'min must not exceed max', path: ['max'] })
-    .refine((a) => !a.log || a.min > 0, { message: 'a log-uniform range needs min > 0', path: ['min'] }),
-  z.strictObject({ type: z.literal('dim'), name: dimName }),
-  z.strictObject({ type: z.literal('const'), value: z.union([z.number(), z.boolean(), z.string(), z.null()]) }),
-  /** A seeded `() => number` uniform in [0, 1), created inside the sandbox. */
-  z.strictObject({ type: z.literal('rng') }),
-]).meta({ id: 'Arg', description: 'One argument: a generated array, a number from a range, a dimension, a constant, or an injected rng.' });
+export const argSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({
+      type: z.literal('array'),
+      /** Dimensions (names from `dims`, or fixed sizes); the Float64Array holds their product, row-major. */
+      shape: z.array(z.union([dimName, z.int().min(0)])).min(1),
+      values: valuesSchema,
+    }),
+    z
+      .strictObject({ type: z.literal('number'), min: z.number(), max: z.number(), log: z.boolean().default(false), integer: z.boolean().default(false) })
+      .refine((a) => a.min <= a.max, { message: 'min must not exceed max', path: ['max'] })
+      .refine((a) => !a.log || a.min > 0, { message: 'a log-uniform range needs min > 0', path: ['min'] }),
+    z.strictObject({ type: z.literal('dim'), name: dimName }),
+    z.strictObject({ type: z.literal('const'), value: z.union([z.number(), z.boolean(), z.string(), z.null()]) }),
+    /** A seeded `() => number` uniform in [0, 1), created inside the sandbox. */
+    z.strictObject({ type: z.literal('rng') }),
+  ],
+  { error: unknownChoice('argument type') },
+).meta({ id: 'Arg', description: 'One argument: a generated array, a number from a range, a dimension, a constant, or an injected rng.' });
 export type ArgSpec = z.output<typeof argSchema>;
 
 const MAX_ELEMENTS = 20_000_000;

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { z } from 'zod';
 import type { OracleArg } from '../src/sandbox/protocol.ts';
 import { invoke } from './_call.ts';
@@ -7,20 +8,24 @@ import { seedArbitrary } from './_params.ts';
 import { mapNumbers, mismatch, toleranceSchema } from './_values.ts';
 import { defineProperty } from './PropertyContract.ts';
 import { PropertyFailure } from './PropertyFailure.ts';
-import fc from 'fast-check';
+import { unknownChoice } from './unknownChoice.ts';
 
 const range = z.strictObject({ min: z.number(), max: z.number() }).refine((r) => r.min <= r.max, { message: 'min must not exceed max' });
 const positiveRange = z.strictObject({ min: z.number().gt(0), max: z.number().gt(0) }).refine((r) => r.min <= r.max, { message: 'min must not exceed max' });
 
 /** How the input is changed, and what that must do to the output. */
-const transform = z.discriminatedUnion('kind', [
-  /** Add one constant c to every element of argument `arg`; the output stays the same, or is shifted by c too. */
-  z.strictObject({ kind: z.literal('shift'), arg: z.int().min(0), by: range, output: z.enum(['same', 'shifted']).default('same') }),
-  /** Multiply argument `arg` by a > 0 (drawn log-uniformly); the output is multiplied by a^power (0: unchanged). */
-  z.strictObject({ kind: z.literal('scale'), arg: z.int().min(0), by: positiveRange, power: z.number().default(0) }),
-  /** Permute the elements of argument `arg`; the output stays the same, or is permuted the same way. */
-  z.strictObject({ kind: z.literal('permute'), arg: z.int().min(0), output: z.enum(['same', 'permuted']).default('permuted') }),
-]);
+const transform = z.discriminatedUnion(
+  'kind',
+  [
+    /** Add one constant c to every element of argument `arg`; the output stays the same, or is shifted by c too. */
+    z.strictObject({ kind: z.literal('shift'), arg: z.int().min(0), by: range, output: z.enum(['same', 'shifted']).default('same') }),
+    /** Multiply argument `arg` by a > 0 (drawn log-uniformly); the output is multiplied by a^power (0: unchanged). */
+    z.strictObject({ kind: z.literal('scale'), arg: z.int().min(0), by: positiveRange, power: z.number().default(0) }),
+    /** Permute the elements of argument `arg`; the output stays the same, or is permuted the same way. */
+    z.strictObject({ kind: z.literal('permute'), arg: z.int().min(0), output: z.enum(['same', 'permuted']).default('permuted') }),
+  ],
+  { error: unknownChoice('transform') },
+);
 type Transform = z.output<typeof transform>;
 
 function apply(t: Transform, c: CaseArgs, amount: number, perm: readonly number[]): CaseArgs {

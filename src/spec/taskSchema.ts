@@ -2,6 +2,7 @@ import path from 'node:path/posix';
 import { z } from 'zod';
 import { bindTask } from '../../properties/bindTask.ts';
 import { propertyItems } from '../../properties/registry.ts';
+import { unknownChoice } from '../../properties/unknownChoice.ts';
 
 /**
  * The task file format. This schema is the single source of truth: the loader validates with it, the
@@ -38,15 +39,19 @@ const edit = z.strictObject({
 
 const variant = z.strictObject({ prompt: z.string().min(1), description: z.string().optional() });
 
-const astCheck = z.discriminatedUnion('check', [
-  z.strictObject({ check: z.literal('same-public-api'), file: relativePath.optional() }),
-  z.strictObject({
-    check: z.literal('uses-sqrt'),
-    file: relativePath.optional(),
-    /** Restrict the search to this member of the subject class (default: the whole subject). */
-    in: z.string().optional(),
-  }),
-]);
+const astCheck = z.discriminatedUnion(
+  'check',
+  [
+    z.strictObject({ check: z.literal('same-public-api'), file: relativePath.optional() }),
+    z.strictObject({
+      check: z.literal('uses-sqrt'),
+      file: relativePath.optional(),
+      /** Restrict the search to this member of the subject class (default: the whole subject). */
+      in: z.string().optional(),
+    }),
+  ],
+  { error: unknownChoice('AST check') },
+);
 
 const limits = z
   .strictObject({
@@ -90,7 +95,7 @@ export const taskSchema = z.strictObject({
     subject: z.strictObject({ file: relativePath, export: z.string().regex(/^[A-Za-z_$][\w$]*$/) }),
     /** Seed used when `grade` is not given one; same submission + same seed → same verdict. */
     seed: z.int().min(0).max(0x7fffffff).default(20261125),
-    properties: z.array(z.discriminatedUnion('use', propertyItems)).min(1),
+    properties: z.array(z.discriminatedUnion('use', propertyItems, { error: unknownChoice('property') })).min(1),
     ast: z.array(astCheck).default([]),
   }),
   limits,
