@@ -30,6 +30,8 @@ export interface StandInOptions {
   readonly key?: string;
   /** An absolute path the `escape` policy tries to write. */
   readonly escapeTarget?: string;
+  /** Port on 127.0.0.1 (default: any free one). */
+  readonly port?: number;
 }
 
 export interface SeenToolResult {
@@ -240,7 +242,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
       res.end(JSON.stringify({ type: 'error', error: { type: 'api_error', message: String(e) } }));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

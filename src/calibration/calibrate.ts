@@ -201,8 +201,9 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrationRun> {
         if (record === null) return;
         records.set(n, record);
         newAttempts++;
+        const summary = current().summary;
         await persist();
-        o.onProgress?.({ type: 'attempt-end', record, summary: current().summary });
+        o.onProgress?.({ type: 'attempt-end', record, summary });
         if (!stopForVerdict && decided()) {
           stopForVerdict = true;
           o.onProgress?.({ type: 'decided', summary: current().summary });
