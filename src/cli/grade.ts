@@ -14,7 +14,7 @@ export const grade: Command = {
     '  --json            one JSON object per workspace on stdout (JSON Lines when several, in completion order)',
     "  --seed N          seed for every random choice (default: the task's grader.seed)",
     '  --concurrency K   grades in flight at once (default: number of cores)',
-    'exit: 0 all passed, 1 some failed, 2 bad input (task file, missing workspace), 3 grader error',
+    'exit: 0 all passed, 1 some failed, 2 bad input (task file, missing workspace), 3 grader error, 130 interrupted',
   ].join('\n'),
   options: { json: { type: 'boolean', default: false }, seed: { type: 'string' }, concurrency: { type: 'string' } },
   async run(positionals, values, io) {
@@ -29,6 +29,11 @@ export const grade: Command = {
       signal: io.signal,
       onResult: (r) => io.out(json ? `${JSON.stringify(r)}\n` : formatReport(r)),
     });
+    if (io.signal.aborted) {
+      // Grades in flight were dropped, not failed: their children were killed by us, not by the submission.
+      io.err(`rltask grade: interrupted — ${results.length} of ${dirs.length} workspaces graded, the rest were not\n`);
+      return 130;
+    }
     if (results.length < dirs.length) return 3;
     return exitCodeForResults(results);
   },
