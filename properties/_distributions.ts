@@ -48,16 +48,20 @@ export function sample(dist: Distribution, n: number, seed: number, scale: numbe
       }
       break;
   }
-  if (x.byteLength <= CACHE_BYTES / 4) {
-    while (cachedBytes + x.byteLength > CACHE_BYTES && cache.size > 0) {
-      const [oldest, arr] = cache.entries().next().value as [string, Float64Array];
-      cache.delete(oldest);
-      cachedBytes -= arr.byteLength;
-    }
-    cache.set(key, x);
-    cachedBytes += x.byteLength;
-  }
+  store(key, x);
   return x;
+}
+
+/** Keep `x` under `key`, evicting the oldest entries beyond CACHE_BYTES (huge arrays are not kept). */
+function store(key: string, x: Float64Array): void {
+  if (x.byteLength > CACHE_BYTES / 4) return;
+  while (cachedBytes + x.byteLength > CACHE_BYTES && cache.size > 0) {
+    const [oldest, arr] = cache.entries().next().value as [string, Float64Array];
+    cache.delete(oldest);
+    cachedBytes -= arr.byteLength;
+  }
+  cache.set(key, x);
+  cachedBytes += x.byteLength;
 }
 
 /** Non-zero finite values with log-uniform magnitudes in [10^-e, 10^e] and random signs. */
@@ -68,5 +72,18 @@ export function spread(n: number, seed: number, e: number): Float64Array {
     const mag = 10 ** ((2 * uniformFloat64(rng) - 1) * e);
     x[i] = uniformFloat64(rng) < 0.5 ? -mag : mag;
   }
+  return x;
+}
+
+/**
+ * `spread` for callers that never write into the result: cached like `sample` (10^x per element is costly, and a
+ * batch of grades with one seed asks for the same inputs), so the array must be treated as read-only.
+ */
+export function sharedSpread(n: number, seed: number, e: number): Float64Array {
+  const key = `spread:${n}:${seed}:${e}`;
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  const x = spread(n, seed, e);
+  store(key, x);
   return x;
 }

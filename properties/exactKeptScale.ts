@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { z } from 'zod';
-import { spread } from './_distributions.ts';
+import { sharedSpread } from './_distributions.ts';
 import { checkProperty, fmt } from './_check.ts';
 import { forward, newLayer } from './_layer.ts';
 import { rateArbitrary, rateRange, seedArbitrary } from './_params.ts';
@@ -33,7 +33,7 @@ export const exactKeptScale = defineProperty({
         const s = (1 - p) ** params.scalePower;
         const layer = await newLayer(ctx, p, maskSeed);
         for (const [call, n] of [[1, n1], [2, n2]] as const) {
-          const x = spread(n, dataSeed + call, params.magnitudeExponent);
+          const x = sharedSpread(n, dataSeed + call, params.magnitudeExponent);
           const { y } = await forward(ctx, layer, x, `p = ${fmt(p)}, length ${n}, call ${call}`);
           for (let i = 0; i < n; i++) {
             const yi = y[i]!;

@@ -8,6 +8,34 @@ import { bernsteinHalfWidth } from './_stats.ts';
 import { defineProperty } from './PropertyContract.ts';
 import { PropertyFailure } from './PropertyFailure.ts';
 
+/** Σx², max x² and Σw² (w = x²/Σx²) of an input; memoized because sample() shares inputs across grades. */
+interface Moments {
+  readonly s2: number;
+  readonly max2: number;
+  readonly sw2: number;
+}
+const momentsCache = new WeakMap<Float64Array, Moments>();
+function momentsOf(x: Float64Array): Moments {
+  const hit = momentsCache.get(x);
+  if (hit !== undefined) return hit;
+  const n = x.length;
+  let s2 = 0;
+  let max2 = 0;
+  for (let i = 0; i < n; i++) {
+    const v = x[i]! * x[i]!;
+    s2 += v;
+    if (v > max2) max2 = v;
+  }
+  let sw2 = 0;
+  for (let i = 0; i < n; i++) {
+    const w = (x[i]! * x[i]!) / s2;
+    sw2 += w * w;
+  }
+  const m = { s2, max2, sw2 };
+  momentsCache.set(x, m);
+  return m;
+}
+
 /**
  * Σy²/Σx² within a tolerance of 1, with a stated false-reject probability.
  *
@@ -48,21 +76,12 @@ export const secondMomentRatio = defineProperty({
         const L = Math.log(2 / params.falseReject);
         let n = Math.max(256, Math.ceil((2 * L * distributions[d] * (p / q)) / params.tolerance ** 2 * 1.3));
         let x: Float64Array;
+        let sx: number;
         let halfWidth: number;
         for (;;) {
           x = sample(d, n, dataSeed, scale);
-          let s2 = 0;
-          let max2 = 0;
-          for (let i = 0; i < n; i++) {
-            const v = x[i]! * x[i]!;
-            s2 += v;
-            if (v > max2) max2 = v;
-          }
-          let sw2 = 0;
-          for (let i = 0; i < n; i++) {
-            const w = (x[i]! * x[i]!) / s2;
-            sw2 += w * w;
-          }
+          const { s2, max2, sw2 } = momentsOf(x);
+          sx = s2;
           halfWidth = p === 0 ? 0 : bernsteinHalfWidth((p / q) * sw2, ((max2 / s2) * Math.max(p, q)) / q, params.falseReject);
           if (halfWidth <= params.tolerance) break;
           if (n >= params.maxSamples) throw new Error(`second-moment-ratio: cannot reach false-reject ${params.falseReject} at p = ${p} within ${params.maxSamples} samples`);
@@ -71,12 +90,8 @@ export const secondMomentRatio = defineProperty({
         largestN = Math.max(largestN, n);
         const layer = await newLayer(ctx, p, maskSeed);
         const { y } = await forward(ctx, layer, x, `p = ${fmt(p)}, ${d}, n = ${n}`);
-        let sx = 0;
         let sy = 0;
-        for (let i = 0; i < n; i++) {
-          sx += x[i]! * x[i]!;
-          sy += y[i]! * y[i]!;
-        }
+        for (let i = 0; i < n; i++) sy += y[i]! * y[i]!;
         const ratio = sy / sx;
         if (!(Math.abs(ratio - 1) <= params.tolerance)) {
           throw new PropertyFailure(
