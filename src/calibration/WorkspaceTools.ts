@@ -55,6 +55,11 @@ function schemaOf(name: ToolName): ToolDefinition['input_schema'] {
   return { type: 'object', properties, required: json.required ?? [], additionalProperties: false };
 }
 
+/** The tools offered for a task's workspaces (`run_tests` only when the task has visible tests). */
+export function toolDefinitions(spec: TaskSpec): ToolDefinition[] {
+  return toolNames.filter((n) => n !== 'run_tests' || spec.tests !== undefined).map((name) => ({ name, description: descriptions[name], input_schema: schemaOf(name) }));
+}
+
 /** Keep the head and the tail of long output: failures usually show at the end, context at the start. */
 export function capOutput(text: string, cap = TOOL_OUTPUT_CAP): string {
   if (text.length <= cap) return text;
@@ -83,8 +88,7 @@ export class WorkspaceTools {
     this.#root = root;
     this.#seed = seed;
     this.#fileCap = Math.max(spec.limits.fileBytes, ...spec.files.map((f) => Buffer.byteLength(f.content)));
-    const names = toolNames.filter((n) => n !== 'run_tests' || spec.tests !== undefined);
-    this.definitions = names.map((name) => ({ name, description: descriptions[name], input_schema: schemaOf(name) }));
+    this.definitions = toolDefinitions(spec);
   }
 
   /** Tools for the workspace at `dir` (which must exist). `seed` is the visible tests' seed. */

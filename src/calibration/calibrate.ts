@@ -19,7 +19,7 @@ import { renderMarkdown } from './renderMarkdown.ts';
 import type { AgentLimits } from './runAgent.ts';
 import { runAttempt } from './runAttempt.ts';
 import { summarize } from './summarize.ts';
-import { WorkspaceTools } from './WorkspaceTools.ts';
+import { toolDefinitions } from './WorkspaceTools.ts';
 
 /** Per-attempt limits when the caller gives none. */
 export const DEFAULT_LIMITS: AgentLimits = { maxTurns: 40, tokenBudget: 500_000, timeLimitMs: 900_000, maxTokens: 8192 };
@@ -142,8 +142,7 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrationRun> {
   const files = { json: path.join(outDir, RESULTS_FILE), markdown: path.join(outDir, MARKDOWN_FILE), chart: path.join(outDir, CHART_FILE) };
   const release = await acquireLock(path.join(outDir, '.calibrate.lock'), o.outDir);
   try {
-    const toolDefs = (await WorkspaceTools.open(spec, outDir)).definitions;
-    const settings: CalibrationSettings = { seed, ...limits, promptSha256: promptSha256(SYSTEM_PROMPT, prompt, toolDefs) };
+    const settings: CalibrationSettings = { seed, ...limits, promptSha256: promptSha256(SYSTEM_PROMPT, prompt, toolDefinitions(spec)) };
     const identity = { task: spec.id, taskVersion: spec.version, variant, model: o.model, settings };
     const existing = await readExisting(files.json);
     if (existing !== undefined) checkCompatible(files.json, existing.summary, identity);

@@ -27,5 +27,5 @@ export { attemptPaths, runAttempt } from './runAttempt.ts';
 export type { AttemptContext } from './runAttempt.ts';
 export { summarize } from './summarize.ts';
 export { verdictFor } from './verdictFor.ts';
-export { capOutput, TOOL_OUTPUT_CAP, WorkspaceTools } from './WorkspaceTools.ts';
+export { capOutput, TOOL_OUTPUT_CAP, toolDefinitions, WorkspaceTools } from './WorkspaceTools.ts';
 export type { ToolDefinition, ToolOutcome } from './WorkspaceTools.ts';

@@ -121,7 +121,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentOutcome> {
     model: o.model,
     max_tokens: o.limits.maxTokens,
     system: o.system,
-    tools: o.tools.definitions.map((d) => ({ name: d.name, description: d.description, input_schema: { ...d.input_schema, properties: d.input_schema.properties, required: [...d.input_schema.required] } })),
+    tools: o.tools.definitions.map((d) => ({ name: d.name, description: d.description, input_schema: { ...d.input_schema, required: [...d.input_schema.required] } })),
   };
   note('start', { model: o.model, system: o.system, prompt: o.prompt, tools: o.tools.definitions.map((d) => d.name), limits: o.limits });
   try {
