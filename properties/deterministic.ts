@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { z } from 'zod';
-import { spread } from './_distributions.ts';
+import { sharedSpread } from './_distributions.ts';
 import { checkProperty, fmt } from './_check.ts';
 import { firstDifference, forward, newLayer } from './_layer.ts';
 import { rateArbitrary, rateRange, seedArbitrary } from './_params.ts';
@@ -30,8 +30,8 @@ export const deterministic = defineProperty({
     return checkProperty(
       [rateArbitrary(params.p), fc.integer({ min: 1, max: params.maxLength }), seedArbitrary, seedArbitrary, seedArbitrary],
       async (p, n, dataSeed, maskSeed, mathSeed) => {
-        const x1 = spread(n, dataSeed, 5);
-        const x2 = spread(n, dataSeed + 1, 5);
+        const x1 = sharedSpread(n, dataSeed, 5);
+        const x2 = sharedSpread(n, dataSeed + 1, 5);
         const runOnce = async (x: Float64Array, rngSeed = maskSeed) => {
           await ctx.oracle.reseedMathRandom(mathSeed);
           const layer = await newLayer(ctx, p, rngSeed);

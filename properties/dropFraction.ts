@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { spread } from './_distributions.ts';
+import { sharedSpread } from './_distributions.ts';
 import { checkProperty, fmt } from './_check.ts';
 import { forward, newLayer } from './_layer.ts';
 import { falseReject, rateArbitrary, rateRange, seedArbitrary } from './_params.ts';
@@ -28,7 +28,7 @@ export const dropFraction = defineProperty({
       [rateArbitrary(params.p), seedArbitrary, seedArbitrary],
       async (p, dataSeed, maskSeed) => {
         const n = params.n;
-        const x = spread(n, dataSeed, 3);
+        const x = sharedSpread(n, dataSeed, 3);
         const layer = await newLayer(ctx, p, maskSeed);
         const { y } = await forward(ctx, layer, x, `p = ${fmt(p)}, n = ${n}`);
         let dropped = 0;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { z } from 'zod';
-import { spread } from './_distributions.ts';
+import { sharedSpread } from './_distributions.ts';
 import { checkProperty, fmt } from './_check.ts';
 import { firstDifference, forward, newLayer } from './_layer.ts';
 import { rateArbitrary, rateRange, seedArbitrary } from './_params.ts';
@@ -23,7 +23,7 @@ export const shapeAndPurity = defineProperty({
     return checkProperty(
       [rateArbitrary(params.p), fc.integer({ min: 0, max: params.maxLength }), seedArbitrary, seedArbitrary],
       async (p, n, dataSeed, maskSeed) => {
-        const x = spread(n, dataSeed, 5);
+        const x = sharedSpread(n, dataSeed, 5);
         const layer = await newLayer(ctx, p, maskSeed);
         const { returnedInput, inputAfter } = await forward(ctx, layer, x, `p = ${fmt(p)}, length ${n}`, true);
         if (returnedInput) throw new PropertyFailure(`in training mode forward() returned its input array instead of a new one (p = ${fmt(p)}, length ${n})`);

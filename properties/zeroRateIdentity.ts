@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { z } from 'zod';
-import { spread } from './_distributions.ts';
+import { sharedSpread } from './_distributions.ts';
 import { checkProperty, fmt } from './_check.ts';
 import { firstDifference, forward, newLayer } from './_layer.ts';
 import { seedArbitrary } from './_params.ts';
@@ -19,7 +19,7 @@ export const zeroRateIdentity = defineProperty({
     return checkProperty(
       [fc.integer({ min: 1, max: params.maxLength }), seedArbitrary, seedArbitrary],
       async (n, dataSeed, maskSeed) => {
-        const x = spread(n, dataSeed, 100);
+        const x = sharedSpread(n, dataSeed, 100);
         const layer = await newLayer(ctx, 0, maskSeed);
         const { y } = await forward(ctx, layer, x, `p = 0, length ${n}`);
         const i = firstDifference(x, y);
