@@ -42,6 +42,7 @@ export function renderChart(results: CalibrationResults): string {
   // The band, the axis, the interval and the point.
   const axisY = 95;
   parts.push(`<rect x="${x(s.band[0])}" y="${axisY - 22}" width="${+(x(s.band[1]) - x(s.band[0])).toFixed(2)}" height="44" fill="#c8e6c9"><title>${esc(`target band [${pct(s.band[0])}, ${pct(s.band[1])}]`)}</title></rect>`);
+  parts.push(`<text x="${x(s.band[0]) + 3}" y="${axisY - 11}" font-size="10" fill="#1b5e20">band</text>`);
   parts.push(`<line x1="${LEFT}" y1="${axisY + 22}" x2="${RIGHT}" y2="${axisY + 22}" stroke="#616161"/>`);
   for (let t = 0; t <= 10; t++) {
     const tx = x(t / 10);
