@@ -3,7 +3,7 @@ import { runAstChecks } from '../src/grading/astChecks.ts';
 import { sandboxOptions } from '../src/grading/gradeWorkspace.ts';
 import { Oracle } from '../src/sandbox/Oracle.ts';
 import { Sandbox } from '../src/sandbox/Sandbox.ts';
-import { transpileModule } from '../src/sandbox/transpile.ts';
+import { transpile, transpileModule } from '../src/sandbox/transpile.ts';
 import type { TaskSpec } from '../src/spec/loadTask.ts';
 import type { Fixtures } from './_fixtures.ts';
 import { selfCpuMs, treeCpuMs } from './_procCpu.ts';
@@ -50,7 +50,7 @@ export async function costSplit(spec: TaskSpec, fx: Fixtures, iterations: number
   );
   figures[figures.length - 1] = { ...figures[figures.length - 1]!, extra: { childCpuMs: median(childCpu) } };
 
-  figures.push(await measure(group, 'transpile (esbuild)', () => transpileModule(fx.referenceSource, file), { iterations: iterations * 4, warmup: 2 }));
+  figures.push(await measure(group, 'transpile (esbuild)', () => transpile(fx.referenceSource, file), { iterations: iterations * 4, warmup: 2 }));
   figures.push(
     await measure(group, 'AST checks (ts-morph)', () => runAstChecks({ files: fx.referenceFiles, subject: spec.grader.subject, checks: spec.grader.ast }), {
       iterations: iterations * 2,

@@ -3,7 +3,7 @@ import { RltaskError } from '../errors.ts';
 import { Oracle } from '../sandbox/Oracle.ts';
 import { Sandbox, type SandboxOptions } from '../sandbox/Sandbox.ts';
 import { SubmissionFault } from '../sandbox/SubmissionFault.ts';
-import { transpileModule } from '../sandbox/transpile.ts';
+import { transpile } from '../sandbox/transpile.ts';
 import type { TaskSpec } from '../spec/loadTask.ts';
 import { readSubmission } from '../workspace/readSubmission.ts';
 import { runAstChecks } from './astChecks.ts';
@@ -82,7 +82,7 @@ export async function gradeWorkspace(spec: TaskSpec, dir: string, options: Grade
     }
     const subjectFile = spec.grader.subject.file;
     const source = submission.editable.get(subjectFile)!;
-    const compiled = transpileModule(source, subjectFile);
+    const compiled = await transpile(source, subjectFile);
     checks.push(compiled.ok ? { id: 'compile', passed: true, message: `${subjectFile} transpiles` } : { id: 'compile', passed: false, message: compiled.message });
 
     const originals = new Map(spec.files.filter((f) => f.role === 'editable').map((f) => [f.path, f.content]));
