@@ -20,7 +20,7 @@ import { initWorkspace } from '../../src/workspace/initWorkspace.ts';
 import { DROPOUT_YAML } from '../_helpers.ts';
 
 /** Limits of the hostile task variant: loops and bombs end within a few seconds; output is capped small. */
-export const LIMITS = { timeMs: 5000, memoryMb: 256, outputBytes: 8192, fileBytes: 65536 } as const;
+export const LIMITS = { timeMs: 8000, memoryMb: 256, outputBytes: 8192, fileBytes: 65536 } as const;
 
 /**
  * "Finished within the task's time limit plus a small margin": a correctness bound (the grader did not hang),

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { RltaskError } from '../errors.ts';
 import { applyEdits, type TaskSpec } from '../spec/loadTask.ts';
 import type { Edit } from '../spec/taskSchema.ts';
 import { initWorkspace } from '../workspace/initWorkspace.ts';
@@ -31,7 +32,11 @@ export function caseContents(spec: TaskSpec, c: TaskCase): Map<string, string> {
 
 /** Materialize a case in a temporary workspace, grade it, and remove the workspace. */
 export async function gradeCase(spec: TaskSpec, c: TaskCase, options: GradeOptions = {}): Promise<GradeResult> {
-  const dir = await mkdtemp(path.join(tmpdir(), `rltask-${spec.id}-`));
+  const dir = await mkdtemp(path.join(tmpdir(), `rltask-${spec.id}-`)).catch((e: unknown) => {
+    // The environment's fault, not the case's: say which directory and how to fix it.
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    throw new RltaskError('E_INTERNAL', `cannot create a temporary workspace in ${tmpdir()} (${code}); set TMPDIR to a writable directory`, { cause: e });
+  });
   try {
     await initWorkspace(spec, dir, { force: true, contents: caseContents(spec, c) });
     return await gradeWorkspace(spec, dir, { label: c.name, ...options });
