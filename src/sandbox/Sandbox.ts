@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Socket } from 'node:net';
 import { RltaskError } from '../errors.ts';
 import { encodeFrame, FrameReader } from './_frames.ts';
-import { childCommand } from './_isolation.ts';
+import { childCommand, detectIsolation } from './_isolation.ts';
 import { harnessSource, loadHarnessSource } from './harnessSource.ts';
 import type { ChildMessage, OracleArg, OracleReply, ParentMessage, Request, Thrown } from './protocol.ts';
 import { SubmissionFault } from './SubmissionFault.ts';
@@ -131,7 +131,7 @@ export class Sandbox {
 
   /** Start a child and wait until its harness is ready (before any submission code exists in it). */
   static async start(options: SandboxOptions): Promise<Sandbox> {
-    await loadHarnessSource();
+    await Promise.all([loadHarnessSource(), detectIsolation()]);
     const s = new Sandbox(options);
     try {
       await s.#ready;

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 /** What this machine lets us add around the child, detected once per process. */
 export interface Isolation {
@@ -23,17 +23,51 @@ function works(cmd: string, args: readonly string[]): boolean {
   return r.status === 0;
 }
 
+const PROBES = {
+  setpriv: ['setpriv', '--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', '--', 'true'],
+  netns: ['unshare', '--net', '--', 'true'],
+  pidns: ['unshare', '--net', '--pid', '--kill-child', '--', 'true'],
+  prlimit: ['prlimit', '--as=4294967296', '--', 'true'],
+} as const;
+
+function fromProbes(root: boolean, ok: Readonly<Record<keyof typeof PROBES, boolean>>): Isolation {
+  return { user: root && ok.setpriv ? { uid: NOBODY, gid: NOBODY } : null, netns: ok.netns, pidns: ok.pidns, prlimit: ok.prlimit };
+}
+
 export function isolation(): Isolation {
   if (detected !== undefined) return detected;
   const root = process.getuid?.() === 0;
-  const setpriv = root && works('setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', '--', 'true']);
-  detected = {
-    user: setpriv ? { uid: NOBODY, gid: NOBODY } : null,
-    netns: works('unshare', ['--net', '--', 'true']),
-    pidns: works('unshare', ['--net', '--pid', '--kill-child', '--', 'true']),
-    prlimit: works('prlimit', ['--as=4294967296', '--', 'true']),
-  };
+  const [cmd, ...args] = PROBES.setpriv;
+  detected = fromProbes(root, {
+    setpriv: root && works(cmd, args),
+    netns: works(PROBES.netns[0], PROBES.netns.slice(1)),
+    pidns: works(PROBES.pidns[0], PROBES.pidns.slice(1)),
+    prlimit: works(PROBES.prlimit[0], PROBES.prlimit.slice(1)),
+  });
   return detected;
+}
+
+function worksAsync(argv: readonly string[]): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore', timeout: 5000 });
+    child.once('error', () => resolve(false));
+    child.once('exit', (code) => resolve(code === 0));
+  });
+}
+
+let detecting: Promise<Isolation> | undefined;
+
+/** `isolation()` with the probes run in parallel and without blocking (`Sandbox.start` awaits this first). */
+export function detectIsolation(): Promise<Isolation> {
+  if (detected !== undefined) return Promise.resolve(detected);
+  const root = process.getuid?.() === 0;
+  detecting ??= Promise.all([root ? worksAsync(PROBES.setpriv) : false, worksAsync(PROBES.netns), worksAsync(PROBES.pidns), worksAsync(PROBES.prlimit)]).then(
+    ([setpriv, netns, pidns, prlimit]) => {
+      detected ??= fromProbes(root, { setpriv, netns, pidns, prlimit });
+      return detected;
+    },
+  );
+  return detecting;
 }
 
 /** Node reserves this much address space before the submission allocates anything (measured: ~700 MiB). */
