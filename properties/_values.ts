@@ -11,6 +11,16 @@ export interface Tolerance {
   readonly rel: number;
 }
 
+/** `got` and `want` with just enough digits to tell them apart (10 to 17 significant digits). */
+function pair(got: number, want: number): [string, string] {
+  for (let d = 10; d < 17; d++) {
+    const a = fmt(got, d);
+    const b = fmt(want, d);
+    if (a !== b) return [a, b];
+  }
+  return [fmt(got, 17), fmt(want, 17)];
+}
+
 /** Whether two numbers agree: NaN matches only NaN, an infinity only the same infinity. */
 export function close(got: number, want: number, tol: Tolerance): boolean {
   if (Number.isNaN(want)) return Number.isNaN(got);
@@ -26,7 +36,9 @@ export function close(got: number, want: number, tol: Tolerance): boolean {
 export function mismatch(got: OracleValue, want: OracleValue, tol: Tolerance, where: string): string | null {
   if (want.type === 'number') {
     if (got.type !== 'number') return `${where} is ${describeValue(got)}, not a number`;
-    return close(got.value, want.value, tol) ? null : `${where} is ${fmt(got.value, 10)}, expected ${fmt(want.value, 10)}`;
+    if (close(got.value, want.value, tol)) return null;
+    const [g, w] = pair(got.value, want.value);
+    return `${where} is ${g}, expected ${w}`;
   }
   if (want.type === 'typed') {
     if (got.type !== 'typed' || got.kind !== want.kind) return `${where} is ${describeValue(got)}, expected a ${want.kind} of length ${want.value.length}`;
@@ -34,7 +46,10 @@ export function mismatch(got: OracleValue, want: OracleValue, tol: Tolerance, wh
     for (let i = 0; i < want.value.length; i++) {
       const g = got.value[i]!;
       const w = want.value[i]!;
-      if (!close(g, w, tol)) return `${where}[${i}] is ${fmt(g, 10)}, expected ${fmt(w, 10)}`;
+      if (!close(g, w, tol)) {
+        const [a, b] = pair(g, w);
+        return `${where}[${i}] is ${a}, expected ${b}`;
+      }
     }
     return null;
   }
