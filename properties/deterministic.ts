@@ -47,14 +47,17 @@ export const deterministic = defineProperty({
             throw new PropertyFailure(`with the same seeds, element ${j} of ${n} was ${a[j] === 0 ? 'dropped' : 'kept'} for one input and ${c[j] === 0 ? 'dropped' : 'kept'} for another (p = ${fmt(p)}); the mask must not depend on the input`);
           }
         }
-        // A generator of its own with a fixed seed (the seed task's hard-coded np.random.seed exploit), or
-        // Math.random instead of the injected rng, gives the same mask for every injected seed.
+        // A generator of its own with a fixed seed (the seed task's hard-coded np.random.seed exploit) gives every
+        // new layer the same mask. A fresh layer with another injected seed, Math.random NOT re-seeded, must
+        // drop other positions — true both for layers that use the injected rng and for layers that use
+        // Math.random (its stream has moved on), which the task accepts.
         const agree = p * p + (1 - p) * (1 - p);
         if (n * Math.log(agree) <= Math.log(AGREE_BOUND)) {
-          const d = await runOnce(x1, maskSeed === 0x7fffffff ? 0 : maskSeed + 1);
+          const other = await newLayer(ctx, p, maskSeed === 0x7fffffff ? 0 : maskSeed + 1);
+          const d = (await forward(ctx, other, x1, `p = ${fmt(p)}, length ${n}`)).y;
           let same = true;
           for (let j = 0; j < n && same; j++) same = (a[j] === 0) === (d[j] === 0);
-          if (same) throw new PropertyFailure(`with two different rng seeds forward() dropped exactly the same positions among ${n} (p = ${fmt(p)}); the mask must come from the injected rng`);
+          if (same) throw new PropertyFailure(`a new layer with another rng seed dropped exactly the same ${n} positions (p = ${fmt(p)}); the mask must be random, not from a fixed seed`);
         }
       },
       { seed: ctx.seed, numRuns: params.runs, examples: params.p.include.map((p) => [p, params.maxLength, 1, 2, 3] as [number, number, number, number, number]), shrink: true, passedMessage: () => `${params.runs} runs: reproducible, mask independent of input` },
