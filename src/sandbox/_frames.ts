@@ -3,10 +3,13 @@
  *
  * A frame is `u32 length | u32 headerBytes | header | zero pad to 8 | blob…` (little-endian, `length` counts
  * everything after itself). The header is `v8.serialize` output in which every Float64Array is written as a
- * host object holding only its element count; the arrays' bytes follow the header as raw blobs in the same
- * order. This avoids the three copies of Node's 'advanced' IPC (serialize, channel, deserialize) for the
- * large arrays the properties exchange: the sender writes views of the arrays' memory, and the receiver
- * collects the frame into one aligned buffer and hands out Float64Array views into it.
+ * host object holding only its element count; the arrays' bytes follow the header as blobs in the
+ * same order. This avoids the three copies of Node's 'advanced' IPC (serialize, channel, deserialize) for the
+ * large arrays the properties exchange: the sender writes views of the arrays' memory, and the receiver hands
+ * out Float64Array views into the frame it collected.
+ *
+ * Arrays are sent as raw bytes, so every value (−0, NaN payloads) arrives exactly as it was sent. (A sparse
+ * encoding of +0.0 runs was tried for dropout outputs and cost the child more CPU than the bytes it saved.)
  *
  * The parent decodes frames from a child that may be hostile: lengths are capped before anything is
  * allocated, blobs must lie inside the frame and fill it exactly, and V8's deserializer (built for untrusted
@@ -23,7 +26,6 @@ declare module 'node:v8' {
 const F64 = Float64Array;
 const fromArrayBuffer = Buffer.from.bind(Buffer) as (buffer: ArrayBufferLike, byteOffset: number, length: number) => Buffer;
 const allocFrame = Buffer.allocUnsafeSlow.bind(Buffer);
-const concatBuffers = Buffer.concat.bind(Buffer);
 const MAX_U32 = 0xffff_ffff;
 
 function align8(n: number): number {
@@ -62,14 +64,23 @@ class BlobDeserializer extends v8.Deserializer {
     return this.#cursor;
   }
 
-  /** Called by V8 for every host object in the header: the next blob, as a view into the frame. */
+  #take(bytes: number): number {
+    const at = this.#cursor;
+    if (at + bytes > this.#frame.length) throw new RangeError('an array in the frame runs past its end');
+    this.#cursor = at + bytes;
+    return this.#frame.byteOffset + at;
+  }
+
+  /** Called by V8 for every host object in the header: the next blob, as a view into the frame (or a copy). */
   _readHostObject(): Float64Array {
     const n = this.readUint32();
-    const end = this.#cursor + n * 8;
-    if (end > this.#frame.length) throw new RangeError('an array in the frame runs past its end');
-    const view = new F64(this.#frame.buffer, this.#frame.byteOffset + this.#cursor, n);
-    this.#cursor = end;
-    return view;
+    const at = this.#take(n * 8);
+    const buffer = this.#frame.buffer;
+    if (at % 8 === 0) return new F64(buffer, at, n);
+    // A frame decoded in place from a read chunk may be misaligned: copy (still exact, byte for byte).
+    const copy = new F64(n);
+    new Uint8Array(copy.buffer).set(new Uint8Array(buffer, at, n * 8));
+    return copy;
   }
 }
 
@@ -101,9 +112,7 @@ function decodeFrame(frame: Buffer): unknown {
   const d = new BlobDeserializer(frame.subarray(4, 4 + headerBytes), frame, align8(4 + headerBytes));
   d.readHeader();
   const value: unknown = d.readValue();
-  if (d.cursor !== frame.length) {
-    throw new RangeError('a frame has bytes that belong to no array');
-  }
+  if (d.cursor !== frame.length) throw new RangeError('a frame has bytes that belong to no array');
   return value;
 }
 
@@ -115,7 +124,8 @@ export class FrameReader {
   readonly #maxFrameBytes: number;
   readonly #onFrame: (message: unknown) => void;
   readonly #onError: (error: Error) => void;
-  #prefix: Buffer[] = [];
+  /** Bytes of a length prefix split across chunks. */
+  readonly #prefix = Buffer.alloc(4);
   #prefixBytes = 0;
   #frame: Buffer | null = null;
   #filled = 0;
@@ -136,17 +146,29 @@ export class FrameReader {
     let at = 0;
     while (!this.#failed && at < chunk.length) {
       if (this.#frame === null) {
-        const take = Math.min(4 - this.#prefixBytes, chunk.length - at);
-        this.#prefix.push(chunk.subarray(at, at + take));
-        this.#prefixBytes += take;
-        at += take;
-        if (this.#prefixBytes < 4) return;
-        const length = concatBuffers(this.#prefix, 4).readUInt32LE(0);
-        this.#prefix = [];
-        this.#prefixBytes = 0;
+        let length: number;
+        if (this.#prefixBytes === 0 && chunk.length - at >= 4) {
+          length = chunk.readUInt32LE(at);
+          at += 4;
+        } else {
+          const take = Math.min(4 - this.#prefixBytes, chunk.length - at);
+          chunk.copy(this.#prefix, this.#prefixBytes, at, at + take);
+          this.#prefixBytes += take;
+          at += take;
+          if (this.#prefixBytes < 4) return;
+          this.#prefixBytes = 0;
+          length = this.#prefix.readUInt32LE(0);
+        }
         if (length > this.#maxFrameBytes) {
           this.#fail(new RangeError(`a message of ${length} bytes exceeds the limit of ${this.#maxFrameBytes}`));
           return;
+        }
+        if (chunk.length - at >= length) {
+          // The whole frame is in this chunk (small messages): decode it in place, no copy.
+          const frame = chunk.subarray(at, at + length);
+          at += length;
+          this.#deliver(frame);
+          continue;
         }
         this.#frame = allocFrame(length);
         this.#filled = 0;
@@ -158,15 +180,19 @@ export class FrameReader {
       at += take;
       if (this.#filled < frame.length) return;
       this.#frame = null;
-      let message: unknown;
-      try {
-        message = decodeFrame(frame);
-      } catch (e) {
-        this.#fail(e instanceof Error ? e : new Error(String(e)));
-        return;
-      }
-      this.#onFrame(message);
+      this.#deliver(frame);
     }
+  }
+
+  #deliver(frame: Buffer): void {
+    let message: unknown;
+    try {
+      message = decodeFrame(frame);
+    } catch (e) {
+      this.#fail(e instanceof Error ? e : new Error(String(e)));
+      return;
+    }
+    this.#onFrame(message);
   }
 
   #fail(error: Error): void {
