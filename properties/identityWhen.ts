@@ -28,7 +28,7 @@ export const identityWhen = defineProperty({
     checkCall(params.call, issue);
     const a = params.call.args[params.input];
     if (a === undefined) issue(`argument ${params.input} does not exist (the call has ${params.call.args.length})`, ['input']);
-    else if (a.type !== 'array' && a.type !== 'number' && a.type !== 'dim') issue(`argument ${params.input} is a ${a.type}; the result can only equal an array or a number`, ['input']);
+    else if (a.type !== 'array' && a.type !== 'number' && a.type !== 'dim' && !(a.type === 'const' && typeof a.value === 'number')) issue(`argument ${params.input} is a ${a.type}; the result can only equal an array or a number`, ['input']);
   },
   async run(ctx, params) {
     return checkProperty(
