@@ -13,7 +13,7 @@ import { cleanupTmp, cli, ROOT, tmp } from '../_helpers.ts';
 
 after(cleanupTmp);
 
-const NEW_TASKS = ['stable-softmax', 'layer-norm', 'he-init'] as const;
+const NEW_TASKS = ['stable-softmax', 'layer-norm', 'he-init', 'adam-bias-correction'] as const;
 const file = (id: string) => path.join(ROOT, 'tasks', `${id}.yaml`);
 
 async function workspace(spec: TaskSpec, contents?: Map<string, string>): Promise<string> {
@@ -163,6 +163,31 @@ export function softmax(x: Float64Array): Float64Array {
 }
 `,
   },
+  'adam-bias-correction': {
+    "PyTorch's arrangement: (lr / c1) · m / (sqrt(v) / sqrt(c2) + eps)": `export function adamStep(
+  params: Float64Array,
+  grads: Float64Array,
+  m: Float64Array,
+  v: Float64Array,
+  t: number,
+  lr = 1e-3,
+  beta1 = 0.9,
+  beta2 = 0.999,
+  eps = 1e-8,
+): Float64Array {
+  if (grads.length !== params.length || m.length !== params.length || v.length !== params.length) throw new RangeError('length');
+  if (!(Number.isInteger(t) && t >= 1)) throw new RangeError('t');
+  const stepSize = lr / (1 - Math.pow(beta1, t));
+  const root2 = Math.sqrt(1 - Math.pow(beta2, t));
+  for (let i = 0; i < params.length; i++) {
+    m[i] = m[i] * beta1 + grads[i] * (1 - beta1);
+    v[i] = v[i] * beta2 + grads[i] * grads[i] * (1 - beta2);
+    params[i] = params[i] - stepSize * (m[i] / (Math.sqrt(v[i]) / root2 + eps));
+  }
+  return params;
+}
+`,
+  },
 };
 
 /** Wrong in ways no decoy covers, with the check that must catch each. */
@@ -178,6 +203,10 @@ const nearMisses: Record<(typeof NEW_TASKS)[number], Record<string, [(s: string)
   'he-init': {
     'variance 10 % too large': [(s) => s.replace('const std = Math.sqrt(2 / fanIn);', 'const std = Math.sqrt(2.2 / fanIn);'), /^moment-ratio: E\[Y²\] is 1\.\d+ × the required/],
     'only positive weights': [(s) => s.replace('w[i] = std * r * Math.cos(t);', 'w[i] = std * r * Math.abs(Math.cos(t));').replace('w[i + 1] = std * r * Math.sin(t);', 'w[i + 1] = std * r * Math.abs(Math.sin(t));'), /^moment-ratio: the mean is /],
+  },
+  'adam-bias-correction': {
+    'lr ignored (a hard-coded 1e-3)': [(s) => s.replace('params[i] -= (lr * (m[i]', 'params[i] -= (1e-3 * (m[i]'), /^matches-reference: /],
+    'writes the step into grads': [(s) => s.replace('return params;', 'grads.fill(0);\n  return params;'), /^matches-reference: argument 1 after the call\[\d+\] is 0/],
   },
 };
 
