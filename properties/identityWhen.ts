@@ -2,11 +2,10 @@ import { z } from 'zod';
 import { invoke } from './_call.ts';
 import { checkProperty, fmt } from './_check.ts';
 import { type CaseDraw, callSchema, caseArbitrary, checkCall, describeCall, materialize } from './_inputs.ts';
-import { firstDifference } from './_layer.ts';
+import { describeValue, firstDifference } from './_layer.ts';
 import { close } from './_values.ts';
 import { defineProperty } from './PropertyContract.ts';
 import { PropertyFailure } from './PropertyFailure.ts';
-import { describeValue } from './_layer.ts';
 
 /**
  * Under a stated condition, expressed by the call itself (a constant argument such as p = 0, a `before` method

@@ -84,9 +84,9 @@ export const momentRatio = defineProperty({
         let sumZ = 0;
         let sumY = 0;
         for (let k = 0; count < n; k++) {
-          if (k >= params.maxCalls) {
-            throw new Error(`moment-ratio: ${params.maxCalls} calls of ${what} gave ${count} values; ${n} are needed — raise the dimensions' minimum or maxCalls`);
-          }
+          // Too few values is the submission's behaviour (a wrong shape), so it fails the property; if the
+          // reference fails the same way, `check` shows it and the task's dims or maxCalls need raising.
+          if (k >= params.maxCalls) throw new PropertyFailure(`${params.maxCalls} calls gave only ${count} values; ${n} are needed (maxCalls), for ${what}`);
           const r = await invoke(ctx.oracle, ctx.subject, params.call, k === 0 ? first : materialize(params.call, draw, k));
           calls++;
           if (!r.ok) throw new PropertyFailure(`${r.during} threw ${r.thrown.name}: ${r.thrown.message}, for ${what}`);
@@ -94,13 +94,12 @@ export const momentRatio = defineProperty({
           if (bad !== null) throw new PropertyFailure(`${bad}, for ${what}`);
           const ys = numbersOf(r.value);
           if (ys === null) throw new PropertyFailure(`returned no numbers (${r.value.type}), for ${what}`);
-          if (ys.length === 0 && k === 0 && denominator === 0) return;
+          if (ys.length === 0) throw new PropertyFailure(`returned no values, for ${what}`);
           for (const y of ys) {
             sumZ += (y * y) / target;
             sumY += y / sd;
           }
           count += ys.length;
-          if (ys.length === 0 && k > 10) throw new Error(`moment-ratio: ${what} returns no values; choose dimensions that give some`);
         }
         const ratio = sumZ / count;
         const mean = sumY / count;

@@ -38,11 +38,8 @@ export const reproducible = defineProperty({
         const a = await invoke(ctx.oracle, ctx.subject, params.call, c);
         await ctx.oracle.reseedMathRandom(mathB === mathA ? mathB + 1 : mathB);
         const b = await invoke(ctx.oracle, ctx.subject, params.call, c);
-        if (!a.ok || !b.ok) {
-          const t = !a.ok ? a : b.ok ? null : b;
-          if (t !== null && !t.ok) throw new PropertyFailure(`${t.during} threw ${t.thrown.name}: ${t.thrown.message}, for ${what}`);
-          return;
-        }
+        for (const r of [a, b]) if (!r.ok) throw new PropertyFailure(`${r.during} threw ${r.thrown.name}: ${r.thrown.message}, for ${what}`);
+        if (!a.ok || !b.ok) return;
         const m = mismatch(b.value, a.value, EXACT, 'the result of the second call');
         if (m !== null) throw new PropertyFailure(`called twice with the same rng seeds, ${m}; all randomness must come from the injected generator, not Math.random, for ${what}`);
         if (!params.varies) return;
