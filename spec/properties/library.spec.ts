@@ -106,6 +106,12 @@ describe('matches-reference', () => {
     assert.match(r.message, /for new Scaler\([\d.]+\)\.off\(\)\.apply\(Float64Array/);
   });
 
+  it('a result of the wrong type is a failed check, not a grader error', async () => {
+    const r = await run(property, 'export function f(x: Float64Array) { return Array.from(x); }', { reference: STABLE_SOFTMAX });
+    assert.equal(r.passed, false);
+    assert.match(r.message, /^result is an array of length \d+, expected a Float64Array of length \d+/);
+  });
+
   it('is a grader error, not a verdict, without the task it belongs to', async () => {
     await assert.rejects(run(property, STABLE_SOFTMAX), /matches-reference needs the task/);
   });
@@ -218,6 +224,12 @@ describe('moment-ratio', () => {
   it('fails constant weights on the mean', async () => {
     const r = await run(p, HE('Math.sqrt(2 / fanIn)', 'w[i] = std; if (i + 1 < w.length) w[i + 1] = std;'));
     assert.match(r.message, /^the mean is 1 standard deviations/);
+  });
+
+  it('too few values (an empty result) fails the property instead of breaking the grader', async () => {
+    const r = await run(p, 'export function f(a: number, b: number, rng: () => number) { return new Float64Array(0); }');
+    assert.equal(r.passed, false);
+    assert.match(r.message, /^returned no values, for f\(/);
   });
 
   it('uniform and rademacher families: correct outputs pass', async () => {
