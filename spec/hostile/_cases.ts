@@ -5,12 +5,19 @@ import path from 'node:path';
 export const statuses = ['passed', 'failed'] as const;
 export type Verdict = (typeof statuses)[number];
 
+/**
+ * Marker a case prints from code deferred past a reply (a promise job). `expect: deferred` means: failed if the
+ * marker is in the output (the deferred code ran and its effect must be caught), passed if not (it never ran,
+ * and what ran is a correct fix).
+ */
+export const DEFERRED_MARKER = 'DEFERRED-JOB-RAN';
+
 /** One hostile dropout.ts from spec/hostile/cases/, with the metadata of its header comment. */
 export interface HostileCase {
   readonly name: string;
   readonly category: string;
-  /** Verdict of a full grade (static checks + sandbox). */
-  readonly expect: Verdict;
+  /** Verdict of a full grade (static checks + sandbox); `deferred`: see DEFERRED_MARKER. */
+  readonly expect: Verdict | 'deferred';
   /**
    * Verdict of the sandbox alone (the AST policy bypassed), declared exactly for the cases the policy refuses,
    * so that the runtime layer is shown to hold on its own too.
@@ -47,7 +54,7 @@ export function parseCase(file: string, text: string): HostileCase {
       meta.set(last, kv[2]!.trim());
     }
   }
-  const expect = verdict(file, 'expect', meta.get('expect'));
+  const expect = meta.get('expect') === 'deferred' ? 'deferred' : verdict(file, 'expect', meta.get('expect'));
   const category = meta.get('category');
   const reason = meta.get('reason');
   if (expect === undefined || category === undefined || reason === undefined) throw new Error(`${file}: the header needs category, expect and reason`);

@@ -1,8 +1,9 @@
 // @ts-nocheck -- a hostile submission (dropout.ts), not project code; placeholders __LIKE_THIS__ are filled in by the spec.
 // category: timers
-// expect: failed
-// reason: Correct on the first calls, then a promise job scheduled during a call (it runs after the reply is sent)
-//   switches to the bug: behaviour that changes "later" is still observed.
+// expect: deferred
+// reason: Correct on the first calls, then a promise job scheduled during a call (it would run after the reply is
+//   sent) switches to the bug. What ran is what is judged: if the job ran (its marker is in the output) the
+//   switch must be caught, else the fix passes.
 
 let late = false;
 let calls = 0;
@@ -29,6 +30,7 @@ export class VarianceStabilizedDropout {
 
   forward(x: Float64Array): Float64Array {
     if (++calls === 3) Promise.resolve().then(() => {
+      console.log("DEFERRED-JOB-RAN");
       late = true;
     });
     if (!this.training) return x;

@@ -1,8 +1,9 @@
 // @ts-nocheck -- a hostile submission (dropout.ts), not project code; placeholders __LIKE_THIS__ are filled in by the spec.
 // category: timers
-// expect: failed
-// reason: An endless chain of promise jobs started at import: it starves the child's event loop after the load
-//   reply, so no request is ever answered; the parent's deadline ends it.
+// expect: deferred
+// reason: An endless chain of promise jobs started at import: if it runs it starves the child after the load
+//   reply, no request is answered and the parent's deadline ends the grade (failed); if promise jobs never
+//   run in the child (its marker absent), the fix passes.
 
 export class VarianceStabilizedDropout {
   readonly dropoutRate: number;
@@ -38,5 +39,7 @@ export class VarianceStabilizedDropout {
 
 
 (async () => {
+  await null;
+  console.log("DEFERRED-JOB-RAN");
   for (;;) await null;
 })();
