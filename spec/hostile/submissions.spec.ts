@@ -14,7 +14,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import { initWorkspace } from '../../src/workspace/initWorkspace.ts';
 import { cli, DROPOUT_YAML } from '../_helpers.ts';
 import { DEFERRED_MARKER, type HostileCase, hostileCases } from './_cases.ts';
@@ -83,26 +83,28 @@ function policyRefused(r: BatchResult): boolean {
 
 describe('each hostile case', { concurrency: 2 }, () => {
   for (const c of cases) {
-    it(`${c.name} [${c.category}] → ${c.expect}: ${c.reason.slice(0, 90)}`, async () => {
+    it(`${c.name} [${c.category}] → ${c.expect}: ${c.reason.slice(0, 90)}`, async (t) => {
       const r = batch.results.get(workspaces.get(c.name)!);
       assert.ok(r !== undefined, 'no result for this workspace');
+      t.diagnostic(`${r.status} in ${r.durationMs} ms — ${r.feedback.slice(0, 160)}`);
       const expect = c.expect === 'deferred' ? (r.output.includes(DEFERRED_MARKER) ? 'failed' : 'passed') : c.expect;
       assert.equal(r.status, expect, `full grade: ${r.feedback}`);
       assert.ok(r.durationMs <= LIMITS.timeMs + MARGIN_MS, `took ${r.durationMs} ms`);
       assert.ok(capped(r.output), `output of ${Buffer.byteLength(r.output)} bytes is not capped`);
       assert.deepEqual(await snapshot(workspaces.get(c.name)!), before_.get(c.name), 'the workspace changed');
-      await runtimeLayer(c, r);
+      await runtimeLayer(c, r, t);
     });
   }
 });
 
 /** For the cases the static policy refused: the sandbox alone must reach the declared verdict too. */
-async function runtimeLayer(c: HostileCase, r: BatchResult): Promise<void> {
+async function runtimeLayer(c: HostileCase, r: BatchResult, t: TestContext): Promise<void> {
   const refused = policyRefused(r);
   assert.equal(c.runtime !== undefined, refused, refused ? 'refused by the policy: declare `// runtime:` for the sandbox alone' : '`// runtime:` is only for cases the policy refuses');
   if (c.runtime === undefined) return;
   const spec = await hostileTask();
   const v = await gradeRuntimeOnly(spec, sources.get(c.name)!);
+  t.diagnostic(`sandbox alone: ${v.status}${v.failed === undefined ? '' : ` — ${v.failed.id}: ${v.failed.message.slice(0, 140)}`}`);
   assert.equal(v.status, c.runtime, `sandbox alone: ${v.failed?.id}: ${v.failed?.message}`);
   assert.ok(v.durationMs <= LIMITS.timeMs + MARGIN_MS, `sandbox alone took ${v.durationMs} ms`);
   assert.ok(capped(v.output), 'sandbox output not capped');
