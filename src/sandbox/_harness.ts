@@ -6,7 +6,7 @@
  * the submission runs; the submission lives in another realm, so patching its own prototypes cannot reach
  * the harness.
  */
-import { Socket } from 'node:net';
+import { readSync, writeSync } from 'node:fs';
 import vm from 'node:vm';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
@@ -14,15 +14,25 @@ import { encodeFrame, FrameReader } from './_frames.ts';
 import type { ChildMessage, OracleArg, OracleReply, OracleValue, ParentMessage, Request, Thrown } from './protocol.ts';
 
 // The protocol channel is fd 3 (a socketpair the parent created); stdout/stderr carry only captured output.
-const channel = new Socket({ fd: 3, readable: true, writable: true });
+// The child only ever answers one request at a time, so it reads and writes the channel with blocking calls
+// in a plain loop (see the end of this file): no streams and no event loop between a request and its reply.
+// A consequence: promise jobs the submission queues never run (the loop never yields), so nothing it defers can
+// change its behaviour between two requests.
+const CHANNEL = 3;
 const exit = process.exit.bind(process);
-function send(m: ChildMessage): void {
-  const parts = encodeFrame(m);
-  channel.cork();
-  for (const part of parts) channel.write(part);
-  channel.uncork();
+function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
 }
-const stdoutWrite = process.stdout.write.bind(process.stdout);
+function send(m: ChildMessage): void {
+  for (const part of encodeFrame(m)) writeAll(CHANNEL, part);
+}
+const stdoutWrite = (s: string): void => {
+  try {
+    writeAll(1, Buffer.from(s));
+  } catch {
+    // The parent stopped reading our output: it is only captured text, carry on.
+  }
+};
 const MainF64 = Float64Array;
 const TypedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object;
 const typedTag = Object.getOwnPropertyDescriptor(TypedArrayProto, Symbol.toStringTag)!.get! as (this: unknown) => string | undefined;
@@ -258,8 +268,17 @@ function onMessage(raw: ParentMessage): void {
 
 // The parent is trusted; a frame it cannot have sent means the channel is broken, so stop.
 const reader = new FrameReader(2 ** 32, (m) => onMessage(m as ParentMessage), () => exit(70));
-channel.on('data', (chunk: Buffer) => reader.push(chunk));
-// The parent closed the channel or died: nothing more to do.
-channel.on('end', () => exit(0));
-channel.on('error', () => exit(0));
 send({ kind: 'ready' });
+// Every request is handled synchronously inside push() (arguments are copied into the submission's realm), so
+// the read buffer can be reused. End of input (the parent closed the channel or died) or an error: stop.
+const chunk = Buffer.allocUnsafe(256 * 1024);
+for (;;) {
+  let n = 0;
+  try {
+    n = readSync(CHANNEL, chunk, 0, chunk.length, null);
+  } catch {
+    exit(0);
+  }
+  if (n === 0) exit(0);
+  reader.push(chunk.subarray(0, n));
+}
