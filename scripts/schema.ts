@@ -6,7 +6,7 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { taskJsonSchemaText } from '../src/spec/taskJsonSchema.ts';
 
@@ -27,7 +27,7 @@ async function main(args: readonly string[]): Promise<number> {
     process.stdout.write(`not ok - ${path.relative(root, schemaFile)} is out of date: run \`npm run schema\` and commit it\n`);
     failed++;
   } else process.stdout.write(`ok - ${path.relative(root, schemaFile)} is up to date\n`);
-  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  const ajv = new Ajv({ allErrors: true, strict: false });
   const validate = ajv.compile(JSON.parse(text) as object);
   const files = (await readdir(tasksDir)).filter((f) => /\.ya?ml$/.test(f)).sort();
   for (const f of files) {

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { propertyItems } from '../../properties/registry.ts';
 import { taskJsonSchema, taskJsonSchemaText } from '../../src/spec/taskJsonSchema.ts';
@@ -20,7 +20,7 @@ async function taskFiles(): Promise<string[]> {
 }
 
 function validator() {
-  return new Ajv2020({ allErrors: true, strict: false }).compile(taskJsonSchema());
+  return new Ajv({ allErrors: true, strict: false }).compile(taskJsonSchema());
 }
 
 describe('task JSON Schema', () => {

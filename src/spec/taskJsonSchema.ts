@@ -10,15 +10,16 @@ function hasNonJsonNumber(v: unknown): boolean {
 }
 
 /**
- * The JSON Schema (draft 2020-12) of task files, generated from the zod schema the loader validates with, so
- * there is one source of truth. It describes the file as written (`io: 'input'`: defaults are optional). Checks
- * that JSON Schema cannot express (NaN values, cross-field rules such as "min ≤ max", edits that must apply)
- * are left to the loader; `rltask check --static` runs all of them.
+ * The JSON Schema of task files, generated from the zod schema the loader validates with, so there is one
+ * source of truth. Draft-07, because that is the draft the YAML language server (and VS Code) fully supports.
+ * It describes the file as written (`io: 'input'`: defaults are optional). Checks that JSON Schema cannot
+ * express (NaN values, cross-field rules such as "min ≤ max", edits that must apply) are left to the loader;
+ * `rltask check --static` runs all of them.
  */
 export function taskJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(taskSchema, {
     io: 'input',
-    target: 'draft-2020-12',
+    target: 'draft-07',
     // z.nan() (a NaN in a list of invalid rates) has no JSON Schema: it becomes "anything".
     unrepresentable: 'any',
     override: ({ zodSchema, jsonSchema }) => {
