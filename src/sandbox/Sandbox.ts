@@ -47,7 +47,12 @@ export class Sandbox {
   readonly #child: ChildProcess;
   readonly #channel: Socket;
   readonly #options: SandboxOptions;
-  readonly #pending = new Map<number, { resolve: (m: ChildMessage) => void; reject: (e: Error) => void; timer: NodeJS.Timeout | undefined }>();
+  readonly #pending = new Map<number, { resolve: (m: ChildMessage) => void; reject: (e: Error) => void; at: number; what: string; timeoutMs: number }>();
+  /**
+   * One timer for the pending requests' deadlines (an Oracle's requests all share the task's deadline), re-armed
+   * only when an earlier deadline comes along: a timer per request cost more than many a request itself.
+   */
+  #deadline: { at: number; timer: NodeJS.Timeout } | null = null;
   #nextId = 1;
   #output = '';
   #outputDropped = 0;
@@ -155,10 +160,9 @@ export class Sandbox {
   #end(error: Error): void {
     if (this.#ended !== null) return;
     this.#ended = error;
-    for (const [, p] of this.#pending) {
-      if (p.timer) clearTimeout(p.timer);
-      p.reject(error);
-    }
+    if (this.#deadline !== null) clearTimeout(this.#deadline.timer);
+    this.#deadline = null;
+    for (const [, p] of this.#pending) p.reject(error);
     this.#pending.clear();
     this.#loadWaiter?.reject(error);
     this.#loadWaiter = null;
@@ -176,7 +180,6 @@ export class Sandbox {
         return;
       }
       this.#pending.delete(m.id);
-      if (p.timer) clearTimeout(p.timer);
       p.resolve(m);
       return;
     }
@@ -228,19 +231,41 @@ export class Sandbox {
     });
   }
 
+  #armDeadline(at: number): void {
+    // Within a millisecond counts as the same deadline (it is recomputed from performance.now() per request).
+    if (this.#deadline !== null && this.#deadline.at <= at + 1) return;
+    if (this.#deadline !== null) clearTimeout(this.#deadline.timer);
+    const timer = setTimeout(() => this.#onDeadline(), Math.max(1, at - performance.now()));
+    // The child process keeps the event loop alive while a request is pending; the timer alone must not.
+    timer.unref();
+    this.#deadline = { at, timer };
+  }
+
+  #onDeadline(): void {
+    this.#deadline = null;
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const p of this.#pending.values()) {
+      if (p.at <= now + 1) {
+        this.#fault(new SubmissionFault('timeout', `${p.what} did not return within the time limit (${Math.round(p.timeoutMs)} ms left of the task's budget)`));
+        return;
+      }
+      next = Math.min(next, p.at);
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.#armDeadline(next);
+  }
+
   /** Send one request; rejects with a SubmissionFault when the child dies, stalls past `timeoutMs`, or lies about the protocol. */
   request(request: Request, timeoutMs: number, what: string): Promise<{ reply: OracleReply; handle: number | undefined }> {
     const id = this.#nextId++;
     return new Promise<ChildMessage>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#fault(new SubmissionFault('timeout', `${what} did not return within the time limit (${Math.round(timeoutMs)} ms left of the task's budget)`));
-      }, Math.max(1, timeoutMs));
-      this.#pending.set(id, { resolve, reject, timer });
+      const at = performance.now() + Math.max(1, timeoutMs);
+      this.#pending.set(id, { resolve, reject, at, what, timeoutMs });
+      this.#armDeadline(at);
       try {
         this.#post({ kind: 'request', id, request });
       } catch (e) {
         this.#pending.delete(id);
-        clearTimeout(timer);
         reject(e);
       }
     }).then((m) => {
