@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import type { Sandbox, SandboxOptions } from '../src/sandbox/Sandbox.ts';
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
@@ -28,4 +29,26 @@ export function treeCpuMs(pid: number): number {
 export function selfCpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
+}
+
+/**
+ * Wraps a sandbox start function so that each child's CPU time is read just before it is disposed (after that
+ * it is gone from /proc). Bench-only instrumentation: the instance's `dispose` is replaced.
+ */
+export function recordChildCpu(start: (options: SandboxOptions) => Promise<Sandbox>): { start: (options: SandboxOptions) => Promise<Sandbox>; samples: number[] } {
+  const samples: number[] = [];
+  return {
+    samples,
+    start: async (options) => {
+      const s = await start(options);
+      const dispose = s.dispose.bind(s);
+      Object.defineProperty(s, 'dispose', {
+        value: async () => {
+          if (s.pid !== undefined) samples.push(treeCpuMs(s.pid));
+          await dispose();
+        },
+      });
+      return s;
+    },
+  };
 }

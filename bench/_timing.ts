@@ -36,6 +36,13 @@ export async function measure(group: string, name: string, fn: Fn, options: Meas
   return { name, group, medianMs: result.latency.p50, minMs: result.latency.min, maxMs: result.latency.max, samples: result.latency.samplesCount };
 }
 
+/** Median of a list (NaN when empty). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0 ? Number.NaN : s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 export interface Exec {
   readonly code: number;
   readonly stdout: string;

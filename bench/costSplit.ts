@@ -7,13 +7,7 @@ import { transpile, transpileModule } from '../src/sandbox/transpile.ts';
 import type { TaskSpec } from '../src/spec/loadTask.ts';
 import type { Fixtures } from './_fixtures.ts';
 import { selfCpuMs, treeCpuMs } from './_procCpu.ts';
-import { type Figure, measure } from './_timing.ts';
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? Number.NaN : s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
+import { type Figure, measure, median } from './_timing.ts';
 
 /**
  * Where one grade of the reference solution spends its time, step by step, warm (modules loaded): starting a

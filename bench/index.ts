@@ -14,11 +14,13 @@ import { fileURLToPath } from 'node:url';
 import { gradeMany } from '../src/grading/gradeMany.ts';
 import { gradeWorkspace } from '../src/grading/gradeWorkspace.ts';
 import { sandboxOptions } from '../src/grading/gradeWorkspace.ts';
+import { Sandbox } from '../src/sandbox/Sandbox.ts';
 import { SandboxPool } from '../src/sandbox/SandboxPool.ts';
 import { loadTask } from '../src/spec/loadTask.ts';
 import { costSplit } from './costSplit.ts';
 import { makeFixtures } from './_fixtures.ts';
-import { type Figure, measure, run } from './_timing.ts';
+import { recordChildCpu, selfCpuMs } from './_procCpu.ts';
+import { type Figure, measure, median, run } from './_timing.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TASK = path.join(ROOT, 'tasks/variance-dropout.yaml');
@@ -83,13 +85,20 @@ async function main(): Promise<void> {
       log(`${f.name}: ${f.medianMs.toFixed(0)} ms`);
     }
 
-    // Warm, in-process: modules loaded; one grade at a time, with a fresh child or a pre-started one.
+    // Warm, in-process: modules loaded; one grade at a time, with a fresh child or a pre-started one. CPU time is
+    // counted too (this process, and the child read from /proc before it is killed): less noisy than wall time.
+    const cpu: Record<string, { parent: number; child: number }> = {};
     for (const [label, dir] of [['correct', fx.correct[0]!], ['buggy', fx.buggy[0]!]] as const) {
+      const rec = recordChildCpu(Sandbox.start);
+      const parentCpu: number[] = [];
       const fresh = await measure('warm grade (in-process, one at a time)', `${label}, child started by the grade`, async () => {
-        const r = await gradeWorkspace(spec, dir);
+        const before = selfCpuMs();
+        const r = await gradeWorkspace(spec, dir, { startSandbox: rec.start });
+        parentCpu.push(selfCpuMs() - before);
         if (r.status !== (label === 'correct' ? 'passed' : 'failed')) throw new Error(`${label}: ${r.status} ${r.feedback}`);
       }, { iterations: N * 2, warmup: 2 });
-      figures.push(fresh);
+      cpu[label] = { parent: median(parentCpu.slice(-N * 2)), child: median(rec.samples.slice(-N * 2)) };
+      figures.push({ ...fresh, extra: { parentCpuMs: cpu[label].parent, childCpuMs: cpu[label].child } });
       const pool = new SandboxPool(sandboxOptions(spec), { size: 1 });
       try {
         const pre = await measure('warm grade (in-process, one at a time)', `${label}, pre-started child (pool)`, async () => {
@@ -135,6 +144,8 @@ async function main(): Promise<void> {
     const pass = problems.length === 0 && done.medianMs <= budgetMs;
     const seedGradesPerS = os.availableParallelism() / (5.8 * (t0 / 1000));
     const cold = figures.find((f) => f.name.startsWith('grade 1 workspace (correct)'))!;
+    const idleChild = Number(split.find((f) => f.name.startsWith('sandbox start'))?.extra?.['childCpuMs'] ?? Number.NaN);
+    const fmtCpu = (c: { parent: number; child: number } | undefined): string => (c === undefined ? '?' : `${c.parent.toFixed(0)} + ${c.child.toFixed(0)} = ${(c.parent + c.child).toFixed(0)} ms`);
     const rows = figures.map((f) => ({ ...f, ratio: f.medianMs / t0 }));
     printTable(rows, t0);
     const lines = [
@@ -142,6 +153,7 @@ async function main(): Promise<void> {
       `t₀ (node -e 0, median of the start and end of this run): ${t0.toFixed(1)} ms; load average ${load0.map((l) => l.toFixed(2)).join(' ')} → ${load1.map((l) => l.toFixed(2)).join(' ')}`,
       `cold single grade (correct workspace): ${(cold.medianMs / 1000).toFixed(2)} s = ${(cold.medianMs / t0).toFixed(1)} t₀ — the seed: ${SEED.coldGradeS} s = ${(SEED.coldGradeS / SEED.t0S).toFixed(1)} t₀`,
       `throughput, one grade … --json call over 40: ${(40 / (done.medianMs / 1000)).toFixed(1)} grades/s = ${((40 / (done.medianMs / 1000)) / seedGradesPerS).toFixed(2)}× the seed's ${seedGradesPerS.toFixed(1)} grades/s on this machine (2 cores / 5.8 t₀ each)`,
+      `CPU per grade (warm, in-process, this process + its child): correct ${fmtCpu(cpu['correct'])}, buggy ${fmtCpu(cpu['buggy'])}; node start-up alone (an idle child) ${idleChild.toFixed(0)} ms; the budget below allows 2 cores × budget / 40 = ${((2 * budgetMs) / 40).toFixed(0)} ms of CPU per grade, start-up of the grading process included`,
       `DONE-WHEN: 40 workspaces (20 correct, 20 buggy) in one grade --json call: ${(done.medianMs / 1000).toFixed(2)} s (median of ${done.samples}) vs budget 40 × 5.8 × t₀ / 2 / 5 = ${(budgetMs / 1000).toFixed(2)} s; verdicts ${problems.length === 0 ? 'all right' : `WRONG: ${problems.slice(0, 5).join('; ')}`} → ${pass ? 'PASS' : 'FAIL'}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
@@ -152,6 +164,8 @@ async function main(): Promise<void> {
       quick,
       t0Ms: t0,
       figures: rows,
+      cpuPerGradeMs: cpu,
+      idleChildCpuMs: idleChild,
       cold: { medianMs: cold.medianMs, ratio: cold.medianMs / t0, seedMs: SEED.coldGradeS * 1000, seedRatio: SEED.coldGradeS / SEED.t0S },
       doneWhen: { grades: 40, medianMs: done.medianMs, budgetMs, ratio: done.medianMs / t0, budgetRatio: budgetMs / t0, verdictsRight: problems.length === 0, problems, pass },
       throughput: { gradesPerSecond: 40 / (done.medianMs / 1000), seedGradesPerSecond: seedGradesPerS, timesSeed: 40 / (done.medianMs / 1000) / seedGradesPerS },
