@@ -96,7 +96,8 @@ export function encodeFrame(message: unknown): Buffer[] {
   const blobStart = align8(4 + header.length);
   const length = blobStart + s.blobBytes;
   if (length > MAX_U32) throw new RangeError(`a sandbox message of ${length} bytes is too large`);
-  const head = allocFrame(4 + blobStart);
+  // Pooled memory is fine here (only written out, never viewed as Float64Array): no ArrayBuffer per message.
+  const head = Buffer.allocUnsafe(4 + blobStart);
   head.writeUInt32LE(length, 0);
   head.writeUInt32LE(header.length, 4);
   header.copy(head, 8);
