@@ -1,11 +1,12 @@
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { packageRoot } from '../packageRoot.ts';
 import { caseContents, gradeCase, taskCases } from '../grading/gradeCases.ts';
 import { measureRatios } from '../grading/measureRatios.ts';
 import { loadTask } from '../spec/loadTask.ts';
 import type { Command } from './Command.ts';
 import { RltaskError } from '../errors.ts';
 
-const DEFAULT_TASK = fileURLToPath(new URL('../../tasks/variance-dropout.yaml', import.meta.url));
+const DEFAULT_TASK = path.join(packageRoot(), 'tasks/variance-dropout.yaml');
 const RATES = [0.3, 0.5, 0.7] as const;
 
 export const demo: Command = {

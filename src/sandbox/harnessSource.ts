@@ -1,10 +1,18 @@
 import { build, type BuildOptions, buildSync } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 
-let cached: string | undefined;
+/**
+ * Set by the production bundle (scripts/build.ts, through esbuild's `define`) to the harness already bundled at
+ * build time: the bundle's import.meta.url is dist/rltask.mjs, next to which there is no _harness.ts. Under tsx
+ * it is not defined and the harness is bundled from source on first use.
+ */
+declare const __RLTASK_HARNESS__: string | undefined;
+
+let cached: string | undefined = typeof __RLTASK_HARNESS__ === 'string' ? __RLTASK_HARNESS__ : undefined;
 let pending: Promise<string> | undefined;
 
-const OPTIONS = {
+/** How the harness is bundled, at run time here and at build time by scripts/build.ts (one definition). */
+export const HARNESS_BUILD_OPTIONS = {
   entryPoints: [fileURLToPath(new URL('./_harness.ts', import.meta.url))],
   bundle: true,
   platform: 'node',
@@ -17,7 +25,7 @@ const OPTIONS = {
 
 /** The child harness as one self-contained CommonJS script (bundled once per process, ~10 ms). */
 export function harnessSource(): string {
-  cached ??= buildSync(OPTIONS).outputFiles[0]!.text;
+  cached ??= buildSync(HARNESS_BUILD_OPTIONS).outputFiles[0]!.text;
   return cached;
 }
 
@@ -27,7 +35,7 @@ export function harnessSource(): string {
  */
 export function loadHarnessSource(): Promise<string> {
   if (cached !== undefined) return Promise.resolve(cached);
-  pending ??= build(OPTIONS).then((r) => {
+  pending ??= build(HARNESS_BUILD_OPTIONS).then((r) => {
     cached ??= r.outputFiles[0]!.text;
     return cached;
   });
