@@ -32,8 +32,16 @@ const SEED = { cpuPerGradeS: 0.463, coldGradeS: 0.37, t0S: 0.08 } as const;
 
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
-function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/run.ts'), ...args], ROOT);
+/**
+ * The CLI figures (cold grade, done-when) use the production entry: the bundle `npm run build` writes (what
+ * `bin/rltask.js` starts), rebuilt at the start of every bench run so that it matches the source. One cold figure
+ * is also taken through tsx (`node --import tsx src/run.ts`, the development entry) for comparison.
+ */
+const BUNDLE = path.join(ROOT, 'dist/rltask.mjs');
+
+function cli(args: readonly string[], via: 'bundle' | 'tsx' = 'bundle'): Promise<{ code: number; stdout: string; stderr: string }> {
+  const entry = via === 'bundle' ? [BUNDLE] : ['--import', 'tsx', path.join(ROOT, 'src/run.ts')];
+  return run(process.execPath, [...entry, ...args], ROOT);
 }
 
 async function nodeE0(iterations: number): Promise<Figure> {
@@ -66,6 +74,8 @@ async function cliBatch(dirs: { dir: string; expect: 'passed' | 'failed' }[], co
 async function main(): Promise<void> {
   const started = new Date();
   const load0 = os.loadavg();
+  const built = await run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/build.ts')], ROOT);
+  if (built.code !== 0) throw new Error(`npm run build failed:\n${built.stdout}${built.stderr}`);
   const spec = await loadTask(TASK);
   const fx = await makeFixtures(spec, 20, 20);
   const figures: Figure[] = [];
@@ -76,9 +86,9 @@ async function main(): Promise<void> {
     log(`t₀ = node -e 0: ${t0a.medianMs.toFixed(1)} ms`);
 
     // Cold: a fresh process grades one workspace (the seed's 0.37 s was measured the same way).
-    for (const [label, dir] of [['correct', fx.correct[0]!], ['buggy', fx.buggy[0]!]] as const) {
-      const f = await measure('cold CLI', `grade 1 workspace (${label}), cold process`, async () => {
-        const r = await cli(['grade', TASK, dir, '--json']);
+    for (const [label, dir, via] of [['correct', fx.correct[0]!, 'bundle'], ['buggy', fx.buggy[0]!, 'bundle'], ['correct', fx.correct[0]!, 'tsx']] as const) {
+      const f = await measure(via === 'bundle' ? 'cold CLI (bundle, dist/rltask.mjs)' : 'cold CLI (tsx, src/run.ts)', `grade 1 workspace (${label}), cold process${via === 'tsx' ? ', through tsx' : ''}`, async () => {
+        const r = await cli(['grade', TASK, dir, '--json'], via);
         if (r.code !== (label === 'correct' ? 0 : 1)) throw new Error(`cold grade of the ${label} workspace: exit ${r.code}\n${r.stderr}`);
       }, { iterations: N, warmup: 1 });
       figures.push(f);
@@ -125,7 +135,7 @@ async function main(): Promise<void> {
     // The issue's bar: one `grade … --json` call over 40 workspaces, verdicts checked on every run.
     const mixed = [...fx.correct.map((dir) => ({ dir, expect: 'passed' as const })), ...fx.buggy.map((dir) => ({ dir, expect: 'failed' as const }))];
     const problems: string[] = [];
-    const done = await measure('done-when (CLI, 40 workspaces, 20 correct + 20 buggy)', 'grade 40 workspaces --json, one call', async () => {
+    const done = await measure('done-when (CLI bundle, 40 workspaces, 20 correct + 20 buggy)', 'grade 40 workspaces --json, one call', async () => {
       const r = await cliBatch(mixed);
       problems.push(...r.problems);
     }, { iterations: Math.max(2, N - 2), warmup: 1 });
@@ -143,7 +153,7 @@ async function main(): Promise<void> {
     const budgetMs = (40 * 5.8 * t0) / 2 / 5;
     const pass = problems.length === 0 && done.medianMs <= budgetMs;
     const seedGradesPerS = os.availableParallelism() / (5.8 * (t0 / 1000));
-    const cold = figures.find((f) => f.name.startsWith('grade 1 workspace (correct)'))!;
+    const cold = figures.find((f) => f.name === 'grade 1 workspace (correct), cold process')!;
     const idleChild = Number(split.find((f) => f.name.startsWith('sandbox start'))?.extra?.['childCpuMs'] ?? Number.NaN);
     const fmtCpu = (c: { parent: number; child: number } | undefined): string => (c === undefined ? '?' : `${c.parent.toFixed(0)} + ${c.child.toFixed(0)} = ${(c.parent + c.child).toFixed(0)} ms`);
     const rows = figures.map((f) => ({ ...f, ratio: f.medianMs / t0 }));
@@ -151,10 +161,10 @@ async function main(): Promise<void> {
     const lines = [
       '',
       `t₀ (node -e 0, median of the start and end of this run): ${t0.toFixed(1)} ms; load average ${load0.map((l) => l.toFixed(2)).join(' ')} → ${load1.map((l) => l.toFixed(2)).join(' ')}`,
-      `cold single grade (correct workspace): ${(cold.medianMs / 1000).toFixed(2)} s = ${(cold.medianMs / t0).toFixed(1)} t₀ — the seed: ${SEED.coldGradeS} s = ${(SEED.coldGradeS / SEED.t0S).toFixed(1)} t₀`,
+      `cold single grade (correct workspace, bundled CLI): ${(cold.medianMs / 1000).toFixed(2)} s = ${(cold.medianMs / t0).toFixed(1)} t₀ — the seed: ${SEED.coldGradeS} s = ${(SEED.coldGradeS / SEED.t0S).toFixed(1)} t₀`,
       `throughput, one grade … --json call over 40: ${(40 / (done.medianMs / 1000)).toFixed(1)} grades/s = ${((40 / (done.medianMs / 1000)) / seedGradesPerS).toFixed(2)}× the seed's ${seedGradesPerS.toFixed(1)} grades/s on this machine (2 cores / 5.8 t₀ each)`,
       `CPU per grade (warm, in-process, this process + its child): correct ${fmtCpu(cpu['correct'])}, buggy ${fmtCpu(cpu['buggy'])}; node start-up alone (an idle child) ${idleChild.toFixed(0)} ms; the budget below allows 2 cores × budget / 40 = ${((2 * budgetMs) / 40).toFixed(0)} ms of CPU per grade, start-up of the grading process included`,
-      `DONE-WHEN: 40 workspaces (20 correct, 20 buggy) in one grade --json call: ${(done.medianMs / 1000).toFixed(2)} s (median of ${done.samples}) vs budget 40 × 5.8 × t₀ / 2 / 5 = ${(budgetMs / 1000).toFixed(2)} s; verdicts ${problems.length === 0 ? 'all right' : `WRONG: ${problems.slice(0, 5).join('; ')}`} → ${pass ? 'PASS' : 'FAIL'}`,
+      `DONE-WHEN: 40 workspaces (20 correct, 20 buggy) in one grade --json call of the bundled CLI (dist/rltask.mjs): ${(done.medianMs / 1000).toFixed(2)} s (median of ${done.samples}) vs budget 40 × 5.8 × t₀ / 2 / 5 = ${(budgetMs / 1000).toFixed(2)} s; verdicts ${problems.length === 0 ? 'all right' : `WRONG: ${problems.slice(0, 5).join('; ')}`} → ${pass ? 'PASS' : 'FAIL'}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
 
