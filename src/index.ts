@@ -1,0 +1,39 @@
+/**
+ * rltask as a library: load a task, materialize a workspace, grade it (one or many), self-test a task, run
+ * the visible tests. Calibration lives in `src/calibration/index.ts` (it loads the Anthropic SDK) and the
+ * property contracts in `properties/index.ts`.
+ *
+ * @example
+ * import { gradeWorkspace, initWorkspace, loadTask } from './src/index.ts';
+ * const spec = await loadTask('tasks/variance-dropout.yaml');
+ * await initWorkspace(spec, '/tmp/ws');
+ * const { reward, feedback } = await gradeWorkspace(spec, '/tmp/ws');
+ */
+export { ErrorCodes, RltaskError, SpecError, exitCodeFor, formatProblem } from './errors.ts';
+export type { ErrorCode, SpecProblem } from './errors.ts';
+export { applyEdits, formatPath, loadTask, parseTask } from './spec/loadTask.ts';
+export type { TaskSpec } from './spec/loadTask.ts';
+export { taskSchema } from './spec/taskSchema.ts';
+export type { AstCheckSpec, Edit, TaskFile, TaskSpecData } from './spec/taskSchema.ts';
+export { initWorkspace } from './workspace/initWorkspace.ts';
+export type { InitOptions } from './workspace/initWorkspace.ts';
+export { readSubmission } from './workspace/readSubmission.ts';
+export type { Submission, WorkspaceCheck } from './workspace/readSubmission.ts';
+export { runVisibleTests } from './workspace/runVisibleTests.ts';
+export type { VisibleTestRun } from './workspace/runVisibleTests.ts';
+export { gradeWorkspace, sandboxOptions } from './grading/gradeWorkspace.ts';
+export type { GradeOptions } from './grading/gradeWorkspace.ts';
+export { gradeMany } from './grading/gradeMany.ts';
+export type { GradeManyOptions } from './grading/gradeMany.ts';
+export { gradeStatuses } from './grading/GradeResult.ts';
+export type { Check, GradeResult, GradeStatus } from './grading/GradeResult.ts';
+export { caseContents, gradeCase, taskCases } from './grading/gradeCases.ts';
+export type { TaskCase } from './grading/gradeCases.ts';
+export { falseRejectBound, selfTest } from './grading/selfTest.ts';
+export type { CaseOutcome, RegradeOutcome, SelfTest, SelfTestOptions } from './grading/selfTest.ts';
+export { killAllSandboxes, Sandbox } from './sandbox/Sandbox.ts';
+export type { SandboxOptions } from './sandbox/Sandbox.ts';
+export { SandboxPool } from './sandbox/SandboxPool.ts';
+export { Oracle } from './sandbox/Oracle.ts';
+export { SubmissionFault } from './sandbox/SubmissionFault.ts';
+export type { OracleArg, OracleReply, OracleValue } from './sandbox/protocol.ts';
