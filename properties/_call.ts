@@ -1,6 +1,7 @@
 import type { Oracle } from '../src/sandbox/Oracle.ts';
 import type { OracleValue, Thrown } from '../src/sandbox/protocol.ts';
 import type { CallSpec, CaseArgs } from './_inputs.ts';
+import { PropertyFailure } from './PropertyFailure.ts';
 
 /** What one call of the subject did: returned a value (and the arguments as they were afterwards), or threw. */
 export type CallOutcome =
@@ -26,4 +27,10 @@ export async function invoke(oracle: Oracle, subject: string, call: CallSpec, c:
   }
   const r = await oracle.call(made.handle, call.method, c.args, true);
   return r.ok ? { ok: true, value: r.value, argsAfter: r.args ?? [] } : { ok: false, thrown: r.thrown, during: `${call.method}()` };
+}
+
+/** The returned value of a call, or a PropertyFailure naming the call that threw and the case (`what`). */
+export function returned(r: CallOutcome, what: string): Extract<CallOutcome, { ok: true }> {
+  if (!r.ok) throw new PropertyFailure(`${r.during} threw ${r.thrown.name}: ${r.thrown.message}, for ${what}`);
+  return r;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { invoke } from './_call.ts';
+import { invoke, returned } from './_call.ts';
 import { checkProperty } from './_check.ts';
 import { type CaseDraw, callSchema, caseArbitrary, checkCall, describeCall, materialize } from './_inputs.ts';
 import { nonFinite } from './_values.ts';
@@ -25,8 +25,7 @@ export const finiteOnExtremes = defineProperty({
       async (draw: CaseDraw) => {
         const c = materialize(params.call, draw);
         const what = describeCall(params.call, ctx.subject, c);
-        const r = await invoke(ctx.oracle, ctx.subject, params.call, c);
-        if (!r.ok) throw new PropertyFailure(`${r.during} threw ${r.thrown.name}: ${r.thrown.message}, for ${what}`);
+        const r = returned(await invoke(ctx.oracle, ctx.subject, params.call, c), what);
         const m = nonFinite(r.value, 'result') ?? r.argsAfter.reduce<string | null>((found, a, i) => found ?? nonFinite(a, `argument ${i} after the call`), null);
         if (m !== null) throw new PropertyFailure(`${m}; every output must be finite for finite inputs, for ${what}`);
       },

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { invoke } from './_call.ts';
+import { invoke, returned } from './_call.ts';
 import { checkProperty, fmt } from './_check.ts';
 import { type CaseDraw, callSchema, caseArbitrary, checkCall, describeCall, materialize } from './_inputs.ts';
 import { describeValue, firstDifference } from './_layer.ts';
@@ -35,8 +35,7 @@ export const identityWhen = defineProperty({
       async (draw: CaseDraw) => {
         const c = materialize(params.call, draw);
         const what = describeCall(params.call, ctx.subject, c);
-        const r = await invoke(ctx.oracle, ctx.subject, params.call, c);
-        if (!r.ok) throw new PropertyFailure(`${r.during} threw ${r.thrown.name}: ${r.thrown.message}, for ${what}`);
+        const r = returned(await invoke(ctx.oracle, ctx.subject, params.call, c), what);
         const x = c.args[params.input];
         const tol = params.tolerance;
         const same = (g: number, w: number) => (tol === undefined ? Object.is(g, w) : close(g, w, tol));

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { invoke } from './_call.ts';
+import { invoke, returned } from './_call.ts';
 import { checkProperty, fmt } from './_check.ts';
 import { type CaseDraw, callSchema, caseArbitrary, checkCall, describeCall, materialize } from './_inputs.ts';
 import { falseReject } from './_params.ts';
@@ -87,9 +87,8 @@ export const momentRatio = defineProperty({
           // Too few values is the submission's behaviour (a wrong shape), so it fails the property; if the
           // reference fails the same way, `check` shows it and the task's dims or maxCalls need raising.
           if (k >= params.maxCalls) throw new PropertyFailure(`${params.maxCalls} calls gave only ${count} values; ${n} are needed (maxCalls), for ${what}`);
-          const r = await invoke(ctx.oracle, ctx.subject, params.call, k === 0 ? first : materialize(params.call, draw, k));
           calls++;
-          if (!r.ok) throw new PropertyFailure(`${r.during} threw ${r.thrown.name}: ${r.thrown.message}, for ${what}`);
+          const r = returned(await invoke(ctx.oracle, ctx.subject, params.call, k === 0 ? first : materialize(params.call, draw, k)), what);
           const bad = nonFinite(r.value, 'result');
           if (bad !== null) throw new PropertyFailure(`${bad}, for ${what}`);
           const ys = numbersOf(r.value);
