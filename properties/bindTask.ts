@@ -1,3 +1,4 @@
+import { applyEdits } from '../src/spec/applyEdits.ts';
 import type { BoundProperty, TaskBinding } from './PropertyContract.ts';
 
 /** The parts of a parsed task that properties may need (a structural subset of the task schema's output). */
@@ -10,19 +11,12 @@ export interface BindableTask {
 }
 
 /**
- * The subject file after the reference solution's edits. The loader has already checked that every `find`
- * occurs exactly once (in order), so this only replays them.
+ * The subject file after the reference solution's edits (the loader has checked that they apply, so this
+ * cannot throw for a loaded task; it runs lazily, on first use).
  */
 function referenceSource(task: BindableTask): string {
-  const subject = task.grader.subject.file;
-  let text = task.files.find((f) => f.path === subject)?.content ?? '';
-  for (const e of task.solution.edits) {
-    if (e.file !== subject) continue;
-    const at = text.indexOf(e.find);
-    if (at < 0) throw new Error(`${task.id}: a solution edit's "find" text does not occur in ${subject}`);
-    text = text.slice(0, at) + e.replace + text.slice(at + e.find.length);
-  }
-  return text;
+  const files = new Map(task.files.map((f) => [f.path, f.content]));
+  return applyEdits(files, task.solution.edits).get(task.grader.subject.file) ?? '';
 }
 
 /**

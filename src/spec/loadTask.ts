@@ -2,7 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { RltaskError, SpecError, type SpecProblem } from '../errors.ts';
+import { applyEdit } from './applyEdits.ts';
 import { type Edit, type TaskSpecData, taskSchema } from './taskSchema.ts';
+
+export { applyEdits } from './applyEdits.ts';
 
 /** A validated task, with the file it came from. */
 export type TaskSpec = TaskSpecData & { readonly sourcePath: string };
@@ -56,26 +59,6 @@ function issueProblems(issue: z.core.$ZodIssue, loc: Locator, base: Path = []): 
     return best.flatMap((i) => issueProblems(i, loc, path));
   }
   return [loc.at(path, issue.message)];
-}
-
-function applyEdit(content: string, e: Edit): { ok: true; content: string } | { ok: false; why: string } {
-  const first = content.indexOf(e.find);
-  if (first < 0) return { ok: false, why: `"find" text does not occur in ${e.file}` };
-  if (content.indexOf(e.find, first + 1) >= 0) return { ok: false, why: `"find" text occurs more than once in ${e.file}; make it unique` };
-  return { ok: true, content: content.slice(0, first) + e.replace + content.slice(first + e.find.length) };
-}
-
-/** Apply edits in order to the task's files; returns the new contents of every file. */
-export function applyEdits(files: ReadonlyMap<string, string>, edits: readonly Edit[]): Map<string, string> {
-  const out = new Map(files);
-  for (const e of edits) {
-    const content = out.get(e.file);
-    if (content === undefined) throw new RltaskError('E_SPEC', `edit refers to ${e.file}, which is not a task file`);
-    const r = applyEdit(content, e);
-    if (!r.ok) throw new RltaskError('E_SPEC', r.why);
-    out.set(e.file, r.content);
-  }
-  return out;
 }
 
 function semanticProblems(spec: TaskSpecData, loc: Locator): SpecProblem[] {
