@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { SubmissionFault } from '../src/sandbox/SubmissionFault.ts';
+import type { Oracle } from '../src/sandbox/Oracle.ts';
+import type { RunPlan } from './_layer.ts';
 import type { CheckOutcome } from './PropertyContract.ts';
 import { PropertyFailure } from './PropertyFailure.ts';
 
@@ -13,6 +15,8 @@ export interface CheckOptions<Ts extends unknown[]> {
   /** The message when every run passed. */
   readonly passedMessage: () => string;
   readonly metrics?: () => Record<string, number>;
+  /** Replay only this run (fast-check's `counterexamplePath` format) and shrink from there. */
+  readonly path?: string;
 }
 
 /**
@@ -31,6 +35,7 @@ export async function checkProperty<Ts extends [unknown, ...unknown[]]>(
     numRuns: options.numRuns,
     examples: options.examples ?? [],
     endOnFailure: !options.shrink,
+    ...(options.path === undefined ? {} : { path: options.path }),
   });
   const metrics = options.metrics?.();
   if (!details.failed) {
@@ -44,6 +49,72 @@ export async function checkProperty<Ts extends [unknown, ...unknown[]]>(
     passed: false,
     message: error.message,
     counterexample: { seed: details.seed, path: details.counterexamplePath, args: counterexample },
+    ...(metrics === undefined ? {} : { metrics }),
+  };
+}
+
+/**
+ * `checkProperty` for runs whose requests are all known before the first reply (see LayerPlan): the runs are
+ * drawn up front — the very values fc.check would test, examples first — and sent in two batches (the
+ * examples, then the rest), one round trip each instead of one per request. A passing property therefore ends
+ * exactly as with fc.check: same runs, same requests in the same order, so the child's state (Math.random, a
+ * module-level counter) evolves the same way.
+ *
+ * The first run that fails is reported as fc.check would report it: without shrinking, at its index; with
+ * shrinking, fc.check replays just that run (`path`) and shrinks it, a round trip per run. If the replay does
+ * not fail (a submission whose behaviour depends on what ran before), the batch's failure stands, unshrunk.
+ */
+export async function checkBatched<Ts extends [unknown, ...unknown[]]>(
+  oracle: Oracle,
+  what: string,
+  arbitraries: { [K in keyof Ts]: fc.Arbitrary<Ts[K]> },
+  plan: (...args: Ts) => RunPlan,
+  options: CheckOptions<Ts>,
+): Promise<CheckOutcome> {
+  const predicate = async (...args: Ts): Promise<void> => {
+    const run = plan(...args);
+    run.verify(await oracle.run(run.requests, what));
+  };
+  const property = fc.asyncProperty(...arbitraries, predicate);
+  const examples = (options.examples ?? []).slice(0, options.numRuns);
+  const generated = options.numRuns > examples.length ? fc.sample(property, { seed: options.seed, numRuns: options.numRuns - examples.length }) : [];
+  const all: Ts[] = [...examples, ...generated];
+  const chunks = examples.length > 0 && generated.length > 0 ? [all.slice(0, examples.length), all.slice(examples.length)] : [all];
+  let done = 0;
+  let failure: { index: number; error: PropertyFailure } | undefined;
+  for (const chunk of chunks) {
+    const plans = chunk.map((args) => plan(...args));
+    const replies = await oracle.run(
+      plans.flatMap((p) => p.requests),
+      `${what} (${chunk.length} run${chunk.length === 1 ? '' : 's'})`,
+    );
+    let at = 0;
+    for (let k = 0; k < plans.length && failure === undefined; k++) {
+      const p = plans[k]!;
+      try {
+        p.verify(replies.slice(at, at + p.requests.length));
+      } catch (e) {
+        if (!(e instanceof PropertyFailure)) throw e;
+        failure = { index: done + k, error: e };
+      }
+      at += p.requests.length;
+    }
+    done += chunk.length;
+    if (failure !== undefined) break;
+  }
+  if (failure === undefined) {
+    const metrics = options.metrics?.();
+    return metrics === undefined ? { passed: true, message: options.passedMessage() } : { passed: true, message: options.passedMessage(), metrics };
+  }
+  if (options.shrink) {
+    const replayed = await checkProperty(arbitraries, predicate, { ...options, path: String(failure.index) });
+    if (!replayed.passed) return replayed;
+  }
+  const metrics = options.metrics?.();
+  return {
+    passed: false,
+    message: failure.error.message,
+    counterexample: { seed: options.seed, path: String(failure.index), args: [...all[failure.index]!] },
     ...(metrics === undefined ? {} : { metrics }),
   };
 }

@@ -1,4 +1,4 @@
-import type { OracleArg, OracleReply, OracleValue } from '../src/sandbox/protocol.ts';
+import type { OracleArg, OracleReply, OracleValue, Request } from '../src/sandbox/protocol.ts';
 import type { PropertyContext } from './PropertyContract.ts';
 import { fmt } from './_check.ts';
 import { PropertyFailure } from './PropertyFailure.ts';
@@ -8,11 +8,19 @@ import { PropertyFailure } from './PropertyFailure.ts';
  * oracle's replies into values or PropertyFailures with messages that name what went wrong.
  */
 
+function constructedOrFail(ctx: PropertyContext, reply: OracleReply, p: number, rngSeed: number | null): void {
+  if (!reply.ok) throw new PropertyFailure(`new ${ctx.subject}(${fmt(p)}${rngSeed === null ? '' : ', rng'}) threw ${reply.thrown.name}: ${reply.thrown.message}`);
+}
+
+function layerArgs(p: number, rngSeed: number | null): OracleArg[] {
+  return rngSeed === null ? [p] : [p, { rng: rngSeed }];
+}
+
 export async function newLayer(ctx: PropertyContext, p: number, rngSeed: number | null): Promise<number> {
-  const args: OracleArg[] = rngSeed === null ? [p] : [p, { rng: rngSeed }];
-  const r = await ctx.oracle.construct(ctx.subject, args);
-  if (!r.ok) throw new PropertyFailure(`new ${ctx.subject}(${fmt(p)}${rngSeed === null ? '' : ', rng'}) threw ${r.thrown.name}: ${r.thrown.message}`);
-  return r.handle;
+  const { request, handle } = ctx.oracle.constructRequest(ctx.subject, layerArgs(p, rngSeed));
+  const [reply] = await ctx.oracle.run([request], `new ${ctx.subject}(…)`);
+  constructedOrFail(ctx, reply!, p, rngSeed);
+  return handle;
 }
 
 export function describeValue(v: OracleValue): string {
@@ -40,8 +48,7 @@ export interface ForwardResult {
   readonly inputAfter: Float64Array | null;
 }
 
-export async function forward(ctx: PropertyContext, handle: number, x: Float64Array, what: string, echo = false): Promise<ForwardResult> {
-  const r: OracleReply = await ctx.oracle.call(handle, 'forward', [x], echo);
+function forwardResultOf(r: OracleReply, x: Float64Array, what: string, echo: boolean): ForwardResult {
   if (!r.ok) throw new PropertyFailure(`forward() threw ${r.thrown.name}: ${r.thrown.message} (${what})`);
   const v = r.value;
   if (v.type !== 'typed' || v.kind !== 'Float64Array') throw new PropertyFailure(`forward() returned ${describeValue(v)}, not a Float64Array (${what})`);
@@ -55,15 +62,99 @@ export async function forward(ctx: PropertyContext, handle: number, x: Float64Ar
   return { y: v.value, returnedInput: v.arg === 0, inputAfter };
 }
 
-export async function callVoid(ctx: PropertyContext, handle: number, method: 'train' | 'eval'): Promise<void> {
-  const r = await ctx.oracle.call(handle, method, []);
+function voidOrFail(r: OracleReply, method: string): void {
   if (!r.ok) throw new PropertyFailure(`${method}() threw ${r.thrown.name}: ${r.thrown.message}`);
 }
 
-export async function readProp(ctx: PropertyContext, handle: number, prop: string): Promise<OracleValue> {
-  const r = await ctx.oracle.get(handle, prop);
+function valueOrFail(r: OracleReply, prop: string): OracleValue {
   if (!r.ok) throw new PropertyFailure(`reading .${prop} threw ${r.thrown.name}: ${r.thrown.message}`);
   return r.value;
+}
+
+export async function forward(ctx: PropertyContext, handle: number, x: Float64Array, what: string, echo = false): Promise<ForwardResult> {
+  return forwardResultOf(await ctx.oracle.call(handle, 'forward', [x], echo), x, what, echo);
+}
+
+export async function callVoid(ctx: PropertyContext, handle: number, method: 'train' | 'eval'): Promise<void> {
+  voidOrFail(await ctx.oracle.call(handle, method, []), method);
+}
+
+export async function readProp(ctx: PropertyContext, handle: number, prop: string): Promise<OracleValue> {
+  return valueOrFail(await ctx.oracle.get(handle, prop), prop);
+}
+
+/** One request of a plan, and how its reply turns into a value or a PropertyFailure. */
+export interface Ticket<T> {
+  readonly index: number;
+  readonly read: (reply: OracleReply) => T;
+}
+
+/** A layer a plan constructs: its handle (usable by the plan's later requests) and the construction's ticket. */
+export interface PlannedLayer {
+  readonly handle: number;
+  readonly made: Ticket<void>;
+}
+
+/** The requests of one property run, and the check of their replies (throws PropertyFailure). */
+export interface RunPlan {
+  readonly requests: readonly Request[];
+  verify(replies: readonly OracleReply[]): void;
+}
+
+/**
+ * Builds the requests of one property run up front, so that a whole run — or many runs — costs one round trip
+ * to the child. `check` receives `take`, which reads a ticket's reply in the order the checks ask for them:
+ * asking in the order the requests were made gives the same first failure, with the same message, as
+ * awaiting each request in turn would.
+ *
+ * @example
+ * const plan = new LayerPlan(ctx);
+ * const layer = plan.newLayer(0.5, seed);
+ * const out = plan.forward(layer, x, 'p = 0.5');
+ * return plan.check((take) => { take(layer.made); const { y } = take(out); … });
+ */
+export class LayerPlan {
+  readonly #ctx: PropertyContext;
+  readonly #requests: Request[] = [];
+
+  constructor(ctx: PropertyContext) {
+    this.#ctx = ctx;
+  }
+
+  #ticket<T>(request: Request, read: (reply: OracleReply) => T): Ticket<T> {
+    this.#requests.push(request);
+    return { index: this.#requests.length - 1, read };
+  }
+
+  newLayer(p: number, rngSeed: number | null): PlannedLayer {
+    const { request, handle } = this.#ctx.oracle.constructRequest(this.#ctx.subject, layerArgs(p, rngSeed));
+    return { handle, made: this.#ticket(request, (r) => constructedOrFail(this.#ctx, r, p, rngSeed)) };
+  }
+
+  forward(layer: PlannedLayer, x: Float64Array, what: string, echo = false): Ticket<ForwardResult> {
+    return this.#ticket({ op: 'call', handle: layer.handle, method: 'forward', args: [x], echoArgs: echo }, (r) => forwardResultOf(r, x, what, echo));
+  }
+
+  call(layer: PlannedLayer, method: 'train' | 'eval'): Ticket<void> {
+    return this.#ticket({ op: 'call', handle: layer.handle, method, args: [], echoArgs: false }, (r) => voidOrFail(r, method));
+  }
+
+  get(layer: PlannedLayer, prop: string): Ticket<OracleValue> {
+    return this.#ticket({ op: 'get', handle: layer.handle, prop }, (r) => valueOrFail(r, prop));
+  }
+
+  /** Re-seed the child's Math.random (its reply carries nothing to check). */
+  reseedMathRandom(seed: number): void {
+    this.#requests.push({ op: 'reseed', seed });
+  }
+
+  check(verify: (take: <T>(ticket: Ticket<T>) => T) => void): RunPlan {
+    const requests = this.#requests;
+    return {
+      requests,
+      verify: (replies) => verify((ticket) => ticket.read(replies[ticket.index]!)),
+    };
+  }
 }
 
 /** Index of the first element where a and b differ bit for bit (Object.is), or -1. */

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { z } from 'zod';
 import { sharedSpread } from './_distributions.ts';
-import { checkProperty, fmt } from './_check.ts';
-import { firstDifference, forward, newLayer } from './_layer.ts';
+import { checkBatched, fmt } from './_check.ts';
+import { firstDifference, LayerPlan } from './_layer.ts';
 import { rateArbitrary, rateRange, seedArbitrary } from './_params.ts';
 import { defineProperty } from './PropertyContract.ts';
 import { PropertyFailure } from './PropertyFailure.ts';
@@ -27,38 +27,49 @@ export const deterministic = defineProperty({
   // is at most AGREE_BOUND, once per run and per example.
   falseRejectBound: (params) => (params.runs + params.p.include.length) * AGREE_BOUND,
   async run(ctx, params) {
-    return checkProperty(
+    return checkBatched(
+      ctx.oracle,
+      'deterministic',
       [rateArbitrary(params.p), fc.integer({ min: 1, max: params.maxLength }), seedArbitrary, seedArbitrary, seedArbitrary],
-      async (p, n, dataSeed, maskSeed, mathSeed) => {
+      (p, n, dataSeed, maskSeed, mathSeed) => {
         const x1 = sharedSpread(n, dataSeed, 5);
         const x2 = sharedSpread(n, dataSeed + 1, 5);
-        const runOnce = async (x: Float64Array, rngSeed = maskSeed) => {
-          await ctx.oracle.reseedMathRandom(mathSeed);
-          const layer = await newLayer(ctx, p, rngSeed);
-          return (await forward(ctx, layer, x, `p = ${fmt(p)}, length ${n}`)).y;
+        const what = `p = ${fmt(p)}, length ${n}`;
+        const plan = new LayerPlan(ctx);
+        const runOnce = (x: Float64Array) => {
+          plan.reseedMathRandom(mathSeed);
+          const layer = plan.newLayer(p, maskSeed);
+          return { layer, out: plan.forward(layer, x, what) };
         };
-        const a = await runOnce(x1);
-        const b = await runOnce(x1);
-        const i = firstDifference(a, b);
-        if (i >= 0) throw new PropertyFailure(`two runs with the same seeds differ at element ${i} of ${n} (p = ${fmt(p)}): ${fmt(a[i]!, 6)} vs ${fmt(b[i]!, 6)}`);
-        const c = await runOnce(x2);
-        for (let j = 0; j < n; j++) {
-          if ((a[j] === 0) !== (c[j] === 0)) {
-            throw new PropertyFailure(`with the same seeds, element ${j} of ${n} was ${a[j] === 0 ? 'dropped' : 'kept'} for one input and ${c[j] === 0 ? 'dropped' : 'kept'} for another (p = ${fmt(p)}); the mask must not depend on the input`);
-          }
-        }
+        const [ra, rb, rc] = [runOnce(x1), runOnce(x1), runOnce(x2)];
         // A generator of its own with a fixed seed (the seed task's hard-coded np.random.seed exploit) gives every
         // new layer the same mask. A fresh layer with another injected seed, Math.random NOT re-seeded, must
         // drop other positions — true both for layers that use the injected rng and for layers that use
         // Math.random (its stream has moved on), which the task accepts.
         const agree = p * p + (1 - p) * (1 - p);
-        if (n * Math.log(agree) <= Math.log(AGREE_BOUND)) {
-          const other = await newLayer(ctx, p, maskSeed === 0x7fffffff ? 0 : maskSeed + 1);
-          const d = (await forward(ctx, other, x1, `p = ${fmt(p)}, length ${n}`)).y;
+        const other = n * Math.log(agree) <= Math.log(AGREE_BOUND) ? plan.newLayer(p, maskSeed === 0x7fffffff ? 0 : maskSeed + 1) : null;
+        const rd = other === null ? null : { layer: other, out: plan.forward(other, x1, what) };
+        return plan.check((take) => {
+          const output = (r: typeof ra) => {
+            take(r.layer.made);
+            return take(r.out).y;
+          };
+          const a = output(ra);
+          const b = output(rb);
+          const i = firstDifference(a, b);
+          if (i >= 0) throw new PropertyFailure(`two runs with the same seeds differ at element ${i} of ${n} (p = ${fmt(p)}): ${fmt(a[i]!, 6)} vs ${fmt(b[i]!, 6)}`);
+          const c = output(rc);
+          for (let j = 0; j < n; j++) {
+            if ((a[j] === 0) !== (c[j] === 0)) {
+              throw new PropertyFailure(`with the same seeds, element ${j} of ${n} was ${a[j] === 0 ? 'dropped' : 'kept'} for one input and ${c[j] === 0 ? 'dropped' : 'kept'} for another (p = ${fmt(p)}); the mask must not depend on the input`);
+            }
+          }
+          if (rd === null) return;
+          const d = output(rd);
           let same = true;
           for (let j = 0; j < n && same; j++) same = (a[j] === 0) === (d[j] === 0);
           if (same) throw new PropertyFailure(`a new layer with another rng seed dropped exactly the same ${n} positions (p = ${fmt(p)}); the mask must be random, not from a fixed seed`);
-        }
+        });
       },
       { seed: ctx.seed, numRuns: params.runs, examples: params.p.include.map((p) => [p, params.maxLength, 1, 2, 3] as [number, number, number, number, number]), shrink: true, passedMessage: () => `${params.runs} runs: reproducible, mask independent of input` },
     );

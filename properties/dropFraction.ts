@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { sharedSpread } from './_distributions.ts';
-import { checkProperty, fmt } from './_check.ts';
-import { forward, newLayer } from './_layer.ts';
+import { checkBatched, fmt } from './_check.ts';
+import { LayerPlan } from './_layer.ts';
 import { falseReject, rateArbitrary, rateRange, seedArbitrary } from './_params.ts';
 import { bernsteinHalfWidth } from './_stats.ts';
 import { defineProperty } from './PropertyContract.ts';
@@ -24,24 +24,31 @@ export const dropFraction = defineProperty({
   falseRejectBound: (params) => (params.runs + params.p.include.length) * params.falseReject,
   async run(ctx, params) {
     let widest = 0;
-    return checkProperty(
+    return checkBatched(
+      ctx.oracle,
+      'drop-fraction',
       [rateArbitrary(params.p), seedArbitrary, seedArbitrary],
-      async (p, dataSeed, maskSeed) => {
+      (p, dataSeed, maskSeed) => {
         const n = params.n;
         const x = sharedSpread(n, dataSeed, 3);
-        const layer = await newLayer(ctx, p, maskSeed);
-        const { y } = await forward(ctx, layer, x, `p = ${fmt(p)}, n = ${n}`);
-        let dropped = 0;
-        for (let i = 0; i < n; i++) if (y[i] === 0) dropped++;
-        const q = 1 - p;
-        const half = bernsteinHalfWidth((p * q) / n, Math.max(p, q) / n, params.falseReject);
-        widest = Math.max(widest, half);
-        const frac = dropped / n;
-        if (!(Math.abs(frac - p) <= half)) {
-          throw new PropertyFailure(
-            `dropped ${fmt(frac * 100)} % of units at p = ${fmt(p)} (n = ${n}); expected ${fmt(Math.max(0, p - half) * 100)}–${fmt(Math.min(1, p + half) * 100)} % at false-reject ≤ ${params.falseReject}`,
-          );
-        }
+        const plan = new LayerPlan(ctx);
+        const layer = plan.newLayer(p, maskSeed);
+        const out = plan.forward(layer, x, `p = ${fmt(p)}, n = ${n}`);
+        return plan.check((take) => {
+          take(layer.made);
+          const { y } = take(out);
+          let dropped = 0;
+          for (let i = 0; i < n; i++) if (y[i] === 0) dropped++;
+          const q = 1 - p;
+          const half = bernsteinHalfWidth((p * q) / n, Math.max(p, q) / n, params.falseReject);
+          widest = Math.max(widest, half);
+          const frac = dropped / n;
+          if (!(Math.abs(frac - p) <= half)) {
+            throw new PropertyFailure(
+              `dropped ${fmt(frac * 100)} % of units at p = ${fmt(p)} (n = ${n}); expected ${fmt(Math.max(0, p - half) * 100)}–${fmt(Math.min(1, p + half) * 100)} % at false-reject ≤ ${params.falseReject}`,
+            );
+          }
+        });
       },
       {
         seed: ctx.seed,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { spread } from './_distributions.ts';
-import { checkProperty, fmt } from './_check.ts';
-import { callVoid, firstDifference, forward, newLayer, readProp } from './_layer.ts';
+import { checkBatched, fmt } from './_check.ts';
+import { firstDifference, LayerPlan } from './_layer.ts';
 import { rateArbitrary, rateRange, seedArbitrary } from './_params.ts';
 import { defineProperty } from './PropertyContract.ts';
 import { PropertyFailure } from './PropertyFailure.ts';
@@ -21,25 +21,38 @@ export const evalIdentity = defineProperty({
   }),
   falseRejectBound: (params) => (params.runs + params.p.include.length) * (1 - params.p.min) ** params.n,
   async run(ctx, params) {
-    return checkProperty(
+    return checkBatched(
+      ctx.oracle,
+      'eval-identity',
       [rateArbitrary(params.p), seedArbitrary, seedArbitrary],
-      async (p, dataSeed, maskSeed) => {
+      (p, dataSeed, maskSeed) => {
         const x = spread(params.n, dataSeed, 10);
         x[0] = -0;
-        const layer = await newLayer(ctx, p, maskSeed);
-        const t0 = await readProp(ctx, layer, 'training');
-        if (t0.type !== 'boolean' || !t0.value) throw new PropertyFailure('a new layer must start with training === true');
-        await callVoid(ctx, layer, 'eval');
-        const t1 = await readProp(ctx, layer, 'training');
-        if (t1.type !== 'boolean' || t1.value) throw new PropertyFailure('after eval(), training must be false');
-        const { y } = await forward(ctx, layer, x, `eval mode, p = ${fmt(p)}`);
-        const i = firstDifference(x, y);
-        if (i >= 0) throw new PropertyFailure(`in eval mode forward() changed element ${i} from ${fmt(x[i]!, 6)} to ${fmt(y[i]!, 6)} (p = ${fmt(p)}); eval must be the identity`);
-        await callVoid(ctx, layer, 'train');
-        const t2 = await readProp(ctx, layer, 'training');
-        if (t2.type !== 'boolean' || !t2.value) throw new PropertyFailure('after train(), training must be true again');
-        const { y: z2 } = await forward(ctx, layer, x, `after train(), p = ${fmt(p)}`);
-        if (!z2.some((v) => v === 0)) throw new PropertyFailure(`after train() no unit of ${params.n} was dropped at p = ${fmt(p)}: dropout was not restored`);
+        const plan = new LayerPlan(ctx);
+        const layer = plan.newLayer(p, maskSeed);
+        const t0 = plan.get(layer, 'training');
+        const toEval = plan.call(layer, 'eval');
+        const t1 = plan.get(layer, 'training');
+        const inEval = plan.forward(layer, x, `eval mode, p = ${fmt(p)}`);
+        const toTrain = plan.call(layer, 'train');
+        const t2 = plan.get(layer, 'training');
+        const inTrain = plan.forward(layer, x, `after train(), p = ${fmt(p)}`);
+        return plan.check((take) => {
+          take(layer.made);
+          const v0 = take(t0);
+          if (v0.type !== 'boolean' || !v0.value) throw new PropertyFailure('a new layer must start with training === true');
+          take(toEval);
+          const v1 = take(t1);
+          if (v1.type !== 'boolean' || v1.value) throw new PropertyFailure('after eval(), training must be false');
+          const { y } = take(inEval);
+          const i = firstDifference(x, y);
+          if (i >= 0) throw new PropertyFailure(`in eval mode forward() changed element ${i} from ${fmt(x[i]!, 6)} to ${fmt(y[i]!, 6)} (p = ${fmt(p)}); eval must be the identity`);
+          take(toTrain);
+          const v2 = take(t2);
+          if (v2.type !== 'boolean' || !v2.value) throw new PropertyFailure('after train(), training must be true again');
+          const { y: z2 } = take(inTrain);
+          if (!z2.some((v) => v === 0)) throw new PropertyFailure(`after train() no unit of ${params.n} was dropped at p = ${fmt(p)}: dropout was not restored`);
+        });
       },
       { seed: ctx.seed, numRuns: params.runs, examples: params.p.include.map((p) => [p, 1, 2] as [number, number, number]), shrink: true, passedMessage: () => `${params.runs} runs: eval() is the identity, train() restores dropout` },
     );

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { z } from 'zod';
 import { sharedSpread } from './_distributions.ts';
-import { checkProperty, fmt } from './_check.ts';
-import { forward, newLayer } from './_layer.ts';
+import { checkBatched, fmt } from './_check.ts';
+import { LayerPlan } from './_layer.ts';
 import { rateArbitrary, rateRange, seedArbitrary } from './_params.ts';
 import { defineProperty } from './PropertyContract.ts';
 import { PropertyFailure } from './PropertyFailure.ts';
@@ -27,27 +27,36 @@ export const exactKeptScale = defineProperty({
   async run(ctx, params) {
     const len = fc.integer({ min: 1, max: params.maxLength });
     const examples = params.p.include.map((p) => [p, params.maxLength, 1, 1, 2] as [number, number, number, number, number]);
-    return checkProperty(
+    return checkBatched(
+      ctx.oracle,
+      'exact-kept-scale',
       [rateArbitrary(params.p), len, len, seedArbitrary, seedArbitrary],
-      async (p, n1, n2, dataSeed, maskSeed) => {
+      (p, n1, n2, dataSeed, maskSeed) => {
         const s = (1 - p) ** params.scalePower;
-        const layer = await newLayer(ctx, p, maskSeed);
-        for (const [call, n] of [[1, n1], [2, n2]] as const) {
+        const plan = new LayerPlan(ctx);
+        const layer = plan.newLayer(p, maskSeed);
+        const calls = ([[1, n1], [2, n2]] as const).map(([call, n]) => {
           const x = sharedSpread(n, dataSeed + call, params.magnitudeExponent);
-          const { y } = await forward(ctx, layer, x, `p = ${fmt(p)}, length ${n}, call ${call}`);
-          for (let i = 0; i < n; i++) {
-            const yi = y[i]!;
-            if (yi === 0) continue;
-            const want = x[i]! * s;
-            if (!(Math.abs(yi - want) <= params.relTolerance * Math.abs(want))) {
-              const got = yi / x[i]!;
-              throw new PropertyFailure(
-                `kept outputs are scaled by ${fmt(got, 6)} at p = ${fmt(p, 6)}; (1−p)^${params.scalePower} = ${fmt(s, 6)}` +
-                  ` (element ${i} of ${n}, call ${call}: x = ${fmt(x[i]!, 6)}, y = ${fmt(yi, 6)})`,
-              );
+          return { call, n, x, out: plan.forward(layer, x, `p = ${fmt(p)}, length ${n}, call ${call}`) };
+        });
+        return plan.check((take) => {
+          take(layer.made);
+          for (const { call, n, x, out } of calls) {
+            const { y } = take(out);
+            for (let i = 0; i < n; i++) {
+              const yi = y[i]!;
+              if (yi === 0) continue;
+              const want = x[i]! * s;
+              if (!(Math.abs(yi - want) <= params.relTolerance * Math.abs(want))) {
+                const got = yi / x[i]!;
+                throw new PropertyFailure(
+                  `kept outputs are scaled by ${fmt(got, 6)} at p = ${fmt(p, 6)}; (1−p)^${params.scalePower} = ${fmt(s, 6)}` +
+                    ` (element ${i} of ${n}, call ${call}: x = ${fmt(x[i]!, 6)}, y = ${fmt(yi, 6)})`,
+                );
+              }
             }
           }
-        }
+        });
       },
       {
         seed: ctx.seed,

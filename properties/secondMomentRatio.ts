@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { z } from 'zod';
 import { type Distribution, distributionNames, distributions, sample } from './_distributions.ts';
-import { checkProperty, fmt } from './_check.ts';
-import { forward, newLayer } from './_layer.ts';
+import { checkBatched, fmt } from './_check.ts';
+import { LayerPlan } from './_layer.ts';
 import { falseReject, rateArbitrary, rateRange, seedArbitrary } from './_params.ts';
 import { bernsteinHalfWidth } from './_stats.ts';
 import { defineProperty } from './PropertyContract.ts';
@@ -73,9 +73,11 @@ export const secondMomentRatio = defineProperty({
     const byRateDesc = [...params.p.include].sort((a, b) => b - a);
     const byKurtosis = [...params.distributions].sort((a, b) => distributions[a] - distributions[b]);
     const examples = byRateDesc.map((p, i): [number, Distribution, number, number, number] => [p, byKurtosis[i % byKurtosis.length]!, 0, 1, 2]);
-    return checkProperty(
+    return checkBatched(
+      ctx.oracle,
+      'second-moment-ratio',
       [rateArbitrary(params.p), dist, logScale, seedArbitrary, seedArbitrary],
-      async (p, d, log10Scale, dataSeed, maskSeed) => {
+      (p, d, log10Scale, dataSeed, maskSeed) => {
         const scale = 10 ** log10Scale;
         const q = 1 - p;
         const L = Math.log(2 / params.falseReject);
@@ -92,18 +94,23 @@ export const secondMomentRatio = defineProperty({
           if (n >= params.maxSamples) throw new Error(`second-moment-ratio: cannot reach false-reject ${params.falseReject} at p = ${p} within ${params.maxSamples} samples`);
           n = Math.min(params.maxSamples, Math.ceil(n * Math.max(1.2, (halfWidth / params.tolerance) ** 2 * 1.05)));
         }
-        largestN = Math.max(largestN, n);
-        const layer = await newLayer(ctx, p, maskSeed);
-        const { y } = await forward(ctx, layer, x, `p = ${fmt(p)}, ${d}, n = ${n}`);
-        let sy = 0;
-        for (let i = 0; i < n; i++) sy += y[i]! * y[i]!;
-        const ratio = sy / sx;
-        if (!(Math.abs(ratio - 1) <= params.tolerance)) {
-          throw new PropertyFailure(
-            `E[Y²]/E[X²] = ${fmt(ratio)} at p = ${fmt(p)} (${d} input, scale ${fmt(scale)}, n = ${n}); it must be within ±${params.tolerance} of 1`,
-          );
-        }
-        worstRatioError = Math.max(worstRatioError, Math.abs(ratio - 1));
+        const plan = new LayerPlan(ctx);
+        const layer = plan.newLayer(p, maskSeed);
+        const out = plan.forward(layer, x, `p = ${fmt(p)}, ${d}, n = ${n}`);
+        return plan.check((take) => {
+          largestN = Math.max(largestN, n);
+          take(layer.made);
+          const { y } = take(out);
+          let sy = 0;
+          for (let i = 0; i < n; i++) sy += y[i]! * y[i]!;
+          const ratio = sy / sx;
+          if (!(Math.abs(ratio - 1) <= params.tolerance)) {
+            throw new PropertyFailure(
+              `E[Y²]/E[X²] = ${fmt(ratio)} at p = ${fmt(p)} (${d} input, scale ${fmt(scale)}, n = ${n}); it must be within ±${params.tolerance} of 1`,
+            );
+          }
+          worstRatioError = Math.max(worstRatioError, Math.abs(ratio - 1));
+        });
       },
       {
         seed: ctx.seed,

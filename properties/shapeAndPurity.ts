@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { z } from 'zod';
 import { sharedSpread } from './_distributions.ts';
-import { checkProperty, fmt } from './_check.ts';
-import { firstDifference, forward, newLayer } from './_layer.ts';
+import { checkBatched, fmt } from './_check.ts';
+import { firstDifference, LayerPlan } from './_layer.ts';
 import { rateArbitrary, rateRange, seedArbitrary } from './_params.ts';
 import { defineProperty } from './PropertyContract.ts';
 import { PropertyFailure } from './PropertyFailure.ts';
@@ -20,15 +20,22 @@ export const shapeAndPurity = defineProperty({
     runs: z.int().min(1).max(1000).default(10),
   }),
   async run(ctx, params) {
-    return checkProperty(
+    return checkBatched(
+      ctx.oracle,
+      'shape-and-purity',
       [rateArbitrary(params.p), fc.integer({ min: 0, max: params.maxLength }), seedArbitrary, seedArbitrary],
-      async (p, n, dataSeed, maskSeed) => {
+      (p, n, dataSeed, maskSeed) => {
         const x = sharedSpread(n, dataSeed, 5);
-        const layer = await newLayer(ctx, p, maskSeed);
-        const { returnedInput, inputAfter } = await forward(ctx, layer, x, `p = ${fmt(p)}, length ${n}`, true);
-        if (returnedInput) throw new PropertyFailure(`in training mode forward() returned its input array instead of a new one (p = ${fmt(p)}, length ${n})`);
-        const i = firstDifference(x, inputAfter!);
-        if (i >= 0) throw new PropertyFailure(`forward() modified its input: element ${i} of ${n} changed from ${fmt(x[i]!, 6)} to ${fmt(inputAfter![i]!, 6)} (p = ${fmt(p)})`);
+        const plan = new LayerPlan(ctx);
+        const layer = plan.newLayer(p, maskSeed);
+        const out = plan.forward(layer, x, `p = ${fmt(p)}, length ${n}`, true);
+        return plan.check((take) => {
+          take(layer.made);
+          const { returnedInput, inputAfter } = take(out);
+          if (returnedInput) throw new PropertyFailure(`in training mode forward() returned its input array instead of a new one (p = ${fmt(p)}, length ${n})`);
+          const i = firstDifference(x, inputAfter!);
+          if (i >= 0) throw new PropertyFailure(`forward() modified its input: element ${i} of ${n} changed from ${fmt(x[i]!, 6)} to ${fmt(inputAfter![i]!, 6)} (p = ${fmt(p)})`);
+        });
       },
       { seed: ctx.seed, numRuns: params.runs, examples: params.p.include.map((p) => [p, 1, 1, 2] as [number, number, number, number]), shrink: true, passedMessage: () => `${params.runs} runs: a new Float64Array of the same length, input untouched` },
     );

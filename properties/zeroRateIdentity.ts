@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { z } from 'zod';
 import { sharedSpread } from './_distributions.ts';
-import { checkProperty, fmt } from './_check.ts';
-import { firstDifference, forward, newLayer } from './_layer.ts';
+import { checkBatched, fmt } from './_check.ts';
+import { firstDifference, LayerPlan } from './_layer.ts';
 import { seedArbitrary } from './_params.ts';
 import { defineProperty } from './PropertyContract.ts';
 import { PropertyFailure } from './PropertyFailure.ts';
@@ -16,14 +16,21 @@ export const zeroRateIdentity = defineProperty({
     runs: z.int().min(1).max(1000).default(10),
   }),
   async run(ctx, params) {
-    return checkProperty(
+    return checkBatched(
+      ctx.oracle,
+      'zero-rate-identity',
       [fc.integer({ min: 1, max: params.maxLength }), seedArbitrary, seedArbitrary],
-      async (n, dataSeed, maskSeed) => {
+      (n, dataSeed, maskSeed) => {
         const x = sharedSpread(n, dataSeed, 100);
-        const layer = await newLayer(ctx, 0, maskSeed);
-        const { y } = await forward(ctx, layer, x, `p = 0, length ${n}`);
-        const i = firstDifference(x, y);
-        if (i >= 0) throw new PropertyFailure(`at p = 0 forward() changed element ${i} of ${n} from ${fmt(x[i]!, 6)} to ${fmt(y[i]!, 6)}; it must be the identity`);
+        const plan = new LayerPlan(ctx);
+        const layer = plan.newLayer(0, maskSeed);
+        const out = plan.forward(layer, x, `p = 0, length ${n}`);
+        return plan.check((take) => {
+          take(layer.made);
+          const { y } = take(out);
+          const i = firstDifference(x, y);
+          if (i >= 0) throw new PropertyFailure(`at p = 0 forward() changed element ${i} of ${n} from ${fmt(x[i]!, 6)} to ${fmt(y[i]!, 6)}; it must be the identity`);
+        });
       },
       { seed: ctx.seed, numRuns: params.runs, examples: [[params.maxLength, 1, 2]], shrink: true, passedMessage: () => `${params.runs} runs: p = 0 is the identity` },
     );

@@ -12,8 +12,11 @@ export type ConstructResult = { readonly ok: true; readonly handle: number } | {
 export class Oracle {
   readonly #sandbox: Sandbox;
   readonly #deadline: number;
-  /** Number of requests sent (for reports and benchmarks). */
+  #nextHandle = 1;
+  /** Requests sent (for reports and benchmarks). */
   requests = 0;
+  /** Round trips to the child (a batch of requests is one). */
+  roundTrips = 0;
 
   constructor(sandbox: Sandbox, deadline: number) {
     this.#sandbox = sandbox;
@@ -25,37 +28,59 @@ export class Oracle {
     return this.#deadline - performance.now();
   }
 
-  async #send(request: Request, what: string): Promise<{ reply: OracleReply; handle: number | undefined }> {
-    this.requests++;
+  /**
+   * A request that constructs `new target(...args)` under a fresh handle, for `run()`. The handle is valid for
+   * later requests of the same batch: the child runs a batch's requests in order.
+   */
+  constructRequest(target: string, args: readonly OracleArg[]): { request: Request; handle: number } {
+    const handle = this.#nextHandle++;
+    return { request: { op: 'construct', target, args, handle }, handle };
+  }
+
+  /**
+   * Run requests in the child in order, in one round trip, and get their validated replies in the same order.
+   * `what` names the batch in a timeout message. A submission that throws gives an `ok: false` reply and the
+   * following requests still run.
+   *
+   * @example
+   * const { request, handle } = oracle.constructRequest('Dropout', [0.5, { rng: 7 }]);
+   * const [made, out] = await oracle.run([request, { op: 'call', handle, method: 'forward', args: [x], echoArgs: false }], 'forward()');
+   */
+  async run(requests: readonly Request[], what: string): Promise<readonly OracleReply[]> {
+    this.requests += requests.length;
+    this.roundTrips++;
     const left = this.remainingMs;
     if (left <= 0) throw new SubmissionFault('timeout', `the task's time budget ran out before ${what}`);
-    const r = await this.#sandbox.request(request, left, what);
-    if (!isReply(r.reply)) throw new SubmissionFault('protocol', `the reply to ${what} was malformed`);
-    return r;
+    const replies = await this.#sandbox.request(requests, left, what);
+    for (const r of replies) if (!isReply(r)) throw new SubmissionFault('protocol', `a reply to ${what} was malformed`);
+    return replies;
+  }
+
+  async #one(request: Request, what: string): Promise<OracleReply> {
+    return (await this.run([request], what))[0]!;
   }
 
   async construct(target: string, args: readonly OracleArg[]): Promise<ConstructResult> {
-    const { reply, handle } = await this.#send({ op: 'construct', target, args }, `new ${target}(…)`);
-    if (!reply.ok) return { ok: false, thrown: reply.thrown };
-    if (typeof handle !== 'number') throw new SubmissionFault('protocol', `new ${target}(…) returned no handle`);
-    return { ok: true, handle };
+    const { request, handle } = this.constructRequest(target, args);
+    const reply = await this.#one(request, `new ${target}(…)`);
+    return reply.ok ? { ok: true, handle } : { ok: false, thrown: reply.thrown };
   }
 
-  async call(handle: number, method: string, args: readonly OracleArg[], echoArgs = false): Promise<OracleReply> {
-    return (await this.#send({ op: 'call', handle, method, args, echoArgs }, `${method}()`)).reply;
+  call(handle: number, method: string, args: readonly OracleArg[], echoArgs = false): Promise<OracleReply> {
+    return this.#one({ op: 'call', handle, method, args, echoArgs }, `${method}()`);
   }
 
-  async callExport(target: string, args: readonly OracleArg[], echoArgs = false): Promise<OracleReply> {
-    return (await this.#send({ op: 'callExport', target, args, echoArgs }, `${target}()`)).reply;
+  callExport(target: string, args: readonly OracleArg[], echoArgs = false): Promise<OracleReply> {
+    return this.#one({ op: 'callExport', target, args, echoArgs }, `${target}()`);
   }
 
-  async get(handle: number, prop: string): Promise<OracleReply> {
-    return (await this.#send({ op: 'get', handle, prop }, `reading .${prop}`)).reply;
+  get(handle: number, prop: string): Promise<OracleReply> {
+    return this.#one({ op: 'get', handle, prop }, `reading .${prop}`);
   }
 
   /** Re-seed the child's `Math.random`, so that code ignoring the injected rng is reproducible too. */
   async reseedMathRandom(seed: number): Promise<void> {
-    await this.#send({ op: 'reseed', seed }, 'reseeding Math.random');
+    await this.#one({ op: 'reseed', seed }, 'reseeding Math.random');
   }
 }
 

@@ -173,7 +173,7 @@ export class Sandbox {
       this.#fault(new SubmissionFault('protocol', 'the submission\'s process sent a malformed message'));
       return;
     }
-    if (m.kind === 'reply') {
+    if (m.kind === 'replies') {
       const p = this.#pending.get(m.id);
       if (p === undefined) {
         this.#fault(new SubmissionFault('protocol', 'the submission\'s process sent a reply nobody asked for'));
@@ -255,22 +255,26 @@ export class Sandbox {
     if (next !== Number.POSITIVE_INFINITY) this.#armDeadline(next);
   }
 
-  /** Send one request; rejects with a SubmissionFault when the child dies, stalls past `timeoutMs`, or lies about the protocol. */
-  request(request: Request, timeoutMs: number, what: string): Promise<{ reply: OracleReply; handle: number | undefined }> {
+  /**
+   * Send requests that the child runs in order, in one round trip; resolves with one reply per request, in the
+   * same order. Rejects with a SubmissionFault when the child dies, stalls past `timeoutMs`, or lies about the
+   * protocol.
+   */
+  request(requests: readonly Request[], timeoutMs: number, what: string): Promise<readonly OracleReply[]> {
     const id = this.#nextId++;
     return new Promise<ChildMessage>((resolve, reject) => {
       const at = performance.now() + Math.max(1, timeoutMs);
       this.#pending.set(id, { resolve, reject, at, what, timeoutMs });
       this.#armDeadline(at);
       try {
-        this.#post({ kind: 'request', id, request });
+        this.#post({ kind: 'batch', id, requests });
       } catch (e) {
         this.#pending.delete(id);
         reject(e);
       }
     }).then((m) => {
-      if (m.kind !== 'reply') throw new SubmissionFault('protocol', 'expected a reply');
-      return { reply: m.reply, handle: m.handle };
+      if (m.kind !== 'replies' || m.replies.length !== requests.length) throw new SubmissionFault('protocol', `expected ${requests.length} replies`);
+      return m.replies;
     });
   }
 
@@ -320,9 +324,9 @@ function isChildMessage(m: unknown): m is ChildMessage {
   if (kind === 'ready') return true;
   if (kind === 'loaded') return Array.isArray((m as { exports?: unknown }).exports);
   if (kind === 'loadFailed') return isThrown((m as { thrown?: unknown }).thrown);
-  if (kind === 'reply') {
-    const r = m as { id?: unknown; reply?: unknown };
-    return typeof r.id === 'number' && typeof r.reply === 'object' && r.reply !== null;
+  if (kind === 'replies') {
+    const r = m as { id?: unknown; replies?: unknown };
+    return typeof r.id === 'number' && Array.isArray(r.replies);
   }
   return false;
 }

@@ -6,7 +6,7 @@
  * the submission runs; the submission lives in another realm, so patching its own prototypes cannot reach
  * the harness.
  */
-import { readSync, writeSync } from 'node:fs';
+import { readSync, writeSync, writevSync } from 'node:fs';
 import vm from 'node:vm';
 import { xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
@@ -23,8 +23,16 @@ const exit = process.exit.bind(process);
 function writeAll(fd: number, bytes: Uint8Array): void {
   for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
 }
+/** One frame in as few system calls as the channel allows (a reply carries one blob per array it returns). */
 function send(m: ChildMessage): void {
-  for (const part of encodeFrame(m)) writeAll(CHANNEL, part);
+  let parts: Uint8Array[] = encodeFrame(m);
+  while (parts.length > 0) {
+    let written = writevSync(CHANNEL, parts);
+    let i = 0;
+    while (i < parts.length && written >= parts[i]!.length) written -= parts[i++]!.length;
+    parts = parts.slice(i);
+    if (written > 0) parts[0] = parts[0]!.subarray(written);
+  }
 }
 const stdoutWrite = (s: string): void => {
   try {
@@ -86,7 +94,6 @@ interface Sandbox {
 
 let sandbox: Sandbox | null = null;
 const handles = new mapCtor<number, object>();
-let nextHandle = 1;
 let outputLeft = 0;
 
 function text(v: unknown): string {
@@ -230,40 +237,40 @@ function describe(v: unknown, args: readonly unknown[], depth: number): OracleVa
   return { type: 'object', className };
 }
 
-function run(sb: Sandbox, request: Request): { reply: OracleReply; handle?: number } {
+function run(sb: Sandbox, request: Request): OracleReply {
   try {
     switch (request.op) {
       case 'reseed':
         sb.resetMathRandom(blockSource(request.seed));
-        return { reply: { ok: true, value: { type: 'undefined' } } };
+        return { ok: true, value: { type: 'undefined' } };
       case 'construct': {
         const C = sb.exports[request.target];
-        if (typeof C !== 'function') return { reply: { ok: false, thrown: { name: 'TypeError', message: `${request.target} is not an exported class` } } };
+        if (typeof C !== 'function') return { ok: false, thrown: { name: 'TypeError', message: `${request.target} is not an exported class` } };
+        if (handles.has(request.handle)) return { ok: false, thrown: { name: 'ReferenceError', message: 'handle already in use' } };
         const args = request.args.map((a) => toContext(sb, a));
         const obj = reflectConstruct(C, args) as object;
-        const handle = nextHandle++;
-        handles.set(handle, obj);
-        return { reply: { ok: true, value: { type: 'object', className: request.target } }, handle };
+        handles.set(request.handle, obj);
+        return { ok: true, value: { type: 'object', className: request.target } };
       }
       case 'get': {
         const obj = handles.get(request.handle);
-        if (obj === undefined) return { reply: { ok: false, thrown: { name: 'ReferenceError', message: 'unknown handle' } } };
-        return { reply: { ok: true, value: describe((obj as Record<string, unknown>)[request.prop], [], 0) } };
+        if (obj === undefined) return { ok: false, thrown: { name: 'ReferenceError', message: 'unknown handle' } };
+        return { ok: true, value: describe((obj as Record<string, unknown>)[request.prop], [], 0) };
       }
       case 'call':
       case 'callExport': {
         const self = request.op === 'call' ? handles.get(request.handle) : undefined;
         const fn = request.op === 'call' ? (self as Record<string, unknown> | undefined)?.[request.method] : sb.exports[request.target];
         const name = request.op === 'call' ? request.method : request.target;
-        if (typeof fn !== 'function') return { reply: { ok: false, thrown: { name: 'TypeError', message: `${name} is not a function` } } };
+        if (typeof fn !== 'function') return { ok: false, thrown: { name: 'TypeError', message: `${name} is not a function` } };
         const args = request.args.map((a) => toContext(sb, a));
         const result = reflectApply(fn, self, args) as unknown;
         const value = describe(result, args, 0);
-        return { reply: request.echoArgs ? { ok: true, value, args: args.map((a) => describe(a, [], 0)) } : { ok: true, value } };
+        return request.echoArgs ? { ok: true, value, args: args.map((a) => describe(a, [], 0)) } : { ok: true, value };
       }
     }
   } catch (e) {
-    return { reply: { ok: false, thrown: thrownOf(e) } };
+    return { ok: false, thrown: thrownOf(e) };
   }
 }
 
@@ -279,8 +286,10 @@ function onMessage(raw: ParentMessage): void {
     return;
   }
   if (sandbox === null) return;
-  const { reply, handle } = run(sandbox, raw.request);
-  send(handle === undefined ? { kind: 'reply', id: raw.id, reply } : { kind: 'reply', id: raw.id, reply, handle });
+  const sb = sandbox;
+  const replies: OracleReply[] = [];
+  for (const request of raw.requests) replies.push(run(sb, request));
+  send({ kind: 'replies', id: raw.id, replies });
 }
 
 // The parent is trusted; a frame it cannot have sent means the channel is broken, so stop.

@@ -30,8 +30,12 @@ export type OracleReply =
   | { readonly ok: true; readonly value: OracleValue; readonly args?: readonly OracleValue[] }
   | { readonly ok: false; readonly thrown: Thrown };
 
+/**
+ * One operation on the submission. Handles are chosen by the parent (`construct` names the handle the new object
+ * is kept under), so a whole sequence of requests that use an object can be sent before the object exists.
+ */
 export type Request =
-  | { readonly op: 'construct'; readonly target: string; readonly args: readonly OracleArg[] }
+  | { readonly op: 'construct'; readonly target: string; readonly args: readonly OracleArg[]; readonly handle: number }
   | { readonly op: 'call'; readonly handle: number; readonly method: string; readonly args: readonly OracleArg[]; readonly echoArgs: boolean }
   | { readonly op: 'callExport'; readonly target: string; readonly args: readonly OracleArg[]; readonly echoArgs: boolean }
   | { readonly op: 'get'; readonly handle: number; readonly prop: string }
@@ -39,10 +43,11 @@ export type Request =
 
 export type ParentMessage =
   | { readonly kind: 'load'; readonly code: string; readonly filename: string; readonly mathSeed: number; readonly loadTimeoutMs: number; readonly outputBytes: number }
-  | { readonly kind: 'request'; readonly id: number; readonly request: Request };
+  /** Requests the child runs in order, answered by one `replies` message (one round trip for the lot). */
+  | { readonly kind: 'batch'; readonly id: number; readonly requests: readonly Request[] };
 
 export type ChildMessage =
   | { readonly kind: 'ready' }
   | { readonly kind: 'loaded'; readonly exports: readonly string[] }
   | { readonly kind: 'loadFailed'; readonly thrown: Thrown }
-  | { readonly kind: 'reply'; readonly id: number; readonly reply: OracleReply; readonly handle?: number };
+  | { readonly kind: 'replies'; readonly id: number; readonly replies: readonly OracleReply[] };
