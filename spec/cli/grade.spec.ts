@@ -30,6 +30,16 @@ describe('rltask grade', () => {
     for (const c of g.checks) assert.deepEqual(Object.keys(c).slice(0, 3), ['id', 'passed', 'message']);
   });
 
+  it('--fail-fast gives the same verdict and exit code, with the checks after the first failure skipped', async () => {
+    const ws = await dropoutWorkspace();
+    const r = await cli(['grade', DROPOUT_YAML, ws, '--json', '--fail-fast']);
+    assert.equal(r.code, 1, r.stderr);
+    const g = JSON.parse(r.stdout.trim());
+    assert.equal(g.status, 'failed');
+    assert.match(g.feedback, /^uses-sqrt: /);
+    assert.ok(g.checks.filter((c: { skipped?: boolean }) => c.skipped === true).length >= 8);
+  });
+
   it('passes the reference fix (exit 0, reward 1) and prints a readable report', async () => {
     const ws = await dropoutWorkspace(withScale('1.0 / Math.sqrt(keepProb)'));
     const r = await cli(['grade', DROPOUT_YAML, ws]);

@@ -135,3 +135,46 @@ describe('gradeWorkspace: the workspace is read as the spec says', () => {
     assert.equal(r.error?.code, 'E_WORKSPACE');
   });
 });
+
+describe('gradeWorkspace: failFast', () => {
+  it('stops at the failing static check without starting a sandbox: same verdict, later checks skipped', async () => {
+    const spec = await dropoutTask();
+    const ws = await dropoutWorkspace();
+    const full = await gradeWorkspace(spec, ws);
+    const fast = await gradeWorkspace(spec, ws, { failFast: true });
+    assert.equal(full.status, 'failed');
+    assert.equal(fast.status, 'failed');
+    assert.equal(fast.reward, 0);
+    assert.match(fast.feedback, /^uses-sqrt: /);
+    const byId = new Map(fast.checks.map((c) => [c.id, c]));
+    assert.equal(byId.get('uses-sqrt')?.passed, false);
+    for (const id of ['load', 'exact-kept-scale', 'second-moment-ratio', 'deterministic']) {
+      assert.equal(byId.get(id)?.skipped, true, id);
+      assert.match(byId.get(id)!.message, /fail-fast after uses-sqrt failed/);
+    }
+    // Every check the full report has is still listed, in the same order.
+    assert.deepEqual(fast.checks.map((c) => c.id), full.checks.map((c) => c.id));
+    assert.equal(fast.output, '');
+  });
+
+  it('stops after the first failing property and skips the rest', async () => {
+    const spec = await dropoutTask();
+    const ws = await dropoutWorkspace(withScale('1.02 / Math.sqrt(keepProb)'));
+    const r = await gradeWorkspace(spec, ws, { failFast: true });
+    assert.equal(r.status, 'failed');
+    assert.match(r.feedback, /^exact-kept-scale: kept outputs are scaled by/);
+    const ids = r.checks.map((c) => c.id);
+    const at = ids.indexOf('exact-kept-scale');
+    assert.ok(at > 0);
+    assert.ok(r.checks.slice(0, at).every((c) => c.passed && c.skipped !== true));
+    assert.ok(r.checks.slice(at + 1).every((c) => c.skipped === true && /fail-fast after exact-kept-scale failed/.test(c.message)));
+  });
+
+  it('changes nothing for a correct fix', async () => {
+    const spec = await dropoutTask();
+    const ws = await dropoutWorkspace(withScale('1 / Math.sqrt(keepProb)'));
+    const [full, fast] = [await gradeWorkspace(spec, ws), await gradeWorkspace(spec, ws, { failFast: true })];
+    assert.equal(fast.status, 'passed');
+    assert.deepEqual({ ...fast, durationMs: 0 }, { ...full, durationMs: 0 });
+  });
+});

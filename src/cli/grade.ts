@@ -9,14 +9,15 @@ import { RltaskError } from '../errors.ts';
 export const grade: Command = {
   name: 'grade',
   summary: 'grade one or more workspaces; binary reward with feedback',
-  usage: 'rltask grade <task.yaml> <workspace…> [--json] [--seed N] [--concurrency K]',
+  usage: 'rltask grade <task.yaml> <workspace…> [--json] [--seed N] [--concurrency K] [--fail-fast]',
   help: [
     '  --json            one JSON object per workspace on stdout (JSON Lines when several, in completion order)',
     "  --seed N          seed for every random choice (default: the task's grader.seed)",
     '  --concurrency K   grades in flight at once (default: number of cores)',
+    '  --fail-fast       stop each grade at its first failing check (same verdict; later checks reported as skipped)',
     'exit: 0 all passed, 1 some failed, 2 bad input (task file, missing workspace), 3 grader error, 130 interrupted',
   ].join('\n'),
-  options: { json: { type: 'boolean', default: false }, seed: { type: 'string' }, concurrency: { type: 'string' } },
+  options: { json: { type: 'boolean', default: false }, seed: { type: 'string' }, concurrency: { type: 'string' }, 'fail-fast': { type: 'boolean', default: false } },
   async run(positionals, values, io) {
     if (positionals.length < 2) throw new RltaskError('E_USAGE', `expected a task file and at least one workspace\nusage: ${this.usage}`);
     const [taskFile, ...dirs] = positionals as [string, ...string[]];
@@ -26,6 +27,7 @@ export const grade: Command = {
     const results = await gradeMany(spec, dirs, {
       ...(seed === undefined ? {} : { seed }),
       concurrency: int(values, 'concurrency', availableParallelism(), 1, 256),
+      failFast: values['fail-fast'] === true,
       signal: io.signal,
       onResult: (r) => io.out(json ? `${JSON.stringify(r)}\n` : formatReport(r)),
     });

@@ -17,6 +17,12 @@ export interface GradeOptions {
   readonly startSandbox?: (options: SandboxOptions) => Promise<Sandbox>;
   /** Shown as `workspace` in the result (default: `dir` as given). */
   readonly label?: string;
+  /**
+   * Stop at the first failing check: later checks are reported as skipped, and when a static check (e.g.
+   * `uses-sqrt`) fails no sandbox is started at all. Same verdict, less feedback, far less work for a failing
+   * submission — for pipelines that only need the reward. Default false: every check runs and is reported.
+   */
+  readonly failFast?: boolean;
 }
 
 export function sandboxOptions(spec: TaskSpec): SandboxOptions {
@@ -93,6 +99,11 @@ export async function gradeWorkspace(spec: TaskSpec, dir: string, options: Grade
       checks.push(...skippedChecks(['load', ...propertyIds], compiled.ok ? 'the permissions policy refused the code' : 'the code does not compile'));
       return;
     }
+    const failedStatic = ast.find((c) => !c.passed);
+    if (options.failFast === true && failedStatic !== undefined) {
+      checks.push(...skippedChecks(['load', ...propertyIds], `fail-fast after ${failedStatic.id} failed`));
+      return;
+    }
 
     const deadline = performance.now() + spec.limits.timeMs;
     sandbox = await (options.startSandbox ?? Sandbox.start)(sandboxOptions(spec));
@@ -119,6 +130,10 @@ export async function gradeWorkspace(spec: TaskSpec, dir: string, options: Grade
       try {
         const outcome = await property.run({ oracle, subject: spec.grader.subject.export, seed: deriveSeed(seed, property.id) });
         checks.push({ id: property.id, ...outcome });
+        if (options.failFast === true && !outcome.passed) {
+          checks.push(...skippedChecks(propertyIds.slice(i + 1), `fail-fast after ${property.id} failed`));
+          break;
+        }
       } catch (e) {
         if (!(e instanceof SubmissionFault)) throw e;
         checks.push({ id: property.id, passed: false, message: e.message });
