@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { spread } from './_distributions.ts';
+import { sharedSpread } from './_distributions.ts';
 import { checkBatched, fmt } from './_check.ts';
 import { firstDifference, LayerPlan } from './_layer.ts';
 import { rateArbitrary, rateRange, seedArbitrary } from './_params.ts';
@@ -26,7 +26,8 @@ export const evalIdentity = defineProperty({
       'eval-identity',
       [rateArbitrary(params.p), seedArbitrary, seedArbitrary],
       (p, dataSeed, maskSeed) => {
-        const x = spread(params.n, dataSeed, 10);
+        // A copy of the shared (cached) input: element 0 becomes −0, which an identity must keep bit for bit.
+        const x = sharedSpread(params.n, dataSeed, 10).slice();
         x[0] = -0;
         const plan = new LayerPlan(ctx);
         const layer = plan.newLayer(p, maskSeed);
