@@ -100,7 +100,7 @@ export async function costSplit(spec: TaskSpec, fx: Fixtures, iterations: number
     // The last `iterations` entries belong to the measured phase (warmup pushes first).
     figures.push({
       ...figure,
-      extra: { parentCpuMs: median(parentCpu.slice(-iterations)), childCpuMs: median(childCpu.slice(-iterations)), requests: oracle?.requests ?? 0 },
+      extra: { parentCpuMs: median(parentCpu.slice(-iterations)), childCpuMs: median(childCpu.slice(-iterations)), requests: oracle?.requests ?? 0, roundTrips: oracle?.roundTrips ?? 0 },
     });
   }
   return figures;

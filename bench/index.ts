@@ -33,14 +33,14 @@ const SEED = { cpuPerGradeS: 0.463, coldGradeS: 0.37, t0S: 0.08 } as const;
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
 /**
- * The CLI figures (cold grade, done-when) use the production entry: the bundle `npm run build` writes (what
- * `bin/rltask.js` starts), rebuilt at the start of every bench run so that it matches the source. One cold figure
- * is also taken through tsx (`node --import tsx src/run.ts`, the development entry) for comparison.
+ * The CLI figures (cold grade, done-when) use the production entry, `bin/rltask.js` (what `npx rltask` runs),
+ * which starts the build in dist/ — rebuilt at the start of every bench run so that it matches the source. One
+ * cold figure is also taken through tsx (`node --import tsx src/run.ts`, the development entry) for comparison.
  */
-const BUNDLE = path.join(ROOT, 'dist/rltask.mjs');
+const BIN = path.join(ROOT, 'bin/rltask.js');
 
 function cli(args: readonly string[], via: 'bundle' | 'tsx' = 'bundle'): Promise<{ code: number; stdout: string; stderr: string }> {
-  const entry = via === 'bundle' ? [BUNDLE] : ['--import', 'tsx', path.join(ROOT, 'src/run.ts')];
+  const entry = via === 'bundle' ? [BIN] : ['--import', 'tsx', path.join(ROOT, 'src/run.ts')];
   return run(process.execPath, [...entry, ...args], ROOT);
 }
 
@@ -52,8 +52,8 @@ async function nodeE0(iterations: number): Promise<Figure> {
 }
 
 /** Grade the fixtures through the CLI in one call and check every verdict. */
-async function cliBatch(dirs: { dir: string; expect: 'passed' | 'failed' }[], concurrency?: number): Promise<{ ok: boolean; problems: string[] }> {
-  const args = ['grade', TASK, ...dirs.map((d) => d.dir), '--json', ...(concurrency === undefined ? [] : ['--concurrency', String(concurrency)])];
+async function cliBatch(dirs: { dir: string; expect: 'passed' | 'failed' }[], flags: readonly string[] = []): Promise<{ ok: boolean; problems: string[] }> {
+  const args = ['grade', TASK, ...dirs.map((d) => d.dir), '--json', ...flags];
   const r = await cli(args);
   const lines = r.stdout.trim() === '' ? [] : r.stdout.trim().split('\n');
   const problems: string[] = [];
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
 
     // Cold: a fresh process grades one workspace (the seed's 0.37 s was measured the same way).
     for (const [label, dir, via] of [['correct', fx.correct[0]!, 'bundle'], ['buggy', fx.buggy[0]!, 'bundle'], ['correct', fx.correct[0]!, 'tsx']] as const) {
-      const f = await measure(via === 'bundle' ? 'cold CLI (bundle, dist/rltask.mjs)' : 'cold CLI (tsx, src/run.ts)', `grade 1 workspace (${label}), cold process${via === 'tsx' ? ', through tsx' : ''}`, async () => {
+      const f = await measure(via === 'bundle' ? 'cold CLI (bin/rltask.js, built)' : 'cold CLI (tsx, src/run.ts)', `grade 1 workspace (${label}), cold process${via === 'tsx' ? ', through tsx' : ''}`, async () => {
         const r = await cli(['grade', TASK, dir, '--json'], via);
         if (r.code !== (label === 'correct' ? 0 : 1)) throw new Error(`cold grade of the ${label} workspace: exit ${r.code}\n${r.stderr}`);
       }, { iterations: N, warmup: 1 });
@@ -135,11 +135,18 @@ async function main(): Promise<void> {
     // The issue's bar: one `grade … --json` call over 40 workspaces, verdicts checked on every run.
     const mixed = [...fx.correct.map((dir) => ({ dir, expect: 'passed' as const })), ...fx.buggy.map((dir) => ({ dir, expect: 'failed' as const }))];
     const problems: string[] = [];
-    const done = await measure('done-when (CLI bundle, 40 workspaces, 20 correct + 20 buggy)', 'grade 40 workspaces --json, one call', async () => {
+    const done = await measure('done-when (CLI, 40 workspaces, 20 correct + 20 buggy)', 'grade 40 workspaces --json, one call', async () => {
       const r = await cliBatch(mixed);
       problems.push(...r.problems);
     }, { iterations: Math.max(2, N - 2), warmup: 1 });
     figures.push({ ...done, extra: { gradesPerSecond: 40 / (done.medianMs / 1000), verdictsRight: problems.length === 0 } });
+    // The same call with --fail-fast: what a pipeline that only needs the reward pays (same verdicts).
+    const fastProblems: string[] = [];
+    const fast = await measure('done-when (CLI, 40 workspaces, 20 correct + 20 buggy)', 'grade 40 workspaces --json --fail-fast, one call', async () => {
+      const r = await cliBatch(mixed, ['--fail-fast']);
+      fastProblems.push(...r.problems);
+    }, { iterations: Math.max(2, N - 2), warmup: 1 });
+    figures.push({ ...fast, extra: { gradesPerSecond: 40 / (fast.medianMs / 1000), verdictsRight: fastProblems.length === 0 } });
 
     const split = await costSplit(spec, fx, quick ? 2 : N);
     figures.push(...split);
@@ -152,6 +159,7 @@ async function main(): Promise<void> {
     // Report.
     const budgetMs = (40 * 5.8 * t0) / 2 / 5;
     const pass = problems.length === 0 && done.medianMs <= budgetMs;
+    const fastPass = fastProblems.length === 0 && fast.medianMs <= budgetMs;
     const seedGradesPerS = os.availableParallelism() / (5.8 * (t0 / 1000));
     const cold = figures.find((f) => f.name === 'grade 1 workspace (correct), cold process')!;
     const idleChild = Number(split.find((f) => f.name.startsWith('sandbox start'))?.extra?.['childCpuMs'] ?? Number.NaN);
@@ -164,7 +172,8 @@ async function main(): Promise<void> {
       `cold single grade (correct workspace, bundled CLI): ${(cold.medianMs / 1000).toFixed(2)} s = ${(cold.medianMs / t0).toFixed(1)} t₀ — the seed: ${SEED.coldGradeS} s = ${(SEED.coldGradeS / SEED.t0S).toFixed(1)} t₀`,
       `throughput, one grade … --json call over 40: ${(40 / (done.medianMs / 1000)).toFixed(1)} grades/s = ${((40 / (done.medianMs / 1000)) / seedGradesPerS).toFixed(2)}× the seed's ${seedGradesPerS.toFixed(1)} grades/s on this machine (2 cores / 5.8 t₀ each)`,
       `CPU per grade (warm, in-process, this process + its child): correct ${fmtCpu(cpu['correct'])}, buggy ${fmtCpu(cpu['buggy'])}; node start-up alone (an idle child) ${idleChild.toFixed(0)} ms; the budget below allows 2 cores × budget / 40 = ${((2 * budgetMs) / 40).toFixed(0)} ms of CPU per grade, start-up of the grading process included`,
-      `DONE-WHEN: 40 workspaces (20 correct, 20 buggy) in one grade --json call of the bundled CLI (dist/rltask.mjs): ${(done.medianMs / 1000).toFixed(2)} s (median of ${done.samples}) vs budget 40 × 5.8 × t₀ / 2 / 5 = ${(budgetMs / 1000).toFixed(2)} s; verdicts ${problems.length === 0 ? 'all right' : `WRONG: ${problems.slice(0, 5).join('; ')}`} → ${pass ? 'PASS' : 'FAIL'}`,
+      `DONE-WHEN: 40 workspaces (20 correct, 20 buggy) in one grade --json call of the built CLI (bin/rltask.js): ${(done.medianMs / 1000).toFixed(2)} s (median of ${done.samples}) vs budget 40 × 5.8 × t₀ / 2 / 5 = ${(budgetMs / 1000).toFixed(2)} s; verdicts ${problems.length === 0 ? 'all right' : `WRONG: ${problems.slice(0, 5).join('; ')}`} → ${pass ? 'PASS' : 'FAIL'}`,
+      `  with --fail-fast: ${(fast.medianMs / 1000).toFixed(2)} s = ${((40 / (fast.medianMs / 1000)) / seedGradesPerS).toFixed(2)}× the seed; verdicts ${fastProblems.length === 0 ? 'all right' : `WRONG: ${fastProblems.slice(0, 5).join('; ')}`} → ${fastPass ? 'PASS' : 'FAIL'}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
 
@@ -178,6 +187,7 @@ async function main(): Promise<void> {
       idleChildCpuMs: idleChild,
       cold: { medianMs: cold.medianMs, ratio: cold.medianMs / t0, seedMs: SEED.coldGradeS * 1000, seedRatio: SEED.coldGradeS / SEED.t0S },
       doneWhen: { grades: 40, medianMs: done.medianMs, budgetMs, ratio: done.medianMs / t0, budgetRatio: budgetMs / t0, verdictsRight: problems.length === 0, problems, pass },
+      doneWhenFailFast: { grades: 40, medianMs: fast.medianMs, budgetMs, ratio: fast.medianMs / t0, verdictsRight: fastProblems.length === 0, problems: fastProblems, pass: fastPass, timesSeed: 40 / (fast.medianMs / 1000) / seedGradesPerS },
       throughput: { gradesPerSecond: 40 / (done.medianMs / 1000), seedGradesPerSecond: seedGradesPerS, timesSeed: 40 / (done.medianMs / 1000) / seedGradesPerS },
     };
     await writeFile(path.join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
