@@ -1,40 +1,90 @@
 /**
- * `npm run build` (also run by `npm ci`/`npm install` through `prepare`): bundles the CLI into dist/rltask.mjs so
- * that it starts without tsx's loader (which resolves and transforms ~150 modules on every start). The sandbox
- * harness is bundled here too and embedded as a string, since the bundle has no _harness.ts next to it.
+ * `npm run build` (also run by `npm ci`/`npm install` through `prepare`): bundles the CLI so that it starts
+ * without tsx's loader (which resolves and transforms ~150 modules on every start), into dist/:
+ * - rltask.cjs: the CLI (src/run.ts) as one CommonJS file. CommonJS, not ESM, because Node 20 can only use a V8
+ *   code cache for a script compiled through vm.Script (no `module.enableCompileCache` before Node 22).
+ * - rltask.mjs: the entry `bin/rltask.js` imports (src/startup/bundleEntry.ts): runs rltask.cjs with the caches.
+ * - v8-cache/: V8 code caches of rltask.cjs and of the big CommonJS packages it loads (ts-morph and its
+ *   TypeScript compiler), made by grading the task's own workspace once with src/startup/recordEntry.ts, so that
+ *   the functions a grade compiles lazily are cached too. Best effort: without them the CLI compiles as before.
+ * The sandbox harness is bundled here too and embedded as a string, since the bundle has no _harness.ts next to it.
  * Packages stay external when they must be loaded from node_modules: esbuild (native binary), ts-morph (the
- * TypeScript compiler, loaded lazily with require), @anthropic-ai/sdk (only `calibrate` needs it), tsx.
+ * TypeScript compiler, loaded lazily with require), @anthropic-ai/sdk (only `calibrate` needs it, and in CommonJS
+ * its require() runs only when `calibrate` loads src/calibration), tsx.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import { HARNESS_BUILD_OPTIONS } from '../src/sandbox/harnessSource.ts';
+import { loadTask } from '../src/spec/loadTask.ts';
+import { BUNDLE_FILE, CACHE_DIR } from '../src/startup/runBundle.ts';
+import { initWorkspace } from '../src/workspace/initWorkspace.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // `--outfile <path>` builds elsewhere (spec/scripts/build.spec.ts); the default is what `bin/rltask.js` loads.
+// The CommonJS bundle and the caches go next to the entry.
 const at = process.argv.indexOf('--outfile');
 const outfile = at === -1 ? path.join(root, 'dist/rltask.mjs') : path.resolve(process.argv[at + 1] ?? '');
+const outdir = path.dirname(outfile);
+/** The task graded once to warm the code caches up. */
+const WARM_TASK = path.join(root, 'tasks/variance-dropout.yaml');
 
 const harness = await build(HARNESS_BUILD_OPTIONS);
 const harnessText = harness.outputFiles[0]!.text;
 
-if (at === -1) await rm(path.dirname(outfile), { recursive: true, force: true });
-await mkdir(path.dirname(outfile), { recursive: true });
-await build({
-  entryPoints: [path.join(root, 'src/run.ts')],
-  outfile,
+if (at === -1) await rm(outdir, { recursive: true, force: true });
+await mkdir(outdir, { recursive: true });
+
+const common = {
   bundle: true,
   platform: 'node',
-  format: 'esm',
   target: 'node20',
-  external: ['esbuild', 'ts-morph', 'typescript', '@anthropic-ai/sdk', '@anthropic-ai/sdk/*', 'tsx', 'tsx/*'],
-  define: { __RLTASK_HARNESS__: JSON.stringify(harnessText) },
-  // A CommonJS dependency bundled into ESM calls require(); give the bundle a real one.
-  banner: { js: "import { createRequire as __rltaskCreateRequire } from 'node:module'; const require = __rltaskCreateRequire(import.meta.url);" },
   minify: true,
   keepNames: true,
   legalComments: 'none',
   logLevel: 'warning',
+} as const satisfies BuildOptions;
+
+const cli = await build({
+  ...common,
+  entryPoints: [path.join(root, 'src/run.ts')],
+  write: false,
+  format: 'cjs',
+  external: ['esbuild', 'ts-morph', 'typescript', '@anthropic-ai/sdk', '@anthropic-ai/sdk/*', 'tsx', 'tsx/*'],
+  // CommonJS has no import.meta: the modules that locate files from their own URL get the bundle's.
+  define: { __RLTASK_HARNESS__: JSON.stringify(harnessText), 'import.meta.url': '__rltaskImportMetaUrl' },
+  banner: { js: "var __rltaskImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
-process.stdout.write(`wrote ${path.relative(root, outfile)}\n`);
+// src/run.ts's hashbang would be a syntax error inside the CommonJS module wrapper.
+await writeFile(path.join(outdir, BUNDLE_FILE), cli.outputFiles[0]!.text.replace(/^#![^\n]*\n/, ''));
+
+const entry = (file: string, out: string) => build({ ...common, entryPoints: [path.join(root, file)], outfile: out, format: 'esm' });
+await entry('src/startup/bundleEntry.ts', outfile);
+
+// Warm up: grade the task's workspace once through the recording entry, which writes the caches as it exits.
+const recorder = path.join(outdir, 'rltask-record.mjs');
+const scratch = await mkdtemp(path.join(tmpdir(), 'rltask-build-'));
+try {
+  await entry('src/startup/recordEntry.ts', recorder);
+  const ws = path.join(scratch, 'ws');
+  await initWorkspace(await loadTask(WARM_TASK), ws);
+  const failure = await new Promise<string | undefined>((resolve) => {
+    execFile(process.execPath, [recorder, 'grade', WARM_TASK, ws, '--json'], { cwd: root, maxBuffer: 64 * 1024 * 1024 }, (error, _stdout, stderr) => {
+      // A failing verdict (exit 1) is the expected one: the workspace holds the task's bug.
+      resolve(error === null || error.code === 1 ? undefined : `${error.message}\n${stderr}`);
+    });
+  });
+  if (failure !== undefined || !existsSync(path.join(outdir, CACHE_DIR, 'manifest.json'))) {
+    process.stderr.write(`warning: no V8 code cache written (the CLI works, it only starts slower): ${failure ?? 'no manifest'}\n`);
+  }
+} catch (e) {
+  process.stderr.write(`warning: no V8 code cache written (the CLI works, it only starts slower): ${e instanceof Error ? e.message : String(e)}\n`);
+} finally {
+  await rm(recorder, { force: true });
+  await rm(scratch, { recursive: true, force: true });
+}
+process.stdout.write(`wrote ${path.relative(root, outfile)}, ${BUNDLE_FILE} and ${CACHE_DIR}/\n`);

@@ -19,11 +19,13 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
 });
 
-const code = await main(process.argv.slice(2), {
+// No top-level await: the production bundle is CommonJS (scripts/build.ts), so that V8 can cache its compiled code.
+void main(process.argv.slice(2), {
   out: (t) => process.stdout.write(t),
   err: (t) => process.stderr.write(t),
   isTty: process.stderr.isTTY === true,
   env: process.env,
   signal: controller.signal,
+}).then((code) => {
+  process.exitCode = controller.signal.aborted && code === 0 ? 130 : code;
 });
-process.exitCode = controller.signal.aborted && code === 0 ? 130 : code;
