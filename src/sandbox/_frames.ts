@@ -117,6 +117,57 @@ function decodeFrame(frame: Buffer): unknown {
   return value;
 }
 
+class HeaderDeserializer extends v8.Deserializer {
+  readonly #makeArray: (n: number) => Float64Array;
+  readonly arrays: Float64Array[] = [];
+  blobBytes = 0;
+
+  constructor(header: Uint8Array, makeArray: (n: number) => Float64Array) {
+    super(header);
+    this.#makeArray = makeArray;
+  }
+
+  /** Every array of the message is made empty, in blob order; the caller fills it from the channel. */
+  _readHostObject(): Float64Array {
+    const n = this.readUint32();
+    const a = this.#makeArray(n);
+    this.arrays.push(a);
+    this.blobBytes += n * 8;
+    return a;
+  }
+}
+
+/**
+ * Read one frame with blocking reads, for the child: the arrays are allocated by `makeArray` (in the
+ * submission's realm) and filled straight from the channel, so the bytes are copied once, not three times
+ * (into a frame, out of it, into the submission's realm). `read(into, offset, length)` must fill exactly that
+ * range. Throws on an inconsistent frame. `arrays` lists every array of the message in order.
+ */
+export function readFrameBlocking(
+  read: (into: Uint8Array, offset: number, length: number) => void,
+  makeArray: (n: number) => Float64Array,
+  bytesOf: (a: Float64Array) => Uint8Array,
+): { value: unknown; arrays: Float64Array[] } {
+  const head = new Uint8Array(8);
+  read(head, 0, 8);
+  const view = new DataView(head.buffer);
+  const length = view.getUint32(0, true);
+  const headerBytes = view.getUint32(4, true);
+  const blobStart = align8(4 + headerBytes);
+  if (blobStart > length) throw new RangeError('a frame header runs past the frame');
+  const header = new Uint8Array(blobStart - 4);
+  read(header, 0, header.length);
+  const d = new HeaderDeserializer(header.subarray(0, headerBytes), makeArray);
+  d.readHeader();
+  const value: unknown = d.readValue();
+  if (blobStart + d.blobBytes !== length) throw new RangeError('a frame has bytes that belong to no array');
+  for (const a of d.arrays) {
+    const bytes = bytesOf(a);
+    read(bytes, 0, bytes.length);
+  }
+  return { value, arrays: d.arrays };
+}
+
 /**
  * Reassembles frames from stream chunks. `onFrame` gets each decoded message; `onError` gets the first
  * problem (an oversized or malformed frame), after which the reader ignores all further input.

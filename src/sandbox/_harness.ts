@@ -10,7 +10,7 @@ import { readSync, writeSync, writevSync } from 'node:fs';
 import vm from 'node:vm';
 import { xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
-import { encodeFrame, FrameReader } from './_frames.ts';
+import { encodeFrame, readFrameBlocking } from './_frames.ts';
 import type { ChildMessage, OracleArg, OracleReply, OracleValue, ParentMessage, Request, Thrown } from './protocol.ts';
 
 // The protocol channel is fd 3 (a socketpair the parent created); stdout/stderr carry only captured output.
@@ -19,7 +19,7 @@ import type { ChildMessage, OracleArg, OracleReply, OracleValue, ParentMessage, 
 // A consequence: promise jobs the submission queues never run (the loop never yields), so nothing it defers can
 // change its behaviour between two requests.
 const CHANNEL = 3;
-const exit = process.exit.bind(process);
+const exit: (code: number) => never = process.exit.bind(process);
 function writeAll(fd: number, bytes: Uint8Array): void {
   for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
 }
@@ -46,6 +46,10 @@ const TypedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object;
 const typedTag = Object.getOwnPropertyDescriptor(TypedArrayProto, Symbol.toStringTag)!.get! as (this: unknown) => string | undefined;
 const typedLength = Object.getOwnPropertyDescriptor(TypedArrayProto, 'length')!.get! as (this: unknown) => number;
 const typedSet = (TypedArrayProto as { set: (this: unknown, src: unknown) => void }).set;
+const typedBuffer = Object.getOwnPropertyDescriptor(TypedArrayProto, 'buffer')!.get! as (this: unknown) => ArrayBufferLike;
+const typedByteOffset = Object.getOwnPropertyDescriptor(TypedArrayProto, 'byteOffset')!.get! as (this: unknown) => number;
+const MainU8 = Uint8Array;
+const setCtor = Set;
 const reflectConstruct = Reflect.construct;
 const reflectApply = Reflect.apply;
 const isArray = Array.isArray;
@@ -186,13 +190,25 @@ function createSandbox(code: string, filename: string, mathSeed: number, timeout
   return { exports, newArray: helpers.newArray, makeRng: helpers.makeRng, resetMathRandom: helpers.resetMathRandom };
 }
 
+/**
+ * Arrays of the current batch, read from the channel straight into the submission's realm, with how many
+ * arguments refer to each (the parent sends an array used twice once). One used once is handed over as is; one
+ * used more often stays pristine and every use gets a copy, so each argument is a fresh array holding what the
+ * parent sent, whatever an earlier call did to its own.
+ */
+let batchArrays = new mapCtor<object, number>();
+
 function toContext(sb: Sandbox, arg: OracleArg): unknown {
-  if (arg instanceof MainF64) {
-    const a = sb.newArray(arg.length);
-    typedSet.call(a, arg);
-    return a;
+  if (arg !== null && typeof arg === 'object') {
+    const uses = batchArrays.get(arg);
+    if (uses === 1) return arg;
+    if (uses !== undefined || arg instanceof MainF64) {
+      const a = sb.newArray(typedLength.call(arg));
+      typedSet.call(a, arg);
+      return a;
+    }
+    return sb.makeRng(blockSource((arg as { rng: number }).rng));
   }
-  if (arg !== null && typeof arg === 'object') return sb.makeRng(blockSource(arg.rng));
   return arg;
 }
 
@@ -274,7 +290,7 @@ function run(sb: Sandbox, request: Request): OracleReply {
   }
 }
 
-function onMessage(raw: ParentMessage): void {
+function onMessage(raw: ParentMessage, arrays: readonly object[]): void {
   if (raw.kind === 'load') {
     outputLeft = raw.outputBytes;
     try {
@@ -287,24 +303,46 @@ function onMessage(raw: ParentMessage): void {
   }
   if (sandbox === null) return;
   const sb = sandbox;
+  const decoded = new setCtor<object>(arrays);
+  batchArrays = new mapCtor<object, number>();
+  for (const request of raw.requests) {
+    if (request.op !== 'construct' && request.op !== 'call' && request.op !== 'callExport') continue;
+    for (const a of request.args) if (a !== null && typeof a === 'object' && decoded.has(a)) batchArrays.set(a, (batchArrays.get(a) ?? 0) + 1);
+  }
   const replies: OracleReply[] = [];
   for (const request of raw.requests) replies.push(run(sb, request));
+  batchArrays = new mapCtor<object, number>();
   send({ kind: 'replies', id: raw.id, replies });
 }
 
-// The parent is trusted; a frame it cannot have sent means the channel is broken, so stop.
-const reader = new FrameReader(2 ** 32, (m) => onMessage(m as ParentMessage), () => exit(70));
-send({ kind: 'ready' });
-// Every request is handled synchronously inside push() (arguments are copied into the submission's realm), so
-// the read buffer can be reused. End of input (the parent closed the channel or died) or an error: stop.
-const chunk = Buffer.allocUnsafe(256 * 1024);
-for (;;) {
-  let n = 0;
-  try {
-    n = readSync(CHANNEL, chunk, 0, chunk.length, null);
-  } catch {
-    exit(0);
+/** Fill `into[offset, offset + length)` from the channel; end of input (the parent is gone) or an error: stop. */
+function readExactly(into: Uint8Array, offset: number, length: number): void {
+  while (length > 0) {
+    let n = 0;
+    try {
+      n = readSync(CHANNEL, into, offset, length, null);
+    } catch {
+      exit(0);
+    }
+    if (n === 0) exit(0);
+    offset += n;
+    length -= n;
   }
-  if (n === 0) exit(0);
-  reader.push(chunk.subarray(0, n));
+}
+
+/** Arrays of a request are made in the submission's realm (by a helper compiled before it ran) once it is loaded. */
+const makeArray = (n: number): Float64Array => (sandbox === null ? new MainF64(n) : sandbox.newArray(n));
+const bytesOf = (a: Float64Array): Uint8Array => new MainU8(typedBuffer.call(a), typedByteOffset.call(a), typedLength.call(a) * 8);
+
+send({ kind: 'ready' });
+// One request (or batch) at a time, each handled synchronously: no streams and no event loop in between.
+for (;;) {
+  let frame: { value: unknown; arrays: Float64Array[] };
+  try {
+    frame = readFrameBlocking(readExactly, makeArray, bytesOf);
+  } catch {
+    // The parent is trusted; a frame it cannot have sent means the channel is broken, so stop.
+    exit(70);
+  }
+  onMessage(frame.value as ParentMessage, frame.arrays);
 }

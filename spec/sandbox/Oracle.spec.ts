@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Oracle } from '../../src/sandbox/Oracle.ts';
+import { Sandbox } from '../../src/sandbox/Sandbox.ts';
+import { transpileModule } from '../../src/sandbox/transpile.ts';
+
+// The oracle's batches: requests run in order in one round trip, with arrays read straight into the
+// submission's realm. Each argument must still be a fresh array holding what the parent sent.
+
+const SOURCE = `
+export function doubleInPlace(x: Float64Array) { for (let i = 0; i < x.length; i++) x[i] *= 2; return x[0]; }
+export function same(a: Float64Array, b: Float64Array) { return a === b; }
+let kept: Float64Array | null = null;
+export function keep(x: Float64Array) { kept = x; return x.length; }
+export function scribble() { if (kept) kept[0] = -1; return 0; }
+export class Counter { n = 0; add(k: number) { this.n += k; return this.n; } }
+`;
+
+describe('Oracle.run (batches)', () => {
+  let sandbox: Sandbox;
+  let oracle: Oracle;
+  before(async () => {
+    const compiled = transpileModule(SOURCE, 'm.ts');
+    if (!compiled.ok) throw new Error(compiled.message);
+    sandbox = await Sandbox.start({ memoryMb: 256, outputBytes: 4096, cpuSeconds: 30 });
+    const loaded = await sandbox.load(compiled.code, 'm.ts', 1, 10_000);
+    assert.ok(loaded.ok);
+    oracle = new Oracle(sandbox, performance.now() + 60_000);
+  });
+  after(() => sandbox.dispose());
+
+  it('gives every use of one parent array a fresh copy of what was sent, even after a call wrote into its own', async () => {
+    const x = new Float64Array([1, 2, 3]);
+    const call = { op: 'callExport', target: 'doubleInPlace', args: [x], echoArgs: true } as const;
+    const replies = await oracle.run([call, call, { op: 'callExport', target: 'same', args: [x, x], echoArgs: false }], 'three calls');
+    for (const r of replies.slice(0, 2)) {
+      assert.ok(r.ok);
+      assert.deepEqual(r.value, { type: 'number', value: 2 });
+      const echoed = r.args?.[0];
+      assert.ok(echoed?.type === 'typed');
+      assert.deepEqual([...echoed.value], [2, 4, 6]);
+    }
+    assert.deepEqual(replies[2], { ok: true, value: { type: 'boolean', value: false } });
+    assert.deepEqual([...x], [1, 2, 3]);
+  });
+
+  it('an array the submission kept from an earlier call does not reach a later argument', async () => {
+    const a = new Float64Array([5, 6]);
+    const b = new Float64Array([7, 8]);
+    const replies = await oracle.run(
+      [
+        { op: 'callExport', target: 'keep', args: [a], echoArgs: false },
+        { op: 'callExport', target: 'scribble', args: [], echoArgs: false },
+        { op: 'callExport', target: 'doubleInPlace', args: [b], echoArgs: true },
+      ],
+      'keep, scribble, double',
+    );
+    const echoed = replies[2]?.ok === true ? replies[2].args?.[0] : undefined;
+    assert.ok(echoed?.type === 'typed');
+    assert.deepEqual([...echoed.value], [14, 16]);
+  });
+
+  it('handles chosen by the parent work within the batch that creates them, and cannot be reused', async () => {
+    const { request, handle } = oracle.constructRequest('Counter', []);
+    const add = (k: number) => ({ op: 'call', handle, method: 'add', args: [k], echoArgs: false }) as const;
+    const replies = await oracle.run([request, add(2), add(3), request], 'counter');
+    assert.deepEqual(replies.slice(0, 3).map((r) => (r.ok ? r.value : r.thrown)), [
+      { type: 'object', className: 'Counter' },
+      { type: 'number', value: 2 },
+      { type: 'number', value: 5 },
+    ]);
+    assert.deepEqual(replies[3], { ok: false, thrown: { name: 'ReferenceError', message: 'handle already in use' } });
+    assert.equal(oracle.roundTrips, 3);
+  });
+});
