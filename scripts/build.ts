@@ -78,8 +78,11 @@ try {
       resolve(error === null || error.code === 1 ? undefined : `${error.message}\n${stderr}`);
     });
   });
-  if (failure !== undefined || !existsSync(path.join(outdir, CACHE_DIR, 'manifest.json'))) {
+  if (!existsSync(path.join(outdir, CACHE_DIR, 'manifest.json'))) {
     process.stderr.write(`warning: no V8 code cache written (the CLI works, it only starts slower): ${failure ?? 'no manifest'}\n`);
+  } else if (failure !== undefined) {
+    // E.g. no sandbox on this machine: the caches hold what the run compiled before it failed.
+    process.stderr.write(`warning: the warm-up grade failed, the V8 code caches are only partly warm: ${failure}\n`);
   }
 } catch (e) {
   process.stderr.write(`warning: no V8 code cache written (the CLI works, it only starts slower): ${e instanceof Error ? e.message : String(e)}\n`);
