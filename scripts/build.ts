@@ -57,7 +57,8 @@ const cli = await build({
   external: ['esbuild', 'ts-morph', 'typescript', '@anthropic-ai/sdk', '@anthropic-ai/sdk/*', 'tsx', 'tsx/*'],
   // CommonJS has no import.meta: the modules that locate files from their own URL get the bundle's.
   define: { __RLTASK_HARNESS__: JSON.stringify(harnessText), 'import.meta.url': '__rltaskImportMetaUrl' },
-  banner: { js: "var __rltaskImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // Strict mode first, as the ESM sources were written for (esbuild's own "use strict" would come after the banner).
+  banner: { js: "'use strict';\nvar __rltaskImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
 // src/run.ts's hashbang would be a syntax error inside the CommonJS module wrapper.
 await writeFile(path.join(outdir, BUNDLE_FILE), cli.outputFiles[0]!.text.replace(/^#![^\n]*\n/, ''));

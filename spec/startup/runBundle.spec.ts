@@ -83,6 +83,8 @@ describe('the V8 code caches of the production bundle (src/startup/runBundle.ts)
 
   it('the build caches the bundle and the TypeScript compiler, and a grade uses them', async () => {
     assert.equal(cacheOf('rltask.cjs').source, 'rltask.cjs');
+    // CommonJS, but as strict as the ES modules it was bundled from.
+    assert.match(await readFile(path.join(dir, 'rltask.cjs'), 'utf8'), /^'use strict';\n/);
     cacheOf(path.join('@ts-morph', 'common', 'dist', 'typescript.js'));
     cacheOf(path.join('ts-morph', 'dist', 'ts-morph.js'));
     const debug = await gradeBoth();
