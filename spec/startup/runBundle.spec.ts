@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { crc32 } from 'node:zlib';
@@ -131,6 +131,25 @@ describe('the V8 code caches of the production bundle (src/startup/runBundle.ts)
     const list = await run([entry, 'list']);
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, /^variance-dropout\s+v1\s/m);
+  });
+
+  it('refuses the caches of a world-writable cache directory or cache file, and the verdicts stay the same', async () => {
+    const cacheDir = path.join(dir, 'v8-cache');
+    const ts = path.join(cacheDir, cacheOf('typescript.js').cache);
+    try {
+      await chmod(ts, 0o666);
+      const one = await gradeBoth();
+      assert.match(one, /refusing the world-writable cache for .*typescript\.js$/m);
+      assert.match(one, /used cache for .*rltask\.cjs$/m);
+      await chmod(ts, 0o644);
+      await chmod(cacheDir, 0o777);
+      const all = await gradeBoth();
+      assert.match(all, /refusing the caches in .*: world-writable/);
+      assert.doesNotMatch(all, /used cache/);
+    } finally {
+      await chmod(ts, 0o644);
+      await chmod(cacheDir, 0o755);
+    }
   });
 
   it('reads caches only from the v8-cache directory next to the bundle, whatever the manifest names', async () => {

@@ -15,7 +15,8 @@ import { crc32 } from 'node:zlib';
  * before running the cached bytecode, so a cache from an untrusted place is code injection. The caches are read
  * only from the `v8-cache` directory next to the bundle — dist/ inside the package, written by `npm run build`
  * (scripts/build.ts) and exactly as trusted as the bundle beside it — never from a workspace, the cwd, a
- * temporary or any other world-writable directory.
+ * temporary or any other world-writable directory (and refused if that directory or a cache file is
+ * world-writable).
  *
  * A cache is only an optimisation: a missing, unreadable, corrupted (CRC-32 of the cache file), stale (the source
  * file's size, inode or ctime changed since the build, e.g. after `npm install` of another ts-morph) or rejected
@@ -77,11 +78,21 @@ function stampOf(file: string): string {
   return `${s.size}/${s.ino}/${s.ctimeNs}`;
 }
 
+/** Anyone may replace what a world-writable file or directory holds: such caches are refused (defence in depth). */
+function isWorldWritable(p: string): boolean {
+  return (statSync(p).mode & 0o002) !== 0;
+}
+
 function readManifest(cacheDir: string, bundleDir: string): Map<string, CacheEntry> {
   const entries = new Map<string, CacheEntry>();
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(path.join(cacheDir, MANIFEST), 'utf8'));
+    const file = path.join(cacheDir, MANIFEST);
+    if ([bundleDir, cacheDir, file].some(isWorldWritable)) {
+      debug('refusing the caches in %s: world-writable', cacheDir);
+      return entries;
+    }
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
     debug('no usable manifest in %s', cacheDir);
     return entries;
@@ -105,7 +116,12 @@ function isFresh(filename: string, entry: CacheEntry): boolean {
 /** The cache of a fresh entry if it is intact; undefined otherwise. */
 function cachedDataFor(filename: string, entry: CacheEntry, cacheDir: string): Buffer | undefined {
   try {
-    const data = readFileSync(path.join(cacheDir, path.basename(entry.cache)));
+    const file = path.join(cacheDir, path.basename(entry.cache));
+    if (isWorldWritable(file)) {
+      debug('refusing the world-writable cache for %s', filename);
+      return undefined;
+    }
+    const data = readFileSync(file);
     if (crc32(data) !== entry.crc) {
       debug('corrupted cache for %s', filename);
       return undefined;
