@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * Set by the production bundle (scripts/build.ts, through esbuild's `define`) to the harness already bundled at
- * build time: the bundle's import.meta.url is dist/rltask.mjs, next to which there is no _harness.ts. Under tsx
+ * build time: the bundle runs from dist/rltask.cjs, next to which there is no _harness.ts. Under tsx
  * it is not defined and the harness is bundled from source on first use.
  */
 declare const __RLTASK_HARNESS__: string | undefined;
