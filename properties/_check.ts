@@ -55,8 +55,8 @@ export async function checkProperty<Ts extends [unknown, ...unknown[]]>(
 
 /**
  * `checkProperty` for runs whose requests are all known before the first reply (see LayerPlan): the runs are
- * drawn up front — the very values fc.check would test, examples first — and sent in two batches (the
- * examples, then the rest), one round trip each instead of one per request. A passing property therefore ends
+ * drawn up front — the very values fc.check would test, examples first — and sent in three batches (the
+ * first run, the other examples, the rest), one round trip each instead of one per request. A passing property therefore ends
  * exactly as with fc.check: same runs, same requests in the same order, so the child's state (Math.random, a
  * module-level counter) evolves the same way.
  *
@@ -79,7 +79,10 @@ export async function checkBatched<Ts extends [unknown, ...unknown[]]>(
   const examples = (options.examples ?? []).slice(0, options.numRuns);
   const generated = options.numRuns > examples.length ? fc.sample(property, { seed: options.seed, numRuns: options.numRuns - examples.length }) : [];
   const all: Ts[] = [...examples, ...generated];
-  const chunks = examples.length > 0 && generated.length > 0 ? [all.slice(0, examples.length), all.slice(examples.length)] : [all];
+  // The first run alone, then the other examples, then the generated runs: a submission that fails at once (the
+  // usual case, at a boundary example) costs one run, not a whole batch; one that passes costs three round trips.
+  const cuts = [...new Set([0, Math.min(1, all.length), examples.length, all.length])].sort((a, b) => a - b);
+  const chunks = cuts.slice(1).map((end, i) => all.slice(cuts[i], end)).filter((c) => c.length > 0);
   let done = 0;
   let failure: { index: number; error: PropertyFailure } | undefined;
   for (const chunk of chunks) {
