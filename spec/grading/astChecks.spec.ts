@@ -29,6 +29,10 @@ describe('AST policy', () => {
     ["x['constructor']", fixed.replace('return out;', "(x as any)['constructor'];\n    return out;"), /\["constructor"\]/],
     ['Reflect', fixed.replace('return out;', 'Reflect.ownKeys(x);\n    return out;'), /`Reflect`/],
     ['import.meta', fixed.replace('return out;', 'void import.meta.url;\n    return out;'), /import\.meta is not allowed/],
+    // A class's `extends` clause is an expression evaluated at run time, although TypeScript parses it as a type.
+    ['class … extends Function', `class G extends Function {}\n${fixed}`, /line 1: `Function`: code generation/],
+    ['class … extends (globalThis as any).X', `const K = class extends (globalThis as any).Object {};\n${fixed}`, /line 1: `globalThis`/],
+    ['class … extends Proxy', `class P extends Proxy<object> {}\n${fixed}`, /line 1: `Proxy`/],
   ];
   for (const [name, src, message] of refused) {
     it(`refuses ${name}`, async () => {
@@ -40,6 +44,12 @@ describe('AST policy', () => {
 
   it('allows names in member or type position (x.process, rng: Function)', async () => {
     const src = fixed.replace('return out;', 'const o = { process: 1, eval: 2 };\n    void o.process;\n    const f: Function | null = null;\n    void f;\n    return out;');
+    const r = await check(src, 'policy');
+    assert.equal(r.passed, true, r.message);
+  });
+
+  it('allows forbidden names as type arguments of extends and in implements / interface extends (erased)', async () => {
+    const src = `interface Fn extends Function {}\ninterface H { f: Function }\nclass Box<T> { v: T | null = null }\nclass B extends Box<Function> implements H { f = (): number => 1 }\nvoid B;\n${fixed}`;
     const r = await check(src, 'policy');
     assert.equal(r.passed, true, r.message);
   });

@@ -62,6 +62,28 @@ const FORBIDDEN_MEMBERS: Readonly<Record<string, string>> = {
   __defineGetter__: 'prototype manipulation is not allowed',
 };
 
+/**
+ * Whether `n` sits in a type, which is erased before the code runs (`rng: Function`, `implements I`). One kind of
+ * "type" node holds a runtime value: in `class A extends Base<T>`, `Base` is an expression evaluated when the
+ * class is defined (`extends Function`, `extends (globalThis as any).X`); only `<T>` is a type there.
+ */
+function inTypePosition(m: TsMorph, n: TsNode): boolean {
+  const { Node, SyntaxKind } = m;
+  let child: TsNode = n;
+  for (let a = n.getParent(); a !== undefined; child = a, a = a.getParent()) {
+    if (Node.isExpressionWithTypeArguments(a)) {
+      const clause = a.getParent();
+      const owner = clause?.getParent();
+      const classExtends =
+        clause !== undefined && Node.isHeritageClause(clause) && clause.getToken() === SyntaxKind.ExtendsKeyword && owner !== undefined && (Node.isClassDeclaration(owner) || Node.isClassExpression(owner));
+      if (classExtends) return child !== a.getExpression();
+      return true;
+    }
+    if (Node.isTypeNode(a)) return true;
+  }
+  return false;
+}
+
 function policyProblems(m: TsMorph, sf: SourceFile): string[] {
   const { Node, SyntaxKind } = m;
   const problems: string[] = [];
@@ -93,7 +115,7 @@ function policyProblems(m: TsMorph, sf: SourceFile): string[] {
       // A name in member position (a.process, { process: 1 }, method process()) is not a reference.
       if (parent !== undefined && (Node.isPropertyAccessExpression(parent) || Node.isPropertyAssignment(parent) || Node.isMethodDeclaration(parent) || Node.isPropertyDeclaration(parent) || Node.isGetAccessorDeclaration(parent) || Node.isSetAccessorDeclaration(parent) || Node.isPropertySignature(parent) || Node.isMethodSignature(parent)) && (parent as TsNode & { getNameNode(): TsNode }).getNameNode() === n) return;
       // Types (rng: Function) are erased before the code runs.
-      if (n.getAncestors().some((a) => Node.isTypeNode(a))) return;
+      if (inTypePosition(m, n)) return;
       at(n, `\`${n.getText()}\`: ${why}`);
     }
     return;
