@@ -4,12 +4,12 @@
  * - rltask.cjs: the CLI (src/run.ts) as one CommonJS file. CommonJS, not ESM, because Node 20 can only use a V8
  *   code cache for a script compiled through vm.Script (no `module.enableCompileCache` before Node 22).
  * - rltask.mjs: the entry `bin/rltask.js` imports (src/startup/bundleEntry.ts): runs rltask.cjs with the caches.
- * - v8-cache/: V8 code caches of rltask.cjs and of the big CommonJS packages it loads (ts-morph and its
- *   TypeScript compiler), made by grading the task's own workspace once with src/startup/recordEntry.ts, so that
+ * - v8-cache/: V8 code caches of rltask.cjs and of the big CommonJS packages it loads (the TypeScript
+ *   compiler ts-morph carries, esbuild's JS API), made by grading the task's own workspace once with src/startup/recordEntry.ts, so that
  *   the functions a grade compiles lazily are cached too. Best effort: without them the CLI compiles as before.
  * The sandbox harness is bundled here too and embedded as a string, since the bundle has no _harness.ts next to it.
- * Packages stay external when they must be loaded from node_modules: esbuild (native binary), ts-morph (the
- * TypeScript compiler, loaded lazily with require), @anthropic-ai/sdk (only `calibrate` needs it, and in CommonJS
+ * Packages stay external when they must be loaded from node_modules: esbuild (native binary), ts-morph and
+ * @ts-morph/common (the TypeScript compiler, loaded lazily with require), @anthropic-ai/sdk (only `calibrate` needs it, and in CommonJS
  * its require() runs only when `calibrate` loads src/calibration), tsx.
  */
 import { execFile } from 'node:child_process';

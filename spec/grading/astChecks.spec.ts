@@ -57,9 +57,28 @@ describe('AST policy', () => {
   it('passes the reference fix', async () => {
     assert.equal((await check(fixed, 'policy')).passed, true);
   });
+
+  it('allows members every object has (.toString(), .valueOf, .hasOwnProperty): only the listed members are refused', async () => {
+    const src = fixed.replace('return out;', 'void out.toString();\n    void x.valueOf;\n    void ({} as object).hasOwnProperty;\n    return out;');
+    const r = await check(src, 'policy');
+    assert.equal(r.passed, true, r.message);
+  });
+
+  it('reads names as the program does: \\u0070rocess is process', async () => {
+    const r = await check(fixed.replace('return out;', 'void \\u0070rocess;\n    return out;'), 'policy');
+    assert.equal(r.passed, false);
+    assert.match(r.message, /`process`: the code under test has no process access/);
+  });
 });
 
 describe('same-public-api', () => {
+  it('names an index signature added to the class as new public API', async () => {
+    const src = fixed.replace('export class VarianceStabilizedDropout {', 'export class VarianceStabilizedDropout {\n  [key: string]: unknown;');
+    const r = await check(src, 'same-public-api');
+    assert.equal(r.passed, false);
+    assert.match(r.message, /VarianceStabilizedDropout\.\[key: string\] is new public API/);
+  });
+
   it('passes an unchanged interface (private helpers allowed)', async () => {
     const src = fixed.replace('  train(): void {', '  private helper(): number {\n    return 1;\n  }\n\n  train(): void {');
     assert.equal((await check(src, 'same-public-api')).passed, true);

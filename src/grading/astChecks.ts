@@ -1,9 +1,12 @@
 import { createRequire } from 'node:module';
+import type { ts as TsNamespace } from 'ts-morph';
 import type { AstCheckSpec } from '../spec/taskSchema.ts';
 
 /**
- * Static checks with ts-morph's bundled TypeScript compiler. ts-morph is loaded lazily (≈0.4 s, once per
- * process) so that verbs which never parse code start fast.
+ * Static checks with the TypeScript compiler ts-morph carries (@ts-morph/common's typescript.js), used directly:
+ * a parse is all these checks need, and the raw syntax tree costs a fraction of ts-morph's wrapped one (no
+ * project, no wrapper per node, no type checker). Loaded lazily, once per process, so that verbs which never
+ * parse code start fast.
  */
 
 export interface AstResult {
@@ -12,29 +15,34 @@ export interface AstResult {
   readonly message: string;
 }
 
-type TsMorph = typeof import('ts-morph');
-type SourceFile = import('ts-morph').SourceFile;
-type TsNode = import('ts-morph').Node;
+type Ts = typeof TsNamespace;
+type TsNode = TsNamespace.Node;
+type SourceFile = TsNamespace.SourceFile;
 
-let tsMorph: Promise<TsMorph> | undefined;
-let project: import('ts-morph').Project | undefined;
-let counter = 0;
+let tsModule: Promise<Ts> | undefined;
 
 const require = createRequire(import.meta.url);
 
-/** Load ts-morph once (also used to warm a process up before a batch). */
-export function loadTsMorph(): Promise<TsMorph> {
-  // require(), not import(): importing a CommonJS package from ESM makes Node scan its source and that of the
-  // TypeScript compiler it re-exports (~10 MB) for export names first — ~130 ms of CPU for nothing.
-  tsMorph ??= Promise.resolve().then((): TsMorph => require('ts-morph'));
-  return tsMorph;
+/** Load the TypeScript compiler once (also used to warm a process up before a batch). */
+export function loadTypeScript(): Promise<Ts> {
+  // ts-morph's own copy of the compiler (the `typescript` package here is the Go port, with no JS API). require(),
+  // not import(): importing CommonJS from ESM makes Node scan its ~9 MB for export names first.
+  // Resolved from ts-morph's own location, so that it is the copy ts-morph itself uses (a transitive dependency).
+  tsModule ??= Promise.resolve().then((): Ts => createRequire(require.resolve('ts-morph'))('@ts-morph/common/dist/typescript.js'));
+  return tsModule;
 }
 
-async function parse(text: string, name: string): Promise<{ m: TsMorph; sf: SourceFile; done: () => void }> {
-  const m = await loadTsMorph();
-  project ??= new m.Project({ useInMemoryFileSystem: true, skipLoadingLibFiles: true, compilerOptions: { allowJs: false } });
-  const sf = project.createSourceFile(`/${counter++}/${name}`, text, { overwrite: true });
-  return { m, sf, done: () => project?.removeSourceFile(sf) };
+function parse(ts: Ts, text: string, name: string): SourceFile {
+  return ts.createSourceFile(name, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+}
+
+/** Every node below `root` (not tokens), depth first, in source order. */
+function forEachDescendant(ts: Ts, root: TsNode, visit: (n: TsNode) => void): void {
+  const walk = (n: TsNode): void => {
+    visit(n);
+    ts.forEachChild(n, walk);
+  };
+  ts.forEachChild(root, walk);
 }
 
 /** Identifiers the code under test may not name, with the reason shown to the agent. */
@@ -67,90 +75,174 @@ const FORBIDDEN_MEMBERS: Readonly<Record<string, string>> = {
  * "type" node holds a runtime value: in `class A extends Base<T>`, `Base` is an expression evaluated when the
  * class is defined (`extends Function`, `extends (globalThis as any).X`); only `<T>` is a type there.
  */
-function inTypePosition(m: TsMorph, n: TsNode): boolean {
-  const { Node, SyntaxKind } = m;
+function inTypePosition(ts: Ts, n: TsNode): boolean {
   let child: TsNode = n;
-  for (let a = n.getParent(); a !== undefined; child = a, a = a.getParent()) {
-    if (Node.isExpressionWithTypeArguments(a)) {
-      const clause = a.getParent();
-      const owner = clause?.getParent();
+  for (let a: TsNode | undefined = n.parent; a !== undefined; child = a, a = a.parent) {
+    if (ts.isExpressionWithTypeArguments(a)) {
+      const clause = a.parent;
       const classExtends =
-        clause !== undefined && Node.isHeritageClause(clause) && clause.getToken() === SyntaxKind.ExtendsKeyword && owner !== undefined && (Node.isClassDeclaration(owner) || Node.isClassExpression(owner));
-      if (classExtends) return child !== a.getExpression();
+        ts.isHeritageClause(clause) && clause.token === ts.SyntaxKind.ExtendsKeyword && (ts.isClassDeclaration(clause.parent) || ts.isClassExpression(clause.parent));
+      if (classExtends) return child !== a.expression;
       return true;
     }
-    if (Node.isTypeNode(a)) return true;
+    if (ts.isTypeNode(a)) return true;
   }
   return false;
 }
 
-function policyProblems(m: TsMorph, sf: SourceFile): string[] {
-  const { Node, SyntaxKind } = m;
+/** A name in member position (a.process, { process: 1 }, method process()) is not a reference. */
+function isMemberName(ts: Ts, n: TsNode): boolean {
+  const p = n.parent;
+  if (p === undefined) return false;
+  if (ts.isPropertyAccessExpression(p)) return p.name === n;
+  if (
+    ts.isPropertyAssignment(p) ||
+    ts.isMethodDeclaration(p) ||
+    ts.isPropertyDeclaration(p) ||
+    ts.isGetAccessorDeclaration(p) ||
+    ts.isSetAccessorDeclaration(p) ||
+    ts.isPropertySignature(p) ||
+    ts.isMethodSignature(p)
+  ) {
+    return p.name === n;
+  }
+  return false;
+}
+
+function policyProblems(ts: Ts, sf: SourceFile): string[] {
+  const K = ts.SyntaxKind;
   const problems: string[] = [];
-  const at = (n: TsNode, what: string) => problems.push(`line ${n.getStartLineNumber()}: ${what}`);
-  sf.forEachDescendant((n) => {
-    if (Node.isImportDeclaration(n) || Node.isImportEqualsDeclaration(n)) return at(n, 'imports are not allowed: the code under test has no module access');
-    if (Node.isExportDeclaration(n) && n.getModuleSpecifier() !== undefined) return at(n, 're-exports from other modules are not allowed');
-    if (Node.isCallExpression(n) && n.getExpression().getKind() === SyntaxKind.ImportKeyword) return at(n, 'dynamic import() is not allowed');
-    if (Node.isMetaProperty(n)) return at(n, 'import.meta is not allowed');
-    if (n.getKind() === SyntaxKind.WithStatement) return at(n, '`with` statements are not allowed');
-    if (Node.isPropertyAccessExpression(n)) {
-      const name = n.getName();
-      const why = FORBIDDEN_MEMBERS[name];
+  const at = (n: TsNode, what: string): void => {
+    problems.push(`line ${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}: ${what}`);
+  };
+  forEachDescendant(ts, sf, (n) => {
+    if (ts.isImportDeclaration(n) || ts.isImportEqualsDeclaration(n)) return at(n, 'imports are not allowed: the code under test has no module access');
+    if (ts.isExportDeclaration(n) && n.moduleSpecifier !== undefined) return at(n, 're-exports from other modules are not allowed');
+    if (ts.isCallExpression(n) && n.expression.kind === K.ImportKeyword) return at(n, 'dynamic import() is not allowed');
+    if (ts.isMetaProperty(n)) return at(n, 'import.meta is not allowed');
+    if (n.kind === K.WithStatement) return at(n, '`with` statements are not allowed');
+    if (ts.isPropertyAccessExpression(n)) {
+      const name = n.name.text;
+      const why = Object.hasOwn(FORBIDDEN_MEMBERS, name) ? FORBIDDEN_MEMBERS[name] : undefined;
       if (why !== undefined) at(n, `.${name}: ${why}`);
       return;
     }
-    if (Node.isElementAccessExpression(n)) {
-      const arg = n.getArgumentExpression();
-      if (arg !== undefined && (Node.isStringLiteral(arg) || Node.isNoSubstitutionTemplateLiteral(arg))) {
-        const why = FORBIDDEN_MEMBERS[arg.getLiteralText()];
-        if (why !== undefined) at(n, `["${arg.getLiteralText()}"]: ${why}`);
+    if (ts.isElementAccessExpression(n)) {
+      const arg = n.argumentExpression;
+      if (ts.isStringLiteral(arg) || ts.isNoSubstitutionTemplateLiteral(arg)) {
+        const why = Object.hasOwn(FORBIDDEN_MEMBERS, arg.text) ? FORBIDDEN_MEMBERS[arg.text] : undefined;
+        if (why !== undefined) at(n, `["${arg.text}"]: ${why}`);
       }
       return;
     }
-    if (Node.isIdentifier(n)) {
-      const why = Object.hasOwn(FORBIDDEN_NAMES, n.getText()) ? FORBIDDEN_NAMES[n.getText()] : undefined;
-      if (why === undefined) return;
-      const parent = n.getParent();
-      // A name in member position (a.process, { process: 1 }, method process()) is not a reference.
-      if (parent !== undefined && (Node.isPropertyAccessExpression(parent) || Node.isPropertyAssignment(parent) || Node.isMethodDeclaration(parent) || Node.isPropertyDeclaration(parent) || Node.isGetAccessorDeclaration(parent) || Node.isSetAccessorDeclaration(parent) || Node.isPropertySignature(parent) || Node.isMethodSignature(parent)) && (parent as TsNode & { getNameNode(): TsNode }).getNameNode() === n) return;
+    if (ts.isIdentifier(n)) {
+      // The name as the program means it: `\u0070rocess` is `process`.
+      const name = ts.idText(n);
+      const why = Object.hasOwn(FORBIDDEN_NAMES, name) ? FORBIDDEN_NAMES[name] : undefined;
+      if (why === undefined || isMemberName(ts, n)) return;
       // Types (rng: Function) are erased before the code runs.
-      if (inTypePosition(m, n)) return;
-      at(n, `\`${n.getText()}\`: ${why}`);
+      if (inTypePosition(ts, n)) return;
+      at(n, `\`${name}\`: ${why}`);
     }
-    return;
   });
   return problems;
 }
 
+function hasModifier(ts: Ts, n: TsNode, kind: TsNamespace.SyntaxKind): boolean {
+  return ts.canHaveModifiers(n) && (ts.getModifiers(n) ?? []).some((m) => m.kind === kind);
+}
+
+/** Kind names for the declarations an API map records without detail (stable names, not SyntaxKind's aliases). */
+function declarationKind(ts: Ts, n: TsNode): string {
+  const K = ts.SyntaxKind;
+  const names: Partial<Record<number, string>> = {
+    [K.VariableDeclaration]: 'VariableDeclaration',
+    [K.InterfaceDeclaration]: 'InterfaceDeclaration',
+    [K.TypeAliasDeclaration]: 'TypeAliasDeclaration',
+    [K.EnumDeclaration]: 'EnumDeclaration',
+    [K.ModuleDeclaration]: 'ModuleDeclaration',
+  };
+  return names[n.kind] ?? 'Expression';
+}
+
+/**
+ * The file's exported declarations by exported name: `export class|function|const|interface|type|enum …`,
+ * `export default …` and local `export { a, b as c }` (re-exports from modules are refused by the policy).
+ */
+function exportedDeclarations(ts: Ts, sf: SourceFile): Map<string, TsNode[]> {
+  const K = ts.SyntaxKind;
+  const locals = new Map<string, TsNode[]>();
+  const exported = new Map<string, TsNode[]>();
+  const add = (map: Map<string, TsNode[]>, name: string, n: TsNode): void => {
+    map.set(name, [...(map.get(name) ?? []), n]);
+  };
+  const named = (n: TsNode): string | undefined => {
+    if (ts.isClassDeclaration(n) || ts.isFunctionDeclaration(n) || ts.isInterfaceDeclaration(n) || ts.isTypeAliasDeclaration(n) || ts.isEnumDeclaration(n) || ts.isModuleDeclaration(n)) {
+      return n.name === undefined ? undefined : n.name.getText(sf);
+    }
+    return undefined;
+  };
+  for (const st of sf.statements) {
+    const isExported = hasModifier(ts, st, K.ExportKeyword);
+    const isDefault = hasModifier(ts, st, K.DefaultKeyword);
+    if (ts.isVariableStatement(st)) {
+      for (const d of st.declarationList.declarations) {
+        const name = d.name.getText(sf);
+        add(locals, name, d);
+        if (isExported) add(exported, name, d);
+      }
+      continue;
+    }
+    const name = named(st);
+    if (name !== undefined) add(locals, name, st);
+    if (isExported && isDefault) add(exported, 'default', st);
+    else if (isExported && name !== undefined) add(exported, name, st);
+    if (ts.isExportAssignment(st)) add(exported, 'default', st.expression);
+  }
+  for (const st of sf.statements) {
+    if (!ts.isExportDeclaration(st) || st.moduleSpecifier !== undefined || st.exportClause === undefined || !ts.isNamedExports(st.exportClause)) continue;
+    for (const spec of st.exportClause.elements) {
+      const local = (spec.propertyName ?? spec.name).getText(sf);
+      for (const d of locals.get(local) ?? []) add(exported, spec.name.getText(sf), d);
+    }
+  }
+  return exported;
+}
+
 /** A readable signature map of a file's exported API: `Class.member` → normalized signature text. */
-function publicApi(m: TsMorph, sf: SourceFile): Map<string, string> {
-  const { Node, SyntaxKind } = m;
+function publicApi(ts: Ts, sf: SourceFile): Map<string, string> {
+  const K = ts.SyntaxKind;
   const api = new Map<string, string>();
   const norm = (s: string) => s.replace(/\s+/g, ' ').trim();
-  const params = (ps: import('ts-morph').ParameterDeclaration[]) =>
-    ps.map((p) => `${p.isRestParameter() ? '...' : ''}${p.getName()}${p.hasQuestionToken() ? '?' : ''}${p.getTypeNode() ? `: ${norm(p.getTypeNode()!.getText())}` : ''}${p.getInitializer() ? ` = ${norm(p.getInitializer()!.getText())}` : ''}`).join(', ');
-  for (const [name, decls] of sf.getExportedDeclarations()) {
+  const text = (n: TsNode | undefined) => (n === undefined ? '' : norm(n.getText(sf)));
+  const params = (ps: readonly TsNamespace.ParameterDeclaration[]) =>
+    ps.map((p) => `${p.dotDotDotToken ? '...' : ''}${p.name.getText(sf)}${p.questionToken ? '?' : ''}${p.type ? `: ${text(p.type)}` : ''}${p.initializer ? ` = ${text(p.initializer)}` : ''}`).join(', ');
+  for (const [name, decls] of exportedDeclarations(ts, sf)) {
     for (const d of decls) {
-      if (Node.isClassDeclaration(d)) {
+      if (ts.isClassDeclaration(d)) {
         api.set(name, 'class');
-        const ctors = d.getConstructors();
-        api.set(`${name}.constructor`, ctors.length === 0 ? '()' : `(${params(ctors[ctors.length - 1]!.getParameters())})`);
-        for (const mem of d.getMembers()) {
-          if (Node.isConstructorDeclaration(mem) || Node.isClassStaticBlockDeclaration(mem)) continue;
-          if (mem.hasModifier(SyntaxKind.PrivateKeyword) || mem.hasModifier(SyntaxKind.ProtectedKeyword)) continue;
-          const mname = mem.getName();
-          if (mname.startsWith('#')) continue;
-          const stat = mem.hasModifier(SyntaxKind.StaticKeyword) ? 'static ' : '';
-          if (Node.isMethodDeclaration(mem)) api.set(`${name}.${mname}`, `${stat}method(${params(mem.getParameters())}): ${norm(mem.getReturnTypeNode()?.getText() ?? '')}`);
-          else if (Node.isPropertyDeclaration(mem)) api.set(`${name}.${mname}`, `${stat}${mem.isReadonly() ? 'readonly ' : ''}property: ${norm(mem.getTypeNode()?.getText() ?? '')}`);
-          else if (Node.isGetAccessorDeclaration(mem)) api.set(`${name}.${mname}`, `${stat}get: ${norm(mem.getReturnTypeNode()?.getText() ?? '')}`);
-          else if (Node.isSetAccessorDeclaration(mem)) api.set(`${name}.${mname}#set`, `${stat}set(${params(mem.getParameters())})`);
+        const ctors = d.members.filter(ts.isConstructorDeclaration);
+        // The implementation's signature (the last declaration when there are overloads).
+        api.set(`${name}.constructor`, ctors.length === 0 ? '()' : `(${params(ctors[ctors.length - 1]!.parameters)})`);
+        for (const mem of d.members) {
+          if (ts.isConstructorDeclaration(mem) || ts.isClassStaticBlockDeclaration(mem) || ts.isSemicolonClassElement(mem)) continue;
+          if (hasModifier(ts, mem, K.PrivateKeyword) || hasModifier(ts, mem, K.ProtectedKeyword)) continue;
+          const stat = hasModifier(ts, mem, K.StaticKeyword) ? 'static ' : '';
+          if (ts.isIndexSignatureDeclaration(mem)) {
+            api.set(`${name}.[${params(mem.parameters)}]`, `${stat}index: ${text(mem.type)}`);
+            continue;
+          }
+          if (mem.name === undefined || ts.isPrivateIdentifier(mem.name)) continue;
+          const mname = mem.name.getText(sf);
+          if (ts.isMethodDeclaration(mem)) api.set(`${name}.${mname}`, `${stat}method(${params(mem.parameters)}): ${text(mem.type)}`);
+          else if (ts.isPropertyDeclaration(mem)) api.set(`${name}.${mname}`, `${stat}${hasModifier(ts, mem, K.ReadonlyKeyword) ? 'readonly ' : ''}property: ${text(mem.type)}`);
+          else if (ts.isGetAccessorDeclaration(mem)) api.set(`${name}.${mname}`, `${stat}get: ${text(mem.type)}`);
+          else if (ts.isSetAccessorDeclaration(mem)) api.set(`${name}.${mname}#set`, `${stat}set(${params(mem.parameters)})`);
         }
-      } else if (Node.isFunctionDeclaration(d)) {
-        api.set(name, `function(${params(d.getParameters())}): ${norm(d.getReturnTypeNode()?.getText() ?? '')}`);
+      } else if (ts.isFunctionDeclaration(d)) {
+        api.set(name, `function(${params(d.parameters)}): ${text(d.type)}`);
       } else {
-        api.set(name, d.getKindName());
+        api.set(name, declarationKind(ts, d));
       }
     }
   }
@@ -174,38 +266,43 @@ function apiProblems(before: Map<string, string>, after: Map<string, string>): s
   return problems;
 }
 
-function constValue(m: TsMorph, n: TsNode): number | undefined {
-  const { Node, SyntaxKind } = m;
-  if (Node.isNumericLiteral(n)) return n.getLiteralValue();
-  if (Node.isParenthesizedExpression(n)) return constValue(m, n.getExpression());
-  if (Node.isPrefixUnaryExpression(n) && n.getOperatorToken() === SyntaxKind.MinusToken) {
-    const v = constValue(m, n.getOperand());
+function constValue(ts: Ts, n: TsNode): number | undefined {
+  const K = ts.SyntaxKind;
+  if (ts.isNumericLiteral(n)) return Number(n.text);
+  if (ts.isParenthesizedExpression(n)) return constValue(ts, n.expression);
+  if (ts.isPrefixUnaryExpression(n) && n.operator === K.MinusToken) {
+    const v = constValue(ts, n.operand);
     return v === undefined ? undefined : -v;
   }
-  if (Node.isBinaryExpression(n)) {
-    const a = constValue(m, n.getLeft());
-    const b = constValue(m, n.getRight());
+  if (ts.isBinaryExpression(n)) {
+    const a = constValue(ts, n.left);
+    const b = constValue(ts, n.right);
     if (a === undefined || b === undefined) return undefined;
-    const op = n.getOperatorToken().getKind();
-    if (op === SyntaxKind.SlashToken) return a / b;
-    if (op === SyntaxKind.AsteriskToken) return a * b;
+    const op = n.operatorToken.kind;
+    if (op === K.SlashToken) return a / b;
+    if (op === K.AsteriskToken) return a * b;
   }
   return undefined;
 }
 
-function usesSqrt(m: TsMorph, scope: TsNode): boolean {
-  const { Node, SyntaxKind } = m;
-  const half = (n: TsNode | undefined) => n !== undefined && Math.abs(constValue(m, n) ?? 0) === 0.5;
-  return [scope, ...scope.getDescendants()].some((n) => {
-    if (Node.isCallExpression(n)) {
-      const callee = n.getExpression().getText().replace(/\s+/g, '');
+function usesSqrt(ts: Ts, sf: SourceFile, scope: TsNode): boolean {
+  const K = ts.SyntaxKind;
+  const half = (n: TsNode | undefined) => n !== undefined && Math.abs(constValue(ts, n) ?? 0) === 0.5;
+  const hit = (n: TsNode): boolean => {
+    if (ts.isCallExpression(n)) {
+      const callee = n.expression.getText(sf).replace(/\s+/g, '');
       if (callee === 'Math.sqrt') return true;
-      if (callee === 'Math.pow') return half(n.getArguments()[1]);
+      if (callee === 'Math.pow') return half(n.arguments[1]);
     }
-    if (Node.isBinaryExpression(n) && n.getOperatorToken().getKind() === SyntaxKind.AsteriskAsteriskToken) return half(n.getRight());
-    if (Node.isBinaryExpression(n) && n.getOperatorToken().getKind() === SyntaxKind.AsteriskAsteriskEqualsToken) return half(n.getRight());
+    if (ts.isBinaryExpression(n) && (n.operatorToken.kind === K.AsteriskAsteriskToken || n.operatorToken.kind === K.AsteriskAsteriskEqualsToken)) return half(n.right);
     return false;
+  };
+  if (hit(scope)) return true;
+  let found = false;
+  forEachDescendant(ts, scope, (n) => {
+    if (!found && hit(n)) found = true;
   });
+  return found;
 }
 
 export interface AstInput {
@@ -217,18 +314,22 @@ export interface AstInput {
 
 /** The public API of a task's original file: the same text for every grade of a batch, so parsed once. */
 const originalApis = new Map<string, Map<string, string>>();
-async function originalApi(m: TsMorph, text: string, file: string): Promise<Map<string, string>> {
+function originalApi(ts: Ts, text: string, file: string): Map<string, string> {
   const key = `${file}\0${text}`;
   const hit = originalApis.get(key);
   if (hit !== undefined) return hit;
-  const { sf, done } = await parse(text, file);
-  try {
-    const api = publicApi(m, sf);
-    originalApis.set(key, api);
-    return api;
-  } finally {
-    done();
-  }
+  const api = publicApi(ts, parse(ts, text, file));
+  originalApis.set(key, api);
+  return api;
+}
+
+/** The top-level class `name` of a file, and its member `member` (the constructor by that name). */
+function findClass(ts: Ts, sf: SourceFile, name: string): TsNamespace.ClassDeclaration | undefined {
+  return sf.statements.find((st): st is TsNamespace.ClassDeclaration => ts.isClassDeclaration(st) && st.name?.text === name);
+}
+function findMember(ts: Ts, sf: SourceFile, cls: TsNamespace.ClassDeclaration, member: string): TsNode | undefined {
+  if (member === 'constructor') return cls.members.find(ts.isConstructorDeclaration);
+  return cls.members.find((m) => m.name !== undefined && m.name.getText(sf) === member);
 }
 
 /**
@@ -236,45 +337,36 @@ async function originalApi(m: TsMorph, text: string, file: string): Promise<Map<
  */
 export async function runAstChecks(input: AstInput): Promise<AstResult[]> {
   const results: AstResult[] = [];
+  const ts = await loadTypeScript();
   const parsed = new Map<string, { sf: SourceFile; original: string }>();
-  const cleanups: (() => void)[] = [];
-  const m = await loadTsMorph();
-  try {
-    for (const [file, { submitted, original }] of input.files) {
-      const a = await parse(submitted, file);
-      cleanups.push(a.done);
-      parsed.set(file, { sf: a.sf, original });
+  for (const [file, { submitted, original }] of input.files) parsed.set(file, { sf: parse(ts, submitted, file), original });
+  const policy = [...parsed].flatMap(([file, { sf }]) => policyProblems(ts, sf).map((p) => `${file} ${p}`));
+  results.push(
+    policy.length === 0
+      ? { id: 'policy', passed: true, message: 'no imports, process, global object, eval or Function' }
+      : { id: 'policy', passed: false, message: `the permissions policy refuses: ${policy.slice(0, 5).join('; ')}${policy.length > 5 ? ` (+${policy.length - 5} more)` : ''}` },
+  );
+  for (const check of input.checks) {
+    const file = check.file ?? input.subject.file;
+    const p = parsed.get(file);
+    if (p === undefined) {
+      results.push({ id: check.check, passed: false, message: `${file} is not an editable file of this task` });
+      continue;
     }
-    const policy = [...parsed].flatMap(([file, { sf }]) => policyProblems(m, sf).map((p) => `${file} ${p}`));
-    results.push(
-      policy.length === 0
-        ? { id: 'policy', passed: true, message: 'no imports, process, global object, eval or Function' }
-        : { id: 'policy', passed: false, message: `the permissions policy refuses: ${policy.slice(0, 5).join('; ')}${policy.length > 5 ? ` (+${policy.length - 5} more)` : ''}` },
-    );
-    for (const check of input.checks) {
-      const file = check.file ?? input.subject.file;
-      const p = parsed.get(file);
-      if (p === undefined) {
-        results.push({ id: check.check, passed: false, message: `${file} is not an editable file of this task` });
-        continue;
-      }
-      if (check.check === 'same-public-api') {
-        const problems = apiProblems(await originalApi(m, p.original, file), publicApi(m, p.sf));
-        results.push(problems.length === 0 ? { id: check.check, passed: true, message: `${file}: exported API unchanged` } : { id: check.check, passed: false, message: `${file}: ${problems.join('; ')}` });
-      } else {
-        const cls = p.sf.getClass(input.subject.export);
-        let scope: TsNode = cls ?? p.sf;
-        if (check.in !== undefined && cls !== undefined) scope = cls.getMember(check.in) ?? cls;
-        const where = check.in === undefined ? (cls ? input.subject.export : file) : `${input.subject.export}.${check.in}`;
-        results.push(
-          usesSqrt(m, scope)
-            ? { id: check.check, passed: true, message: `${where} computes a square root in code` }
-            : { id: check.check, passed: false, message: `${where} computes no square root in code (Math.sqrt(…), Math.pow(…, ±0.5) or … ** ±0.5); a comment or string does not count` },
-        );
-      }
+    if (check.check === 'same-public-api') {
+      const problems = apiProblems(originalApi(ts, p.original, file), publicApi(ts, p.sf));
+      results.push(problems.length === 0 ? { id: check.check, passed: true, message: `${file}: exported API unchanged` } : { id: check.check, passed: false, message: `${file}: ${problems.join('; ')}` });
+    } else {
+      const cls = findClass(ts, p.sf, input.subject.export);
+      let scope: TsNode = cls ?? p.sf;
+      if (check.in !== undefined && cls !== undefined) scope = findMember(ts, p.sf, cls, check.in) ?? cls;
+      const where = check.in === undefined ? (cls ? input.subject.export : file) : `${input.subject.export}.${check.in}`;
+      results.push(
+        usesSqrt(ts, p.sf, scope)
+          ? { id: check.check, passed: true, message: `${where} computes a square root in code` }
+          : { id: check.check, passed: false, message: `${where} computes no square root in code (Math.sqrt(…), Math.pow(…, ±0.5) or … ** ±0.5); a comment or string does not count` },
+      );
     }
-  } finally {
-    for (const c of cleanups) c();
   }
   return results;
 }

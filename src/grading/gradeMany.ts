@@ -17,7 +17,7 @@ export interface GradeManyOptions extends Omit<GradeOptions, 'label'> {
 }
 
 /**
- * Grade many workspaces of one task in this process, `concurrency` at a time. Heavy modules (ts-morph, esbuild,
+ * Grade many workspaces of one task in this process, `concurrency` at a time. Heavy modules (the TypeScript compiler, esbuild,
  * the harness bundle) load once and are shared, and sandboxes come from a pool of pre-started children (one
  * submission per child, never reused), so a child's start-up overlaps the previous grade. Returns the results
  * in input order (only those that finished before an abort); `onResult` sees each as it finishes.
@@ -32,7 +32,7 @@ export async function gradeMany(spec: TaskSpec, dirs: readonly string[], options
   const aborted = (): boolean => signal?.aborted === true;
   if (dirs.length === 0 || aborted()) return [];
   // A caller-supplied start function is used as is; otherwise one pool serves the batch, started right away so
-  // that the first children boot while ts-morph and the first submissions are being read and checked.
+  // that the first children boot while the TypeScript compiler and the first submissions are being read and checked.
   const pool = startSandbox === undefined ? new SandboxPool(sandboxOptions(spec), { size: concurrency, limit: dirs.length }) : null;
   const start = pool === null ? startSandbox : () => pool.take();
   const onAbort = (): void => pool?.kill();
