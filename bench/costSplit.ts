@@ -46,7 +46,7 @@ export async function costSplit(spec: TaskSpec, fx: Fixtures, iterations: number
 
   figures.push(await measure(group, 'transpile (esbuild)', () => transpile(fx.referenceSource, file), { iterations: iterations * 4, warmup: 2 }));
   figures.push(
-    await measure(group, 'AST checks (ts-morph)', () => runAstChecks({ files: fx.referenceFiles, subject: spec.grader.subject, checks: spec.grader.ast }), {
+    await measure(group, 'AST checks (TypeScript syntax tree)', () => runAstChecks({ files: fx.referenceFiles, subject: spec.grader.subject, checks: spec.grader.ast }), {
       iterations: iterations * 2,
       warmup: 2,
     }),
