@@ -14,8 +14,9 @@ import { encodeFrame, readFrameBlocking } from './_frames.ts';
 import type { ChildMessage, OracleArg, OracleReply, OracleValue, ParentMessage, Request, Thrown } from './protocol.ts';
 
 // The protocol channel is fd 3 (a socketpair the parent created); stdout/stderr carry only captured output.
-// The child only ever answers one request at a time, so it reads and writes the channel with blocking calls
-// in a plain loop (see the end of this file): no streams and no event loop between a request and its reply.
+// The child only ever handles one message (a batch of requests, run in order) at a time, so it reads and writes the
+// channel with blocking calls in a plain loop (see the end of this file): no streams and no event loop between a
+// request and its reply.
 // A consequence: promise jobs the submission queues never run (the loop never yields), so nothing it defers can
 // change its behaviour between two requests.
 const CHANNEL = 3;
