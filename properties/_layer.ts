@@ -16,13 +16,6 @@ function layerArgs(p: number, rngSeed: number | null): OracleArg[] {
   return rngSeed === null ? [p] : [p, { rng: rngSeed }];
 }
 
-export async function newLayer(ctx: PropertyContext, p: number, rngSeed: number | null): Promise<number> {
-  const { request, handle } = ctx.oracle.constructRequest(ctx.subject, layerArgs(p, rngSeed));
-  const [reply] = await ctx.oracle.run([request], `new ${ctx.subject}(…)`);
-  constructedOrFail(ctx, reply!, p, rngSeed);
-  return handle;
-}
-
 export function describeValue(v: OracleValue): string {
   switch (v.type) {
     case 'typed':
@@ -69,14 +62,6 @@ function voidOrFail(r: OracleReply, method: string): void {
 function valueOrFail(r: OracleReply, prop: string): OracleValue {
   if (!r.ok) throw new PropertyFailure(`reading .${prop} threw ${r.thrown.name}: ${r.thrown.message}`);
   return r.value;
-}
-
-export async function forward(ctx: PropertyContext, handle: number, x: Float64Array, what: string, echo = false): Promise<ForwardResult> {
-  return forwardResultOf(await ctx.oracle.call(handle, 'forward', [x], echo), x, what, echo);
-}
-
-export async function callVoid(ctx: PropertyContext, handle: number, method: 'train' | 'eval'): Promise<void> {
-  voidOrFail(await ctx.oracle.call(handle, method, []), method);
 }
 
 export async function readProp(ctx: PropertyContext, handle: number, prop: string): Promise<OracleValue> {

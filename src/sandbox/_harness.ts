@@ -203,7 +203,7 @@ function toContext(sb: Sandbox, arg: OracleArg): unknown {
   if (arg !== null && typeof arg === 'object') {
     const uses = batchArrays.get(arg);
     if (uses === 1) return arg;
-    if (uses !== undefined || arg instanceof MainF64) {
+    if (uses !== undefined) {
       const a = sb.newArray(typedLength.call(arg));
       typedSet.call(a, arg);
       return a;
