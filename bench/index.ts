@@ -134,19 +134,17 @@ async function main(): Promise<void> {
 
     // The issue's bar: one `grade … --json` call over 40 workspaces, verdicts checked on every run.
     const mixed = [...fx.correct.map((dir) => ({ dir, expect: 'passed' as const })), ...fx.buggy.map((dir) => ({ dir, expect: 'failed' as const }))];
-    const problems: string[] = [];
-    const done = await measure('done-when (CLI, 40 workspaces, 20 correct + 20 buggy)', 'grade 40 workspaces --json, one call', async () => {
-      const r = await cliBatch(mixed);
-      problems.push(...r.problems);
-    }, { iterations: Math.max(2, N - 2), warmup: 1 });
-    figures.push({ ...done, extra: { gradesPerSecond: 40 / (done.medianMs / 1000), verdictsRight: problems.length === 0 } });
-    // The same call with --fail-fast: what a pipeline that only needs the reward pays (same verdicts).
-    const fastProblems: string[] = [];
-    const fast = await measure('done-when (CLI, 40 workspaces, 20 correct + 20 buggy)', 'grade 40 workspaces --json --fail-fast, one call', async () => {
-      const r = await cliBatch(mixed, ['--fail-fast']);
-      fastProblems.push(...r.problems);
-    }, { iterations: Math.max(2, N - 2), warmup: 1 });
-    figures.push({ ...fast, extra: { gradesPerSecond: 40 / (fast.medianMs / 1000), verdictsRight: fastProblems.length === 0 } });
+    // The plain call, and the same with --fail-fast: what a pipeline that only needs the reward pays (same verdicts).
+    const doneWhen = async (flags: readonly string[]): Promise<{ figure: Figure; problems: string[] }> => {
+      const problems: string[] = [];
+      const figure = await measure('done-when (CLI, 40 workspaces, 20 correct + 20 buggy)', `grade 40 workspaces --json${flags.map((f) => ` ${f}`).join('')}, one call`, async () => {
+        problems.push(...(await cliBatch(mixed, flags)).problems);
+      }, { iterations: Math.max(2, N - 2), warmup: 1 });
+      figures.push({ ...figure, extra: { gradesPerSecond: 40 / (figure.medianMs / 1000), verdictsRight: problems.length === 0 } });
+      return { figure, problems };
+    };
+    const { figure: done, problems } = await doneWhen([]);
+    const { figure: fast, problems: fastProblems } = await doneWhen(['--fail-fast']);
 
     const split = await costSplit(spec, fx, quick ? 2 : N);
     figures.push(...split);

@@ -19,6 +19,12 @@ export interface CheckOptions<Ts extends unknown[]> {
   readonly path?: string;
 }
 
+/** An outcome with the property's metrics, when it reports any. */
+function withMetrics<Ts extends unknown[]>(outcome: CheckOutcome, options: CheckOptions<Ts>): CheckOutcome {
+  const metrics = options.metrics?.();
+  return metrics === undefined ? outcome : { ...outcome, metrics };
+}
+
 /**
  * Run an async fast-check property against the oracle. A PropertyFailure is the submission failing the
  * property (reported with seed and counterexample); a SubmissionFault (the child died or stalled) aborts the
@@ -37,20 +43,12 @@ export async function checkProperty<Ts extends [unknown, ...unknown[]]>(
     endOnFailure: !options.shrink,
     ...(options.path === undefined ? {} : { path: options.path }),
   });
-  const metrics = options.metrics?.();
-  if (!details.failed) {
-    return metrics === undefined ? { passed: true, message: options.passedMessage() } : { passed: true, message: options.passedMessage(), metrics };
-  }
+  if (!details.failed) return withMetrics({ passed: true, message: options.passedMessage() }, options);
   const error = details.errorInstance;
   if (error instanceof SubmissionFault) throw error;
   if (!(error instanceof PropertyFailure)) throw error instanceof Error ? error : new Error(String(error));
   const counterexample = details.counterexample === null ? null : [...details.counterexample];
-  return {
-    passed: false,
-    message: error.message,
-    counterexample: { seed: details.seed, path: details.counterexamplePath, args: counterexample },
-    ...(metrics === undefined ? {} : { metrics }),
-  };
+  return withMetrics({ passed: false, message: error.message, counterexample: { seed: details.seed, path: details.counterexamplePath, args: counterexample } }, options);
 }
 
 /**
@@ -105,21 +103,12 @@ export async function checkBatched<Ts extends [unknown, ...unknown[]]>(
     done += chunk.length;
     if (failure !== undefined) break;
   }
-  if (failure === undefined) {
-    const metrics = options.metrics?.();
-    return metrics === undefined ? { passed: true, message: options.passedMessage() } : { passed: true, message: options.passedMessage(), metrics };
-  }
+  if (failure === undefined) return withMetrics({ passed: true, message: options.passedMessage() }, options);
   if (options.shrink) {
     const replayed = await checkProperty(arbitraries, predicate, { ...options, path: String(failure.index) });
     if (!replayed.passed) return replayed;
   }
-  const metrics = options.metrics?.();
-  return {
-    passed: false,
-    message: failure.error.message,
-    counterexample: { seed: options.seed, path: String(failure.index), args: [...all[failure.index]!] },
-    ...(metrics === undefined ? {} : { metrics }),
-  };
+  return withMetrics({ passed: false, message: failure.error.message, counterexample: { seed: options.seed, path: String(failure.index), args: [...all[failure.index]!] } }, options);
 }
 
 /** A short, stable rendering of a number for messages. */
