@@ -116,3 +116,56 @@ it('a valid frame cut into single bytes is reassembled exactly (the decoder is n
   assert.equal(frames.length, 1);
   assert.deepEqual(frames[0], { kind: 'reply', id: 7, reply: { ok: true, value: { type: 'typed', kind: 'Float64Array', value: x, arg: 0 } } });
 });
+
+it('values JSON cannot hold arrive exactly: NaN, ±Infinity, −0, undefined, and an array sent twice is one array', () => {
+  const { r, frames, errors } = reader(1 << 20);
+  const x = new Float64Array([1, Number.NaN, -0]);
+  const message = { kind: 'batch', id: 3, requests: [{ op: 'call', args: [x, undefined, -0, Number.NaN, Infinity, -Infinity, 'a\ud800b'] }, { op: 'call', args: [x] }] };
+  r.push(Buffer.concat(encodeFrame(message)));
+  assert.deepEqual(errors, []);
+  const got = frames[0] as { requests: { args: unknown[] }[] };
+  assert.deepEqual(got, message);
+  assert.ok(Object.is(got.requests[0]!.args[2], -0));
+  assert.equal(got.requests[0]!.args.length, 7);
+  assert.ok(1 in got.requests[0]!.args, 'undefined is an element, not a hole');
+  assert.equal(got.requests[0]!.args[0], got.requests[1]!.args[0], 'the same array object both times');
+});
+
+/** A frame with a hand-written header (what a taken-over child could send) and the given blobs. */
+function rawFrame(header: string, blobs: Float64Array[] = []): Buffer {
+  const h = Buffer.from(header);
+  const pad = Buffer.alloc(((4 + h.length + 7) & ~7) - 4 - h.length);
+  const body = Buffer.concat([u32(h.length), h, pad, ...blobs.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength))]);
+  return Buffer.concat([u32(body.length), body]);
+}
+
+it('a header naming an array it does not carry, a bad number, a wrong table or deep nesting is an error', () => {
+  const bad = [
+    rawFrame('{"a":[],"m":{"kind":"replies","x":{"$f":0}}}'),
+    rawFrame('{"a":[1],"m":{"x":{"$f":1}}}', [new Float64Array(1)]),
+    rawFrame('{"a":[1],"m":{"x":{"$f":-1}}}', [new Float64Array(1)]),
+    rawFrame('{"a":[],"m":{"x":{"$n":"12"}}}'),
+    rawFrame('{"a":[-1],"m":{}}'),
+    rawFrame('{"a":[0.5],"m":{}}'),
+    rawFrame('[1,2]'),
+    rawFrame('{"m":{}}'),
+    rawFrame(`{"a":[],"m":${'['.repeat(100)}${']'.repeat(100)}}`),
+  ];
+  for (const frame of bad) {
+    const { r, frames, errors } = reader(1 << 20);
+    r.push(frame);
+    assert.equal(errors.length, 1, frame.toString('utf8', 8, 60));
+    assert.deepEqual(frames, []);
+  }
+});
+
+it('a "__proto__" key from the child stays a plain own property; it cannot swap a prototype', () => {
+  const { r, frames, errors } = reader(1 << 20);
+  r.push(rawFrame('{"a":[1],"m":{"kind":"replies","__proto__":{"$f":0},"id":{"__proto__":{"$n":"NaN"}}}}', [new Float64Array([5])]));
+  assert.deepEqual(errors, []);
+  const m = frames[0] as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(m), Object.prototype);
+  assert.ok(Object.hasOwn(m, '__proto__'));
+  assert.ok(Object.getOwnPropertyDescriptor(m, '__proto__')?.value instanceof Float64Array);
+  assert.equal(Object.getPrototypeOf(m['id']), Object.prototype);
+});

@@ -2,86 +2,45 @@
  * The framing of the parent↔child channel (an extra stdio fd, a UNIX socketpair; never stdout/stderr).
  *
  * A frame is `u32 length | u32 headerBytes | header | zero pad to 8 | blob…` (little-endian, `length` counts
- * everything after itself). The header is `v8.serialize` output in which every Float64Array is written as a
- * host object holding only its element count; the arrays' bytes follow the header as blobs in the
- * same order. This avoids the three copies of Node's 'advanced' IPC (serialize, channel, deserialize) for the
- * large arrays the properties exchange: the sender writes views of the arrays' memory, and the receiver hands
- * out Float64Array views into the frame it collected.
+ * everything after itself). The header is UTF-8 JSON, `{"a":[n0,n1,…],"m":message}`: `a` lists the element
+ * counts of the message's Float64Arrays, whose bytes follow the header as blobs in that order, and in `m` each
+ * array is the placeholder `{"$f":i}` (an array that occurs twice is sent once). JSON cannot hold every value
+ * the protocol carries, so NaN, ±Infinity and −0 travel as `{"$n":"NaN"}` etc. and `undefined` as `{"$u":0}`.
+ * This avoids the three copies of Node's 'advanced' IPC (serialize, channel, deserialize) for the large arrays
+ * the properties exchange: the sender writes views of the arrays' memory, and the receiver hands out
+ * Float64Array views into the frame it collected.
+ *
+ * JSON rather than `v8.serialize`: the child would have to load node:v8, whose module graph (heap utils,
+ * streams) is compiled from scratch when the process runs with V8 flags (they change the flag hash that
+ * Node's built-in code cache is keyed on): about 6 ms of CPU per submission, more than the rest of the
+ * harness costs to start.
  *
  * Arrays are sent as raw bytes, so every value (−0, NaN payloads) arrives exactly as it was sent. (A sparse
  * encoding of +0.0 runs was tried for dropout outputs and cost the child more CPU than the bytes it saved.)
  *
  * The parent decodes frames from a child that may be hostile: lengths are capped before anything is
- * allocated, blobs must lie inside the frame and fill it exactly, and V8's deserializer (built for untrusted
- * postMessage data) rejects malformed headers. Every decoded message is still validated by the caller.
+ * allocated, blobs must lie inside the frame and fill it exactly, placeholders must name an array of the
+ * table, and JSON.parse can build nothing but plain data. Every decoded message is still validated by the
+ * caller.
  */
-import v8 from 'node:v8';
-
-declare module 'node:v8' {
-  interface Serializer {
-    _setTreatArrayBufferViewsAsHostObjects(flag: boolean): void;
-  }
-}
 
 const F64 = Float64Array;
+const U8 = Uint8Array;
+const MAX_U32 = 0xffff_ffff;
+const MAX_DEPTH = 64;
+const isArray = Array.isArray;
+const hasOwn = Object.prototype.hasOwnProperty;
+const objectKeys = Object.keys;
+const defineProperty = Object.defineProperty;
+const numberIsInteger = Number.isInteger;
+const jsonParse = JSON.parse;
+const jsonStringify = JSON.stringify;
 const fromArrayBuffer = Buffer.from.bind(Buffer) as (buffer: ArrayBufferLike, byteOffset: number, length: number) => Buffer;
 const allocFrame = Buffer.allocUnsafeSlow.bind(Buffer);
-const MAX_U32 = 0xffff_ffff;
+const SPECIAL_NUMBERS: Readonly<Record<string, number>> = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY, '-0': -0 };
 
 function align8(n: number): number {
   return (n + 7) & ~7;
-}
-
-class BlobSerializer extends v8.Serializer {
-  readonly blobs: Buffer[] = [];
-  blobBytes = 0;
-
-  constructor() {
-    super();
-    this._setTreatArrayBufferViewsAsHostObjects(true);
-  }
-
-  /** Called by V8 for every ArrayBufferView in the message. */
-  _writeHostObject(value: object): void {
-    if (!(value instanceof F64)) throw new TypeError('only Float64Array can be sent over the sandbox channel');
-    this.writeUint32(value.length);
-    this.blobs.push(fromArrayBuffer(value.buffer, value.byteOffset, value.byteLength));
-    this.blobBytes += value.byteLength;
-  }
-}
-
-class BlobDeserializer extends v8.Deserializer {
-  readonly #frame: Buffer;
-  #cursor: number;
-
-  constructor(header: Buffer, frame: Buffer, blobStart: number) {
-    super(header);
-    this.#frame = frame;
-    this.#cursor = blobStart;
-  }
-
-  get cursor(): number {
-    return this.#cursor;
-  }
-
-  #take(bytes: number): number {
-    const at = this.#cursor;
-    if (at + bytes > this.#frame.length) throw new RangeError('an array in the frame runs past its end');
-    this.#cursor = at + bytes;
-    return this.#frame.byteOffset + at;
-  }
-
-  /** Called by V8 for every host object in the header: the next blob, as a view into the frame (or a copy). */
-  _readHostObject(): Float64Array {
-    const n = this.readUint32();
-    const at = this.#take(n * 8);
-    const buffer = this.#frame.buffer;
-    if (at % 8 === 0) return new F64(buffer, at, n);
-    // A frame decoded in place from a read chunk may be misaligned: copy (still exact, byte for byte).
-    const copy = new F64(n);
-    new Uint8Array(copy.buffer).set(new Uint8Array(buffer, at, n * 8));
-    return copy;
-  }
 }
 
 /**
@@ -89,12 +48,37 @@ class BlobDeserializer extends v8.Deserializer {
  * copied, so they must not change until the write completes (the protocol is request/reply, so they don't).
  */
 export function encodeFrame(message: unknown): Buffer[] {
-  const s = new BlobSerializer();
-  s.writeHeader();
-  s.writeValue(message);
-  const header = s.releaseBuffer();
+  const index = new Map<Float64Array, number>();
+  const blobs: Buffer[] = [];
+  let blobBytes = 0;
+  const body = jsonStringify(message, (_key, value: unknown) => {
+    switch (typeof value) {
+      case 'number':
+        if (value !== value || value === Infinity || value === -Infinity) return { $n: String(value) };
+        return value === 0 && 1 / value < 0 ? { $n: '-0' } : value;
+      case 'undefined':
+        return { $u: 0 };
+      case 'object':
+        if (value !== null && ArrayBuffer.isView(value)) {
+          if (!(value instanceof F64)) throw new TypeError('only Float64Array can be sent over the sandbox channel');
+          let i = index.get(value);
+          if (i === undefined) {
+            i = blobs.length;
+            index.set(value, i);
+            blobs.push(fromArrayBuffer(value.buffer, value.byteOffset, value.byteLength));
+            blobBytes += value.byteLength;
+          }
+          return { $f: i };
+        }
+        return value;
+      default:
+        return value;
+    }
+  });
+  const lengths = blobs.map((b) => b.length / 8);
+  const header = Buffer.from(`{"a":[${lengths.join(',')}],"m":${body}}`, 'utf8');
   const blobStart = align8(4 + header.length);
-  const length = blobStart + s.blobBytes;
+  const length = blobStart + blobBytes;
   if (length > MAX_U32) throw new RangeError(`a sandbox message of ${length} bytes is too large`);
   // Pooled memory is fine here (only written out, never viewed as Float64Array): no ArrayBuffer per message.
   const head = Buffer.allocUnsafe(4 + blobStart);
@@ -102,7 +86,47 @@ export function encodeFrame(message: unknown): Buffer[] {
   head.writeUInt32LE(header.length, 4);
   header.copy(head, 8);
   head.fill(0, 8 + header.length);
-  return [head, ...s.blobs];
+  return [head, ...blobs];
+}
+
+/** The array table and message of a parsed header; throws unless it has exactly that shape. */
+function splitHeader(text: string): { lengths: number[]; message: unknown } {
+  const parsed: unknown = jsonParse(text);
+  if (typeof parsed !== 'object' || parsed === null || isArray(parsed)) throw new RangeError('a frame header is not an object');
+  const { a, m } = parsed as { a?: unknown; m?: unknown };
+  if (!isArray(a) || !a.every((n) => typeof n === 'number' && numberIsInteger(n) && n >= 0 && n <= MAX_U32 / 8)) {
+    throw new RangeError('a frame header has no valid array table');
+  }
+  return { lengths: a as number[], message: m };
+}
+
+/** Replace the placeholders in `node` (in place) with their values; `arrays` are the message's arrays by index. */
+function revive(node: unknown, arrays: readonly Float64Array[], depth: number): unknown {
+  if (typeof node !== 'object' || node === null) return node;
+  if (depth > MAX_DEPTH) throw new RangeError('a frame header is nested too deeply');
+  if (isArray(node)) {
+    for (let i = 0; i < node.length; i++) node[i] = revive(node[i], arrays, depth + 1);
+    return node;
+  }
+  const keys = objectKeys(node);
+  if (keys.length === 1) {
+    const key = keys[0]!;
+    const v = (node as Record<string, unknown>)[key];
+    if (key === '$f') {
+      if (typeof v !== 'number' || !numberIsInteger(v) || v < 0 || v >= arrays.length) throw new RangeError('a frame names an array it does not carry');
+      return arrays[v];
+    }
+    if (key === '$n') {
+      if (typeof v !== 'string' || !hasOwn.call(SPECIAL_NUMBERS, v)) throw new RangeError('a frame has a malformed number');
+      return SPECIAL_NUMBERS[v];
+    }
+    if (key === '$u') return undefined;
+  }
+  for (const key of keys) {
+    // defineProperty, not assignment: a key "__proto__" (JSON.parse makes it an own property) must stay one.
+    defineProperty(node, key, { value: revive((node as Record<string, unknown>)[key], arrays, depth + 1), writable: true, enumerable: true, configurable: true });
+  }
+  return node;
 }
 
 /** Decode one frame body (everything after the length field). Throws on any inconsistency. */
@@ -110,62 +134,50 @@ function decodeFrame(frame: Buffer): unknown {
   if (frame.length < 4) throw new RangeError('a frame is shorter than its header length');
   const headerBytes = frame.readUInt32LE(0);
   if (4 + headerBytes > frame.length) throw new RangeError('a frame header runs past the frame');
-  const d = new BlobDeserializer(frame.subarray(4, 4 + headerBytes), frame, align8(4 + headerBytes));
-  d.readHeader();
-  const value: unknown = d.readValue();
-  if (d.cursor !== frame.length) throw new RangeError('a frame has bytes that belong to no array');
-  return value;
-}
-
-class HeaderDeserializer extends v8.Deserializer {
-  readonly #makeArray: (n: number) => Float64Array;
-  readonly arrays: Float64Array[] = [];
-  blobBytes = 0;
-
-  constructor(header: Uint8Array, makeArray: (n: number) => Float64Array) {
-    super(header);
-    this.#makeArray = makeArray;
-  }
-
-  /** Every array of the message is made empty, in blob order; the caller fills it from the channel. */
-  _readHostObject(): Float64Array {
-    const n = this.readUint32();
-    const a = this.#makeArray(n);
-    this.arrays.push(a);
-    this.blobBytes += n * 8;
-    return a;
-  }
+  const { lengths, message } = splitHeader(frame.toString('utf8', 4, 4 + headerBytes));
+  let at = align8(4 + headerBytes);
+  const arrays = lengths.map((n) => {
+    if (at + n * 8 > frame.length) throw new RangeError('an array in the frame runs past its end');
+    const offset = frame.byteOffset + at;
+    at += n * 8;
+    if (offset % 8 === 0) return new F64(frame.buffer, offset, n);
+    // A frame decoded in place from a read chunk may be misaligned: copy (still exact, byte for byte).
+    const copy = new F64(n);
+    new U8(copy.buffer).set(new U8(frame.buffer, offset, n * 8));
+    return copy;
+  });
+  if (at !== frame.length) throw new RangeError('a frame has bytes that belong to no array');
+  return revive(message, arrays, 0);
 }
 
 /**
  * Read one frame with blocking reads, for the child: the arrays are allocated by `makeArray` (in the
  * submission's realm) and filled straight from the channel, so the bytes are copied once, not three times
  * (into a frame, out of it, into the submission's realm). `read(into, offset, length)` must fill exactly that
- * range. Throws on an inconsistent frame. `arrays` lists every array of the message in order.
+ * range. Throws on an inconsistent frame. `arrays` lists every array of the message, once each, in order.
  */
 export function readFrameBlocking(
   read: (into: Uint8Array, offset: number, length: number) => void,
   makeArray: (n: number) => Float64Array,
   bytesOf: (a: Float64Array) => Uint8Array,
 ): { value: unknown; arrays: Float64Array[] } {
-  const head = new Uint8Array(8);
+  const head = new U8(8);
   read(head, 0, 8);
   const view = new DataView(head.buffer);
   const length = view.getUint32(0, true);
   const headerBytes = view.getUint32(4, true);
   const blobStart = align8(4 + headerBytes);
   if (blobStart > length) throw new RangeError('a frame header runs past the frame');
-  const header = new Uint8Array(blobStart - 4);
+  const header = new U8(blobStart - 4);
   read(header, 0, header.length);
-  const d = new HeaderDeserializer(header.subarray(0, headerBytes), makeArray);
-  d.readHeader();
-  const value: unknown = d.readValue();
-  if (blobStart + d.blobBytes !== length) throw new RangeError('a frame has bytes that belong to no array');
-  for (const a of d.arrays) {
+  const { lengths, message } = splitHeader(fromArrayBuffer(header.buffer, 0, headerBytes).toString('utf8'));
+  if (blobStart + lengths.reduce((sum, n) => sum + n * 8, 0) !== length) throw new RangeError('a frame has bytes that belong to no array');
+  const arrays = lengths.map((n) => makeArray(n));
+  for (const a of arrays) {
     const bytes = bytesOf(a);
     read(bytes, 0, bytes.length);
   }
-  return { value, arrays: d.arrays };
+  return { value: revive(message, arrays, 0), arrays };
 }
 
 /**
