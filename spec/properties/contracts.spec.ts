@@ -69,6 +69,17 @@ describe('property contracts', () => {
     assert.ok(small.metrics!['largestSample']! * 50 < large.metrics!['largestSample']!, JSON.stringify([small.metrics, large.metrics]));
   });
 
+  it('drop-fraction sizes its sample per p from the tolerance (p·q small near 0 and 1), or uses a fixed n', async () => {
+    const at = (p: number, extra: Record<string, unknown> = {}) =>
+      outcome(bind(dropFraction.item, { use: 'drop-fraction', runs: 1, p: { min: p, max: p, include: [] }, ...extra }), correct);
+    const [edge, middle, fixed] = await Promise.all([at(0.05), at(0.5), at(0.05, { n: 20_000 })]);
+    for (const r of [edge, middle, fixed]) assert.equal(r.passed, true, r.message);
+    assert.ok(edge.metrics!['largestSample']! * 4 < middle.metrics!['largestSample']!, JSON.stringify([edge.metrics, middle.metrics]));
+    for (const r of [edge, middle]) assert.ok(r.metrics!['widestHalfWidth']! <= 0.025, JSON.stringify(r.metrics));
+    assert.equal(fixed.metrics!['largestSample'], 20_000);
+    assert.match(middle.message, /n = \d+, false-reject/);
+  });
+
   it('falseRejectBound adds up runs × the stated rate for statistical contracts and is 0 for exact ones', () => {
     assert.equal(bind(exactKeptScale.item, { use: 'exact-kept-scale' }).falseRejectBound, 0);
     const smr = bind(secondMomentRatio.item, { use: 'second-moment-ratio', runs: 8, falseReject: 1e-9 });
