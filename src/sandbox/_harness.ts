@@ -8,8 +8,7 @@
  */
 import { readSync, writeSync, writevSync } from 'node:fs';
 import vm from 'node:vm';
-import { xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
-import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
+import { blockSource, RNG_BLOCK } from './_blockRng.ts';
 import { encodeFrame, readFrameBlocking } from './_frames.ts';
 import type { ChildMessage, OracleArg, OracleReply, OracleValue, ParentMessage, Request, Thrown } from './protocol.ts';
 
@@ -58,37 +57,8 @@ const objectKeys = Object.keys;
 const getPrototypeOf = Object.getPrototypeOf;
 const mapCtor = Map;
 
-const RNG_BLOCK = 4096;
 const MAX_ITEMS = 100_000;
 const MAX_TEXT = 2000;
-
-/** murmur3's 32-bit finalizer: every input bit affects every output bit. */
-function mix32(x: number): number {
-  let h = x | 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) | 0;
-}
-
-/**
- * A block source of uniform doubles in [0, 1) from pure-rand's xoroshiro128+: each call fills the next
- * RNG_BLOCK values into an array of the submission's realm (no object of this realm is handed over).
- *
- * Not `xoroshiro128plus(seed)`: the parent draws the inputs from `xoroshiro128plus(seed)` with seeds from the
- * same fast-check run, and equal seeds do occur — the mask then was a copy of the uniforms the input was made
- * from (`check --regrade 1000`: 3 false rejects, E[Y²]/E[X²] ≈ 0.7 for a correct layer). A state spread by a
- * mixer with constants of its own is unrelated to every state the parent uses, and dense from the first draw
- * (the first value of `xoroshiro128plus(seed)` is ≈ 1 − seed/2³²).
- */
-function blockSource(seed: number): (into: Float64Array) => void {
-  const s = seed | 0;
-  const gen = xoroshiro128plusFromState([mix32(s ^ 0x6a09e667), mix32(s ^ 0xbb67ae85), mix32(s ^ 0x3c6ef372) | 1, mix32(s ^ 0xa54ff53a)]);
-  return (into) => {
-    for (let i = 0; i < RNG_BLOCK; i++) into[i] = uniformFloat64(gen);
-  };
-}
 
 interface Sandbox {
   readonly exports: Record<string, unknown>;
