@@ -28,6 +28,7 @@ t('binding', () => process.binding('fs'));
 t('dlopen', () => process.dlopen({ exports: {} }, 'libc.so.6'));
 t('inspector', () => require('inspector').open(0));
 t('worker', () => new (require('worker_threads').Worker)('1', { eval: true }));
+out.ids = JSON.stringify([process.getuid(), process.getgid(), process.getgroups()]);
 const s = require('net').connect(Number(port), '127.0.0.1');
 const done = (v) => { out.network = v; process.stdout.write(JSON.stringify(out)); process.exit(0); };
 s.on('connect', () => done('allowed: connected'));
@@ -102,13 +103,18 @@ it('PID namespace: the grader and other sandboxes are not even visible', { skip:
   assert.equal(result['signal-sibling'], 'refused: ESRCH');
 });
 
+it('unprivileged user: the child runs as nobody with no supplementary groups (switched by unshare or setpriv)', { skip: isolation().user !== null ? false : 'not root: the child runs as our own user' }, () => {
+  const user = isolation().user!;
+  assert.equal(result['ids'], JSON.stringify([user.uid, user.gid, [user.gid]]));
+});
+
 it('unprivileged user: signalling the grader is refused even without a PID namespace', { skip: isolation().user !== null ? false : 'not root: the child runs as our own user (no setpriv)' }, () => {
   assert.match(result['signal-parent'] ?? 'missing', /^refused: (EPERM|ESRCH)$/);
 });
 
 it('every layer is there when running as root on Linux (as in CI), and prlimit always', () => {
   const iso = isolation();
-  process.stdout.write(`# isolation: user=${iso.user === null ? 'same as grader' : iso.user.uid} netns=${iso.netns} pidns=${iso.pidns} prlimit=${iso.prlimit}\n`);
+  process.stdout.write(`# isolation: user=${iso.user === null ? 'same as grader' : iso.user.uid} netns=${iso.netns} pidns=${iso.pidns} prlimit=${iso.prlimit} unshareSetuid=${iso.unshareSetuid}\n`);
   assert.equal(iso.prlimit, true, 'prlimit (util-linux) is missing: address-space and CPU limits would not be enforced');
   if (process.getuid?.() === 0) {
     assert.notEqual(iso.user, null, 'running as root but setpriv does not work: the child would run as root');

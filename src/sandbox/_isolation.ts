@@ -13,6 +13,11 @@ export interface Isolation {
   readonly pidns: boolean;
   /** `prlimit` for address space, CPU time, file size and core dumps. */
   readonly prlimit: boolean;
+  /**
+   * `unshare` itself can switch to `user` (`--setuid`/`--setgid`, which also drop supplementary groups; not in
+   * older util-linux, hence a probe): one exec fewer per child than `unshare … setpriv …` (≈ 1.2 ms of CPU each).
+   */
+  readonly unshareSetuid: boolean;
 }
 
 const NOBODY = 65534;
@@ -28,10 +33,12 @@ const PROBES = {
   netns: ['unshare', '--net', '--', 'true'],
   pidns: ['unshare', '--net', '--pid', '--kill-child', '--', 'true'],
   prlimit: ['prlimit', '--as=4294967296', '--', 'true'],
+  unshareSetuid: ['unshare', '--net', `--setuid=${NOBODY}`, `--setgid=${NOBODY}`, '--', 'true'],
 } as const;
 
 function fromProbes(root: boolean, ok: Readonly<Record<keyof typeof PROBES, boolean>>): Isolation {
-  return { user: root && ok.setpriv ? { uid: NOBODY, gid: NOBODY } : null, netns: ok.netns, pidns: ok.pidns, prlimit: ok.prlimit };
+  const user = root && ok.setpriv ? { uid: NOBODY, gid: NOBODY } : null;
+  return { user, netns: ok.netns, pidns: ok.pidns, prlimit: ok.prlimit, unshareSetuid: user !== null && ok.netns && ok.unshareSetuid };
 }
 
 export function isolation(): Isolation {
@@ -43,6 +50,7 @@ export function isolation(): Isolation {
     netns: works(PROBES.netns[0], PROBES.netns.slice(1)),
     pidns: works(PROBES.pidns[0], PROBES.pidns.slice(1)),
     prlimit: works(PROBES.prlimit[0], PROBES.prlimit.slice(1)),
+    unshareSetuid: root && works(PROBES.unshareSetuid[0], PROBES.unshareSetuid.slice(1)),
   });
   return detected;
 }
@@ -61,9 +69,15 @@ let detecting: Promise<Isolation> | undefined;
 export function detectIsolation(): Promise<Isolation> {
   if (detected !== undefined) return Promise.resolve(detected);
   const root = process.getuid?.() === 0;
-  detecting ??= Promise.all([root ? worksAsync(PROBES.setpriv) : false, worksAsync(PROBES.netns), worksAsync(PROBES.pidns), worksAsync(PROBES.prlimit)]).then(
-    ([setpriv, netns, pidns, prlimit]) => {
-      detected ??= fromProbes(root, { setpriv, netns, pidns, prlimit });
+  detecting ??= Promise.all([
+    root ? worksAsync(PROBES.setpriv) : false,
+    worksAsync(PROBES.netns),
+    worksAsync(PROBES.pidns),
+    worksAsync(PROBES.prlimit),
+    root ? worksAsync(PROBES.unshareSetuid) : false,
+  ]).then(
+    ([setpriv, netns, pidns, prlimit, unshareSetuid]) => {
+      detected ??= fromProbes(root, { setpriv, netns, pidns, prlimit, unshareSetuid });
       return detected;
     },
   );
@@ -83,9 +97,11 @@ export function childCommand(nodeArgs: readonly string[], limits: ChildLimits): 
   const iso = isolation();
   const chain: string[] = [];
   // --kill-child: unshare stays as the namespace's parent and takes its child down with it if it is killed alone.
-  if (iso.pidns) chain.push('unshare', '--net', '--pid', '--kill-child', '--');
-  else if (iso.netns) chain.push('unshare', '--net', '--');
-  if (iso.user !== null) chain.push('setpriv', `--reuid=${iso.user.uid}`, `--regid=${iso.user.gid}`, '--clear-groups', '--');
+  const switchInUnshare = iso.user !== null && iso.unshareSetuid && (iso.pidns || iso.netns);
+  const setuid = switchInUnshare && iso.user !== null ? [`--setuid=${iso.user.uid}`, `--setgid=${iso.user.gid}`] : [];
+  if (iso.pidns) chain.push('unshare', '--net', '--pid', '--kill-child', ...setuid, '--');
+  else if (iso.netns) chain.push('unshare', '--net', ...setuid, '--');
+  if (iso.user !== null && !switchInUnshare) chain.push('setpriv', `--reuid=${iso.user.uid}`, `--regid=${iso.user.gid}`, '--clear-groups', '--');
   if (iso.prlimit) {
     const as = (limits.memoryMb + NODE_BASELINE_MB) * 1024 * 1024;
     chain.push('prlimit', `--as=${as}`, `--cpu=${limits.cpuSeconds}`, '--fsize=0', '--core=0', '--');
