@@ -9,6 +9,14 @@ import v8 from 'node:v8';
  *
  * Called first thing by the CLI's entries, before any code is compiled: a changed V8 flag changes the flag hash
  * that V8 code caches are checked against, so the caches in dist/v8-cache are recorded and used with it set.
+ * A program that grades many workspaces through the library (`gradeMany` in a loop) should call it once at
+ * start-up too; it changes a process-wide V8 setting, which is why the library does not do it on its own.
+ *
+ * @example
+ * import { gradeMany, loadTask, tuneHeap } from './src/index.ts';
+ * tuneHeap();
+ * const spec = await loadTask('tasks/variance-dropout.yaml');
+ * for (const batch of batches) await gradeMany(spec, batch);
  */
 export function tuneHeap(): void {
   v8.setFlagsFromString('--heap-growing-percent=200');
