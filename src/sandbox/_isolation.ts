@@ -35,23 +35,35 @@ const PROBES = {
   prlimit: ['prlimit', '--as=4294967296', '--', 'true'],
   unshareSetuid: ['unshare', '--net', `--setuid=${NOBODY}`, `--setgid=${NOBODY}`, '--', 'true'],
 } as const;
+type Probe = keyof typeof PROBES;
 
-function fromProbes(root: boolean, ok: Readonly<Record<keyof typeof PROBES, boolean>>): Isolation {
-  const user = root && ok.setpriv ? { uid: NOBODY, gid: NOBODY } : null;
+/** Everything at once, as the child will be started on a machine that has it all (tried first, as root). */
+const FULL_PROBE = ['unshare', '--net', '--pid', '--kill-child', `--setuid=${NOBODY}`, `--setgid=${NOBODY}`, '--', 'true'] as const;
+
+function fromProbes(root: boolean, ok: Readonly<Record<Probe, boolean>>): Isolation {
+  const user = root && (ok.setpriv || ok.unshareSetuid) ? { uid: NOBODY, gid: NOBODY } : null;
   return { user, netns: ok.netns, pidns: ok.pidns, prlimit: ok.prlimit, unshareSetuid: user !== null && ok.netns && ok.unshareSetuid };
+}
+
+/** The probes to run one by one when the full one failed (or we are not root). */
+function separateProbes(root: boolean): Probe[] {
+  return root ? ['setpriv', 'netns', 'pidns', 'prlimit', 'unshareSetuid'] : ['netns', 'pidns', 'prlimit'];
+}
+
+/** What the probes' results mean; `full` stands for every unshare/user probe at once. */
+function decide(root: boolean, full: boolean, results: Partial<Record<Probe, boolean>>): Isolation {
+  const ok = (k: Probe): boolean => results[k] ?? false;
+  if (full) return fromProbes(root, { setpriv: false, netns: true, pidns: true, prlimit: ok('prlimit'), unshareSetuid: true });
+  return fromProbes(root, { setpriv: ok('setpriv'), netns: ok('netns'), pidns: ok('pidns'), prlimit: ok('prlimit'), unshareSetuid: ok('unshareSetuid') });
 }
 
 export function isolation(): Isolation {
   if (detected !== undefined) return detected;
   const root = process.getuid?.() === 0;
-  const [cmd, ...args] = PROBES.setpriv;
-  detected = fromProbes(root, {
-    setpriv: root && works(cmd, args),
-    netns: works(PROBES.netns[0], PROBES.netns.slice(1)),
-    pidns: works(PROBES.pidns[0], PROBES.pidns.slice(1)),
-    prlimit: works(PROBES.prlimit[0], PROBES.prlimit.slice(1)),
-    unshareSetuid: root && works(PROBES.unshareSetuid[0], PROBES.unshareSetuid.slice(1)),
-  });
+  const run = (argv: readonly string[]): boolean => works(argv[0]!, argv.slice(1));
+  const full = root && run(FULL_PROBE);
+  const probes: Probe[] = full ? ['prlimit'] : separateProbes(root);
+  detected = decide(root, full, Object.fromEntries(probes.map((k) => [k, run(PROBES[k])])));
   return detected;
 }
 
@@ -65,22 +77,21 @@ function worksAsync(argv: readonly string[]): Promise<boolean> {
 
 let detecting: Promise<Isolation> | undefined;
 
-/** `isolation()` with the probes run in parallel and without blocking (`Sandbox.start` awaits this first). */
+/**
+ * `isolation()` with the probes run in parallel and without blocking (`Sandbox.start` awaits this first, so the
+ * probes are on a cold grade's path: as root, one probe for every namespace and user layer and one for prlimit,
+ * and the separate probes only when that fails).
+ */
 export function detectIsolation(): Promise<Isolation> {
   if (detected !== undefined) return Promise.resolve(detected);
   const root = process.getuid?.() === 0;
-  detecting ??= Promise.all([
-    root ? worksAsync(PROBES.setpriv) : false,
-    worksAsync(PROBES.netns),
-    worksAsync(PROBES.pidns),
-    worksAsync(PROBES.prlimit),
-    root ? worksAsync(PROBES.unshareSetuid) : false,
-  ]).then(
-    ([setpriv, netns, pidns, prlimit, unshareSetuid]) => {
-      detected ??= fromProbes(root, { setpriv, netns, pidns, prlimit, unshareSetuid });
-      return detected;
-    },
-  );
+  detecting ??= (async () => {
+    const [full, prlimit] = await Promise.all([root ? worksAsync(FULL_PROBE) : false, worksAsync(PROBES.prlimit)]);
+    const probes = full ? [] : separateProbes(root).filter((k) => k !== 'prlimit');
+    const results = await Promise.all(probes.map((k) => worksAsync(PROBES[k])));
+    detected ??= decide(root, full, { prlimit, ...Object.fromEntries(probes.map((k, i) => [k, results[i]!])) });
+    return detected;
+  })();
   return detecting;
 }
 
