@@ -1,5 +1,6 @@
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { markImmutable } from '../src/sandbox/immutableArrays.ts';
 
 /** Zero-mean, unit-variance input distributions and their kurtosis κ = E[X⁴]/σ⁴. */
 export const distributions = {
@@ -48,7 +49,7 @@ export function sample(dist: Distribution, n: number, seed: number, scale: numbe
       }
       break;
   }
-  store(key, x);
+  store(key, markImmutable(x));
   return x;
 }
 
@@ -84,6 +85,6 @@ export function sharedSpread(n: number, seed: number, e: number): Float64Array {
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
   const x = spread(n, seed, e);
-  store(key, x);
+  store(key, markImmutable(x));
   return x;
 }

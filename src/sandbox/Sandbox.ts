@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Socket } from 'node:net';
 import { RltaskError } from '../errors.ts';
 import { encodeFrame, FrameReader } from './_frames.ts';
+import type { InputFile } from './_inputFile.ts';
 import { childCommand, detectIsolation } from './_isolation.ts';
 import { harnessSource, loadHarnessSource } from './harnessSource.ts';
 import type { ChildMessage, OracleArg, OracleReply, ParentMessage, Request, Thrown } from './protocol.ts';
@@ -14,6 +15,11 @@ export interface SandboxOptions {
   readonly outputBytes: number;
   /** Hard CPU-time limit for the whole child (prlimit), a backstop behind the wall-clock deadlines. */
   readonly cpuSeconds: number;
+  /**
+   * A batch's file of immutable inputs (gradeMany makes one): the child inherits it read-only as fd 4, and the
+   * arrays placed in it are not sent through the channel.
+   */
+  readonly inputFile?: InputFile;
 }
 
 export type LoadResult = { readonly ok: true; readonly exports: readonly string[] } | { readonly ok: false; readonly thrown: Thrown };
@@ -76,7 +82,7 @@ export class Sandbox {
     );
     this.#child = spawn(command, args, {
       // fd 3 is the protocol channel (a socketpair): not 'ipc', whose serialization copies large arrays three times.
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      stdio: options.inputFile === undefined ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'pipe', options.inputFile.childFd],
       detached: true,
       env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
       cwd: '/',
@@ -196,7 +202,8 @@ export class Sandbox {
 
   #post(message: ParentMessage): void {
     if (this.#ended !== null) throw this.#ended;
-    const parts = encodeFrame(message);
+    const file = this.#options.inputFile;
+    const parts = encodeFrame(message, file === undefined ? undefined : (a) => file.place(a));
     this.#channel.cork();
     for (const part of parts) this.#channel.write(part);
     this.#channel.uncork();

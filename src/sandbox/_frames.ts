@@ -6,6 +6,8 @@
  * counts of the message's Float64Arrays, whose bytes follow the header as blobs in that order, and in `m` each
  * array is the placeholder `{"$f":i}` (an array that occurs twice is sent once). JSON cannot hold every value
  * the protocol carries, so NaN, ±Infinity and −0 travel as `{"$n":"NaN"}` etc. and `undefined` as `{"$u":0}`.
+ * In a parent→child frame an entry of `a` may be `[offset, n]` instead of `n`: an array the child reads from the
+ * batch's input file (fd 4, see _inputFile.ts) instead of the channel; it has no blob.
  * This avoids the three copies of Node's 'advanced' IPC (serialize, channel, deserialize) for the large arrays
  * the properties exchange: the sender writes views of the arrays' memory, and the receiver hands out
  * Float64Array views into the frame it collected.
@@ -47,8 +49,9 @@ function align8(n: number): number {
  * Encode one message as a list of buffers to write in order. The Float64Arrays' memory is referenced, not
  * copied, so they must not change until the write completes (the protocol is request/reply, so they don't).
  */
-export function encodeFrame(message: unknown): Buffer[] {
+export function encodeFrame(message: unknown, place?: (a: Float64Array) => number | undefined): Buffer[] {
   const index = new Map<Float64Array, number>();
+  const table: (number | [number, number])[] = [];
   const blobs: Buffer[] = [];
   let blobBytes = 0;
   const body = jsonStringify(message, (_key, value: unknown) => {
@@ -63,10 +66,15 @@ export function encodeFrame(message: unknown): Buffer[] {
           if (!(value instanceof F64)) throw new TypeError('only Float64Array can be sent over the sandbox channel');
           let i = index.get(value);
           if (i === undefined) {
-            i = blobs.length;
+            i = table.length;
             index.set(value, i);
-            blobs.push(fromArrayBuffer(value.buffer, value.byteOffset, value.byteLength));
-            blobBytes += value.byteLength;
+            const offset = place?.(value);
+            if (offset !== undefined) table.push([offset, value.length]);
+            else {
+              table.push(value.length);
+              blobs.push(fromArrayBuffer(value.buffer, value.byteOffset, value.byteLength));
+              blobBytes += value.byteLength;
+            }
           }
           return { $f: i };
         }
@@ -75,8 +83,7 @@ export function encodeFrame(message: unknown): Buffer[] {
         return value;
     }
   });
-  const lengths = blobs.map((b) => b.length / 8);
-  const header = Buffer.from(`{"a":[${lengths.join(',')}],"m":${body}}`, 'utf8');
+  const header = Buffer.from(`{"a":${jsonStringify(table)},"m":${body}}`, 'utf8');
   const blobStart = align8(4 + header.length);
   const length = blobStart + blobBytes;
   if (length > MAX_U32) throw new RangeError(`a sandbox message of ${length} bytes is too large`);
@@ -90,14 +97,24 @@ export function encodeFrame(message: unknown): Buffer[] {
 }
 
 /** The array table and message of a parsed header; throws unless it has exactly that shape. */
-function splitHeader(text: string): { lengths: number[]; message: unknown } {
+function isCount(n: unknown): n is number {
+  return typeof n === 'number' && numberIsInteger(n) && n >= 0 && n <= MAX_U32 / 8;
+}
+
+/** An array of the table: `n` elements in the frame's next blob, or at byte `offset` of the input file. */
+type TableEntry = { readonly n: number; readonly offset?: number };
+
+function splitHeader(text: string): { table: TableEntry[]; message: unknown } {
   const parsed: unknown = jsonParse(text);
   if (typeof parsed !== 'object' || parsed === null || isArray(parsed)) throw new RangeError('a frame header is not an object');
   const { a, m } = parsed as { a?: unknown; m?: unknown };
-  if (!isArray(a) || !a.every((n) => typeof n === 'number' && numberIsInteger(n) && n >= 0 && n <= MAX_U32 / 8)) {
+  if (!isArray(a)) throw new RangeError('a frame header has no valid array table');
+  const table = a.map((e: unknown): TableEntry => {
+    if (isCount(e)) return { n: e };
+    if (isArray(e) && e.length === 2 && typeof e[0] === 'number' && numberIsInteger(e[0]) && e[0] >= 0 && isCount(e[1])) return { n: e[1], offset: e[0] };
     throw new RangeError('a frame header has no valid array table');
-  }
-  return { lengths: a as number[], message: m };
+  });
+  return { table, message: m };
 }
 
 /** Replace the placeholders in `node` (in place) with their values; `arrays` are the message's arrays by index. */
@@ -134,9 +151,11 @@ function decodeFrame(frame: Buffer): unknown {
   if (frame.length < 4) throw new RangeError('a frame is shorter than its header length');
   const headerBytes = frame.readUInt32LE(0);
   if (4 + headerBytes > frame.length) throw new RangeError('a frame header runs past the frame');
-  const { lengths, message } = splitHeader(frame.toString('utf8', 4, 4 + headerBytes));
+  const { table, message } = splitHeader(frame.toString('utf8', 4, 4 + headerBytes));
   let at = align8(4 + headerBytes);
-  const arrays = lengths.map((n) => {
+  const arrays = table.map(({ n, offset: fileOffset }) => {
+    // Only the parent writes the input file; a frame from the child cannot refer to it.
+    if (fileOffset !== undefined) throw new RangeError('a frame refers to the input file');
     if (at + n * 8 > frame.length) throw new RangeError('an array in the frame runs past its end');
     const offset = frame.byteOffset + at;
     at += n * 8;
@@ -160,6 +179,7 @@ export function readFrameBlocking(
   read: (into: Uint8Array, offset: number, length: number) => void,
   makeArray: (n: number) => Float64Array,
   bytesOf: (a: Float64Array) => Uint8Array,
+  readAt?: (into: Uint8Array, fileOffset: number) => void,
 ): { value: unknown; arrays: Float64Array[] } {
   const head = new U8(8);
   read(head, 0, 8);
@@ -170,13 +190,21 @@ export function readFrameBlocking(
   if (blobStart > length) throw new RangeError('a frame header runs past the frame');
   const header = new U8(blobStart - 4);
   read(header, 0, header.length);
-  const { lengths, message } = splitHeader(fromArrayBuffer(header.buffer, 0, headerBytes).toString('utf8'));
-  if (blobStart + lengths.reduce((sum, n) => sum + n * 8, 0) !== length) throw new RangeError('a frame has bytes that belong to no array');
-  const arrays = lengths.map((n) => makeArray(n));
-  for (const a of arrays) {
-    const bytes = bytesOf(a);
-    read(bytes, 0, bytes.length);
-  }
+  const { table, message } = splitHeader(fromArrayBuffer(header.buffer, 0, headerBytes).toString('utf8'));
+  if (blobStart + table.reduce((sum, e) => sum + (e.offset === undefined ? e.n * 8 : 0), 0) !== length) throw new RangeError('a frame has bytes that belong to no array');
+  // Blobs come in table order from the channel; file entries are read after them, out of the way of the stream.
+  const arrays = table.map(({ n }) => makeArray(n));
+  table.forEach((e, i) => {
+    if (e.offset === undefined) {
+      const bytes = bytesOf(arrays[i]!);
+      read(bytes, 0, bytes.length);
+    }
+  });
+  table.forEach((e, i) => {
+    if (e.offset === undefined) return;
+    if (readAt === undefined) throw new RangeError('a frame refers to an input file this process does not have');
+    readAt(bytesOf(arrays[i]!), e.offset);
+  });
   return { value: revive(message, arrays, 0), arrays };
 }
 

@@ -301,6 +301,22 @@ function readExactly(into: Uint8Array, offset: number, length: number): void {
   }
 }
 
+/** The batch's input file, when the parent passed one as fd 4: arrays the parent placed there are read with pread. */
+const INPUT_FILE = 4;
+function readAt(into: Uint8Array, position: number): void {
+  for (let done = 0; done < into.length; ) {
+    let n = 0;
+    try {
+      n = readSync(INPUT_FILE, into, done, into.length - done, position + done);
+    } catch {
+      exit(70);
+    }
+    // A file shorter than the parent said: the channel's peer is the trusted parent, so this is a broken setup.
+    if (n === 0) exit(70);
+    done += n;
+  }
+}
+
 /** Arrays of a request are made in the submission's realm (by a helper compiled before it ran) once it is loaded. */
 const makeArray = (n: number): Float64Array => (sandbox === null ? new MainF64(n) : sandbox.newArray(n));
 const bytesOf = (a: Float64Array): Uint8Array => new MainU8(typedBuffer.call(a), typedByteOffset.call(a), typedLength.call(a) * 8);
@@ -310,7 +326,7 @@ send({ kind: 'ready' });
 for (;;) {
   let frame: { value: unknown; arrays: Float64Array[] };
   try {
-    frame = readFrameBlocking(readExactly, makeArray, bytesOf);
+    frame = readFrameBlocking(readExactly, makeArray, bytesOf, readAt);
   } catch {
     // The parent is trusted; a frame it cannot have sent means the channel is broken, so stop.
     exit(70);

@@ -1,0 +1,91 @@
+import { closeSync, existsSync, fstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { isImmutable } from './immutableArrays.ts';
+
+/** A batch's input file grows up to this; arrays beyond it go through the channel as usual. */
+const MAX_BYTES = 256 * 1024 * 1024;
+
+/**
+ * One file per batch holding the immutable input arrays its grades send (the properties' cached inputs, the
+ * same for every workspace graded with one seed): the parent writes each array once, and every child reads it
+ * with `pread` from a descriptor it inherited (fd 4), instead of the parent writing it again into each child's
+ * channel — that write was the largest single cost left in the grading process.
+ *
+ * The file is created 0600 in /dev/shm (memory, not disk) or the temp directory and unlinked at once: only the
+ * descriptors remain. Children get a second descriptor opened read-only, so a child that escaped its sandbox
+ * could still not change what the other children read (and the parent checks every reply against its own
+ * arrays, never against the file).
+ */
+export class InputFile {
+  readonly #fd: number;
+  /** The read-only descriptor handed to children. */
+  readonly childFd: number;
+  #size = 0;
+  readonly #offsets = new WeakMap<Float64Array, number>();
+  #closed = false;
+
+  private constructor(fd: number, childFd: number) {
+    this.#fd = fd;
+    this.childFd = childFd;
+  }
+
+  /** A new, empty input file, or null when none can be made here (the batch then sends everything as before). */
+  static open(): InputFile | null {
+    const dir = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+    const file = path.join(dir, `rltask-inputs-${process.pid}-${randomBytes(8).toString('hex')}`);
+    let fd: number | undefined;
+    try {
+      fd = openSync(file, 'wx+', 0o600);
+      const childFd = openSync(file, 'r');
+      unlinkSync(file);
+      return new InputFile(fd, childFd);
+    } catch {
+      if (fd !== undefined) {
+        closeSync(fd);
+        try {
+          unlinkSync(file);
+        } catch {
+          // Already gone.
+        }
+      }
+      return null;
+    }
+  }
+
+  /** Bytes written so far. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /**
+   * Where `a`'s bytes are in the file, writing them there the first time; undefined for an array not marked
+   * immutable, once the file is full, or after `close()`.
+   */
+  place(a: Float64Array): number | undefined {
+    if (this.#closed || !isImmutable(a)) return undefined;
+    const known = this.#offsets.get(a);
+    if (known !== undefined) return known;
+    if (this.#size + a.byteLength > MAX_BYTES) return undefined;
+    const at = this.#size;
+    const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    for (let done = 0; done < bytes.length; ) done += writeSync(this.#fd, bytes, done, bytes.length - done, at + done);
+    this.#size += a.byteLength;
+    this.#offsets.set(a, at);
+    return at;
+  }
+
+  /** Close both descriptors (children keep their own copies until they exit). Safe to call more than once. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    closeSync(this.#fd);
+    closeSync(this.childFd);
+  }
+
+  /** For tests: the open file's size as the kernel sees it. */
+  statSize(): number {
+    return fstatSync(this.#fd).size;
+  }
+}
