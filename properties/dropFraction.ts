@@ -29,7 +29,7 @@ export const dropFraction = defineProperty({
     /** The largest |dropped fraction − p| accepted at any p; n per p is the smallest whose bound is within it. */
     tolerance: z.number().gt(0).max(0.5).default(0.025),
     /** A fixed sample size for every p instead of sizing it from `tolerance`. */
-    n: z.int().min(100).max(10_000_000).optional(),
+    n: z.int().min(100).max(MAX_N).optional(),
     runs: z.int().min(1).max(1000).default(8),
   }),
   falseRejectBound: (params) => (params.runs + params.p.include.length) * params.falseReject,

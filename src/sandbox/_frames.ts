@@ -96,7 +96,7 @@ export function encodeFrame(message: unknown, place?: (a: Float64Array) => numbe
   return [head, ...blobs];
 }
 
-/** The array table and message of a parsed header; throws unless it has exactly that shape. */
+/** An element count that fits a frame. */
 function isCount(n: unknown): n is number {
   return typeof n === 'number' && numberIsInteger(n) && n >= 0 && n <= MAX_U32 / 8;
 }
@@ -104,6 +104,7 @@ function isCount(n: unknown): n is number {
 /** An array of the table: `n` elements in the frame's next blob, or at byte `offset` of the input file. */
 type TableEntry = { readonly n: number; readonly offset?: number };
 
+/** The array table and message of a parsed header; throws unless it has exactly that shape. */
 function splitHeader(text: string): { table: TableEntry[]; message: unknown } {
   const parsed: unknown = jsonParse(text);
   if (typeof parsed !== 'object' || parsed === null || isArray(parsed)) throw new RangeError('a frame header is not an object');
@@ -192,18 +193,16 @@ export function readFrameBlocking(
   read(header, 0, header.length);
   const { table, message } = splitHeader(fromArrayBuffer(header.buffer, 0, headerBytes).toString('utf8'));
   if (blobStart + table.reduce((sum, e) => sum + (e.offset === undefined ? e.n * 8 : 0), 0) !== length) throw new RangeError('a frame has bytes that belong to no array');
+  if (readAt === undefined && table.some((e) => e.offset !== undefined)) throw new RangeError('a frame refers to an input file this process does not have');
   // Blobs come in table order from the channel; file entries are read after them, out of the way of the stream.
   const arrays = table.map(({ n }) => makeArray(n));
   table.forEach((e, i) => {
-    if (e.offset === undefined) {
-      const bytes = bytesOf(arrays[i]!);
-      read(bytes, 0, bytes.length);
-    }
+    if (e.offset !== undefined) return;
+    const bytes = bytesOf(arrays[i]!);
+    read(bytes, 0, bytes.length);
   });
   table.forEach((e, i) => {
-    if (e.offset === undefined) return;
-    if (readAt === undefined) throw new RangeError('a frame refers to an input file this process does not have');
-    readAt(bytesOf(arrays[i]!), e.offset);
+    if (e.offset !== undefined) readAt!(bytesOf(arrays[i]!), e.offset);
   });
   return { value: revive(message, arrays, 0), arrays };
 }

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -35,15 +35,15 @@ export class InputFile {
   static open(): InputFile | null {
     const dir = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
     const file = path.join(dir, `rltask-inputs-${process.pid}-${randomBytes(8).toString('hex')}`);
-    let fd: number | undefined;
+    const opened: number[] = [];
     try {
-      fd = openSync(file, 'wx+', 0o600);
-      const childFd = openSync(file, 'r');
+      opened.push(openSync(file, 'wx+', 0o600));
+      opened.push(openSync(file, 'r'));
       unlinkSync(file);
-      return new InputFile(fd, childFd);
+      return new InputFile(opened[0]!, opened[1]!);
     } catch {
-      if (fd !== undefined) {
-        closeSync(fd);
+      for (const fd of opened) closeSync(fd);
+      if (opened.length > 0) {
         try {
           unlinkSync(file);
         } catch {
@@ -82,10 +82,5 @@ export class InputFile {
     this.#closed = true;
     closeSync(this.#fd);
     closeSync(this.childFd);
-  }
-
-  /** For tests: the open file's size as the kernel sees it. */
-  statSize(): number {
-    return fstatSync(this.#fd).size;
   }
 }

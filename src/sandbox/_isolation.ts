@@ -108,11 +108,11 @@ export function childCommand(nodeArgs: readonly string[], limits: ChildLimits): 
   const iso = isolation();
   const chain: string[] = [];
   // --kill-child: unshare stays as the namespace's parent and takes its child down with it if it is killed alone.
-  const switchInUnshare = iso.user !== null && iso.unshareSetuid && (iso.pidns || iso.netns);
-  const setuid = switchInUnshare && iso.user !== null ? [`--setuid=${iso.user.uid}`, `--setgid=${iso.user.gid}`] : [];
+  // unshareSetuid implies a user and a network namespace (fromProbes), so unshare is in the chain to switch.
+  const setuid = iso.unshareSetuid && iso.user !== null ? [`--setuid=${iso.user.uid}`, `--setgid=${iso.user.gid}`] : [];
   if (iso.pidns) chain.push('unshare', '--net', '--pid', '--kill-child', ...setuid, '--');
   else if (iso.netns) chain.push('unshare', '--net', ...setuid, '--');
-  if (iso.user !== null && !switchInUnshare) chain.push('setpriv', `--reuid=${iso.user.uid}`, `--regid=${iso.user.gid}`, '--clear-groups', '--');
+  if (iso.user !== null && setuid.length === 0) chain.push('setpriv', `--reuid=${iso.user.uid}`, `--regid=${iso.user.gid}`, '--clear-groups', '--');
   if (iso.prlimit) {
     const as = (limits.memoryMb + NODE_BASELINE_MB) * 1024 * 1024;
     chain.push('prlimit', `--as=${as}`, `--cpu=${limits.cpuSeconds}`, '--fsize=0', '--core=0', '--');
