@@ -34,7 +34,7 @@ export type { CaseOutcome, RegradeOutcome, SelfTest, SelfTestOptions } from './g
 export { killAllSandboxes, Sandbox } from './sandbox/Sandbox.ts';
 export type { SandboxOptions } from './sandbox/Sandbox.ts';
 export { SandboxPool } from './sandbox/SandboxPool.ts';
-export { tuneHeap } from './startup/tuneHeap.ts';
+export { GRADING_V8_FLAGS, tuneV8 } from './startup/tuneV8.ts';
 export { Oracle } from './sandbox/Oracle.ts';
 export { SubmissionFault } from './sandbox/SubmissionFault.ts';
 export type { OracleArg, OracleReply, OracleValue } from './sandbox/protocol.ts';

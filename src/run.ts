@@ -2,9 +2,9 @@
 // The CLI entry point: the only place that touches argv, stdio, signals and the exit code.
 import { main } from './cli/main.ts';
 import { killAllSandboxes } from './sandbox/Sandbox.ts';
-import { tuneHeap } from './startup/tuneHeap.ts';
+import { tuneV8 } from './startup/tuneV8.ts';
 
-tuneHeap();
+tuneV8();
 
 const controller = new AbortController();
 let interrupted = 0;

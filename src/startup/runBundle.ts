@@ -4,7 +4,7 @@ import path from 'node:path';
 import { debuglog } from 'node:util';
 import vm from 'node:vm';
 import { crc32 } from 'node:zlib';
-import { tuneHeap } from './tuneHeap.ts';
+import { tuneV8 } from './tuneV8.ts';
 
 /**
  * Starts the CommonJS production bundle (dist/rltask.cjs) with V8 code caches, for the bundle itself and for the
@@ -139,8 +139,8 @@ function cachedDataFor(filename: string, entry: CacheEntry, cacheDir: string): B
  * big CommonJS module it loaded — after the run, so that the functions it compiled lazily are cached too.
  */
 export function runBundle(bundleDir: string, mode: 'use' | 'record'): void {
-  // Before anything is compiled: the caches are made and checked with the CLI's V8 flags (see tuneHeap).
-  tuneHeap();
+  // Before anything is compiled: the caches are made and checked with the CLI's V8 flags (see tuneV8).
+  tuneV8();
   const cacheDir = path.join(bundleDir, CACHE_DIR);
   const entries = mode === 'use' ? readManifest(cacheDir, bundleDir) : new Map<string, CacheEntry>();
   // Only fresh entries are used; any other file is left to Node exactly as without caches.
