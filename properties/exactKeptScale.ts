@@ -1,9 +1,8 @@
-import fc from 'fast-check';
 import { z } from 'zod';
 import { sharedSpread } from './_distributions.ts';
 import { checkBatched, fmt } from './_check.ts';
 import { LayerPlan } from './_layer.ts';
-import { rateArbitrary, rateRange, seedArbitrary } from './_params.ts';
+import { lengthArbitrary, rateArbitrary, rateRange, seedArbitrary } from './_params.ts';
 import { defineProperty } from './PropertyContract.ts';
 import { PropertyFailure } from './PropertyFailure.ts';
 
@@ -25,7 +24,8 @@ export const exactKeptScale = defineProperty({
     runs: z.int().min(1).max(10_000).default(60),
   }),
   async run(ctx, params) {
-    const len = fc.integer({ min: 1, max: params.maxLength });
+    // Every decade of lengths equally often, and maxLength itself in every example (see lengthArbitrary).
+    const len = lengthArbitrary(params.maxLength);
     const examples = params.p.include.map((p) => [p, params.maxLength, 1, 1, 2] as [number, number, number, number, number]);
     return checkBatched(
       ctx.oracle,

@@ -1,9 +1,8 @@
-import fc from 'fast-check';
 import { z } from 'zod';
 import { sharedSpread } from './_distributions.ts';
 import { checkBatched, fmt } from './_check.ts';
 import { firstDifference, LayerPlan } from './_layer.ts';
-import { seedArbitrary } from './_params.ts';
+import { lengthArbitrary, seedArbitrary } from './_params.ts';
 import { defineProperty } from './PropertyContract.ts';
 import { PropertyFailure } from './PropertyFailure.ts';
 
@@ -19,7 +18,7 @@ export const zeroRateIdentity = defineProperty({
     return checkBatched(
       ctx.oracle,
       'zero-rate-identity',
-      [fc.integer({ min: 1, max: params.maxLength }), seedArbitrary, seedArbitrary],
+      [lengthArbitrary(params.maxLength), seedArbitrary, seedArbitrary],
       (n, dataSeed, maskSeed) => {
         const x = sharedSpread(n, dataSeed, 100);
         const plan = new LayerPlan(ctx);
