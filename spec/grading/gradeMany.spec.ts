@@ -7,7 +7,7 @@ import type { GradeResult } from '../../src/grading/GradeResult.ts';
 import { killAllSandboxes, Sandbox } from '../../src/sandbox/Sandbox.ts';
 import type { TaskSpec } from '../../src/spec/loadTask.ts';
 import { cleanupTmp, DROPOUT_YAML, dropoutTask, dropoutWorkspace, ROOT, withScale } from '../_helpers.ts';
-import { processTree, sandboxProcesses, survivors } from '../sandbox/_processes.ts';
+import { processTree, sandboxChildren, sandboxProcesses, survivors } from '../sandbox/_processes.ts';
 
 let spec: TaskSpec;
 let correct: string[];
@@ -71,6 +71,47 @@ describe('gradeMany', () => {
       assert.ok(most >= 1 && most <= concurrency, `concurrency ${concurrency}: ${most} grades held a child at once`);
       if (concurrency === 1) assert.equal(most, 1);
     }
+  });
+
+  it('under failFast, reports a workspace its static checks decide at once, and starts no child for it', async () => {
+    // buggy[0] (1 / keepProb) and buggy[2] (1.0) compute no square root: uses-sqrt decides them statically.
+    const dirs = [correct[0]!, buggy[0]!, buggy[2]!, correct[1]!];
+    for (const concurrency of [1, 2]) {
+      const order: string[] = [];
+      const children: number[] = [];
+      const results = await gradeMany(spec, dirs, {
+        concurrency,
+        failFast: true,
+        onResult: (r) => order.push(r.workspace),
+        startSandbox: async (o) => {
+          const s = await Sandbox.start(o);
+          children.push(s.pid!);
+          return s;
+        },
+      });
+      assert.deepEqual(results.map((r) => r.status), ['passed', 'failed', 'failed', 'passed']);
+      for (const r of results.slice(1, 3)) assert.match(r.feedback, /^uses-sqrt: /);
+      // The grades are prepared ahead of the sandbox step: the two decided ones are out before either correct one.
+      assert.deepEqual(order.slice(0, 2), [buggy[0], buggy[2]], `concurrency ${concurrency}: ${order.map((d) => path.basename(d)).join(', ')}`);
+      assert.equal(children.length, 2, 'a child for each correct workspace and none for the decided ones');
+    }
+  });
+
+  it('under failFast, pre-starts no child for a tail of workspaces its static checks decide', async () => {
+    // Through the CLI's own pool: count the sandbox processes that ever existed (they run long enough to be seen).
+    const dirs = [correct[0]!, correct[1]!, buggy[0]!, buggy[2]!, buggy[0]!, buggy[2]!];
+    const seen = new Set<number>();
+    const watch = setInterval(() => {
+      for (const p of sandboxChildren()) seen.add(p);
+    }, 2);
+    try {
+      const results = await gradeMany(spec, dirs, { concurrency: 2, failFast: true });
+      assert.deepEqual(results.map((r) => r.status), ['passed', 'passed', 'failed', 'failed', 'failed', 'failed']);
+    } finally {
+      clearInterval(watch);
+    }
+    assert.ok(seen.size <= 2, `${seen.size} sandbox children for 2 workspaces that needed one: ${[...seen].join(', ')}`);
+    assert.deepEqual(sandboxProcesses(), []);
   });
 
   it('gives the same verdicts whatever the concurrency (the shared input cache is read-only)', async () => {

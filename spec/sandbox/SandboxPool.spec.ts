@@ -76,6 +76,29 @@ describe('SandboxPool', () => {
     }
   });
 
+  it('forgo() lowers the limit, so that no child is pre-started for a submission that will not need one', async () => {
+    const { pool } = recordingPool(2, 4);
+    try {
+      assert.equal(pool.started, 2);
+      pool.forgo();
+      pool.forgo(); // two of the four submissions were decided without a sandbox: a limit of 2, both started
+      const a = await pool.take();
+      const b = await pool.take();
+      assert.equal(pool.started, 2, 'no replacement beyond the lowered limit');
+      assert.equal(pool.idle, 0);
+      await Promise.all([a, b].map((s) => works(s, 5)));
+      await Promise.all([a, b].map((s) => s.dispose()));
+      pool.forgo();
+      pool.forgo();
+      pool.forgo(); // below zero stays zero: take() still starts one on demand
+      const c = await pool.take();
+      assert.equal(pool.started, 3);
+      await c.dispose();
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('skips a child that died while it was idle', async () => {
     const { pool, started } = recordingPool(1);
     try {

@@ -51,3 +51,19 @@ export async function survivors(pids: readonly number[], waitMs = 5000): Promise
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** This process's direct children that are sandboxes: one per sandbox, whatever runs below it. */
+export function sandboxChildren(): number[] {
+  return processTree(process.pid)
+    .filter((pid) => parentOf(pid) === process.pid)
+    .filter((pid) => /--experimental-permission|^unshare |^setpriv |^prlimit /.test(commandLine(pid)));
+}
+
+function parentOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return -1;
+  }
+}

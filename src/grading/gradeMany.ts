@@ -3,7 +3,7 @@ import { InputFile } from '../sandbox/_inputFile.ts';
 import { SandboxPool } from '../sandbox/SandboxPool.ts';
 import type { TaskSpec } from '../spec/loadTask.ts';
 import type { GradeResult } from './GradeResult.ts';
-import { type GradeOptions, gradeWorkspace, sandboxOptions } from './gradeWorkspace.ts';
+import { type GradeOptions, type PreparedGrade, prepareGrade, sandboxOptions } from './gradeWorkspace.ts';
 
 export interface GradeManyOptions extends Omit<GradeOptions, 'label'> {
   /** Grades in flight at once (default: the number of cores). */
@@ -20,8 +20,10 @@ export interface GradeManyOptions extends Omit<GradeOptions, 'label'> {
 /**
  * Grade many workspaces of one task in this process, `concurrency` at a time. Heavy modules (the TypeScript compiler, esbuild,
  * the harness bundle) load once and are shared, and sandboxes come from a pool of pre-started children (one
- * submission per child, never reused), so a child's start-up overlaps the previous grade. Returns the results
- * in input order (only those that finished before an abort); `onResult` sees each as it finishes.
+ * submission per child, never reused), so a child's start-up overlaps the previous grade. Workspaces are read and
+ * statically checked a little ahead of the grades in flight, so one that this decides (with `failFast`, a failed
+ * static check) is reported at once and gets no child. Returns the results in input order (only those that
+ * finished before an abort); `onResult` sees each as it finishes.
  *
  * @example
  * const results = await gradeMany(spec, ['ws1', 'ws2'], { onResult: (r) => console.log(JSON.stringify(r)) });
@@ -42,14 +44,39 @@ export async function gradeMany(spec: TaskSpec, dirs: readonly string[], options
   const start = pool === null ? startSandbox : () => pool.take();
   const onAbort = (): void => pool?.kill();
   signal?.addEventListener('abort', onAbort, { once: true });
-  let next = 0;
+  // Workspaces are prepared (read, transpiled, statically checked) in input order, a little ahead of the grades in
+  // flight; a grade decided there (a missing file, code that does not compile or breaks the policy, a failed
+  // static check under failFast) is reported at once and takes no child. Before a grade takes its child — which
+  // starts a replacement — the next ones are prepared until `concurrency` of them are known to need a sandbox (or
+  // none are left), each decided one lowering the pool's limit: a batch whose tail is decided statically then
+  // pre-starts no child that nobody will use.
+  let cursor = 0;
+  const waiting: { readonly i: number; readonly grade: PreparedGrade }[] = [];
+  const report = (i: number, r: GradeResult): void => {
+    if (aborted()) return;
+    results[i] = r;
+    onResult?.(r);
+  };
+  const prepareNext = async (): Promise<void> => {
+    const i = cursor++;
+    const grade = await prepareGrade(spec, dirs[i]!, gradeOptions);
+    if (grade.needsSandbox) waiting.push({ i, grade });
+    else {
+      pool?.forgo();
+      report(i, await grade.finish());
+    }
+  };
+  const prepareUntil = async (wanted: number): Promise<void> => {
+    while (waiting.length < wanted && cursor < dirs.length && !aborted()) await prepareNext();
+  };
   const worker = async (): Promise<void> => {
-    while (next < dirs.length && !aborted()) {
-      const i = next++;
-      const r = await gradeWorkspace(spec, dirs[i]!, start === undefined ? gradeOptions : { ...gradeOptions, startSandbox: start });
-      if (aborted()) return;
-      results[i] = r;
-      onResult?.(r);
+    for (;;) {
+      await prepareUntil(1);
+      const next = waiting.shift();
+      if (next === undefined || aborted()) return;
+      await prepareUntil(concurrency);
+      const r = await next.grade.finish(start);
+      report(next.i, r);
     }
   };
   try {

@@ -36,6 +36,25 @@ function skippedChecks(ids: readonly string[], why: string): Check[] {
 }
 
 /**
+ * A grade whose workspace has been read and whose static checks have run: what is left needs a sandbox, or
+ * nothing (the verdict is already decided). `gradeMany` prepares the next workspaces ahead of the grades in
+ * flight, so that one failing its static checks under `failFast` is reported at once and no child is pre-started
+ * for it.
+ */
+export interface PreparedGrade {
+  /** Whether `finish` starts a sandbox; false when the workspace check, the code or a static check decided it. */
+  readonly needsSandbox: boolean;
+  /** The rest of the grade (the sandbox and the properties when needed) and its result. Call it once. */
+  finish(startSandbox?: (options: SandboxOptions) => Promise<Sandbox>): Promise<GradeResult>;
+}
+
+/** A grader fault as a result's `error`: a workspace that vanished is the caller's problem, anything else ours. */
+function gradeError(e: unknown): { code: string; message: string } {
+  if (e instanceof RltaskError && e.code === 'E_WORKSPACE') return { code: e.code, message: e.message };
+  return { code: 'E_INTERNAL', message: e instanceof Error ? `${e.message}${e.stack ? `\n${e.stack.split('\n').slice(1, 4).join('\n')}` : ''}` : String(e) };
+}
+
+/**
  * Grade one workspace against a task. Never throws for the submission's behaviour: a broken, hostile or
  * crashing submission gives `status: 'failed'`; a workspace that is not a directory or a fault of the grader
  * itself gives `status: 'error'` with an `error.code`.
@@ -45,12 +64,19 @@ function skippedChecks(ids: readonly string[], why: string): Check[] {
  * console.log(result.reward, result.feedback);
  */
 export async function gradeWorkspace(spec: TaskSpec, dir: string, options: GradeOptions = {}): Promise<GradeResult> {
+  return (await prepareGrade(spec, dir, options)).finish(options.startSandbox);
+}
+
+/**
+ * The first half of `gradeWorkspace`: read the workspace, transpile, run the static checks. Never throws (a fault
+ * becomes a decided `error` result). `durationMs` counts the time spent in both halves, not the wait between them.
+ */
+export async function prepareGrade(spec: TaskSpec, dir: string, options: GradeOptions = {}): Promise<PreparedGrade> {
   const started = performance.now();
   const seed = options.seed ?? spec.grader.seed;
   const checks: Check[] = [];
-  let output = '';
   const propertyIds = spec.grader.properties.map((p) => p.id);
-  const finish = (error?: { code: string; message: string }): GradeResult => {
+  const result = (activeMs: number, output: string, error?: { code: string; message: string }): GradeResult => {
     // Behaviour first: a property's counterexample is more actionable than a style check on the same bug.
     const failing = checks.filter((c) => !c.passed && c.skipped !== true);
     const failedCheck = failing.find((c) => !STATIC_CHECKS.has(c.id)) ?? failing[0];
@@ -72,19 +98,19 @@ export async function gradeWorkspace(spec: TaskSpec, dir: string, options: Grade
       output,
       checks,
       seed,
-      durationMs: Math.round(performance.now() - started),
+      durationMs: Math.round(activeMs),
       ...(error === undefined ? {} : { error }),
     };
   };
+  const decided = (r: GradeResult): PreparedGrade => ({ needsSandbox: false, finish: () => Promise.resolve(r) });
 
-  let sandbox: Sandbox | undefined;
-  let error: { code: string; message: string } | undefined;
-  const body = async (): Promise<void> => {
+  /** The static half; the transpiled code when a sandbox is needed, undefined when the grade is decided. */
+  const staticPhase = async (): Promise<string | undefined> => {
     const submission = await readSubmission(spec, dir);
     checks.push(...submission.checks);
     if (submission.checks.some((c) => !c.passed)) {
       checks.push(...skippedChecks(['compile', 'policy', ...spec.grader.ast.map((a) => a.check), 'load', ...propertyIds], 'the workspace check failed'));
-      return;
+      return undefined;
     }
     const subjectFile = spec.grader.subject.file;
     const source = submission.editable.get(subjectFile)!;
@@ -97,17 +123,30 @@ export async function gradeWorkspace(spec: TaskSpec, dir: string, options: Grade
     checks.push(...ast);
     if (!compiled.ok || !ast[0]!.passed) {
       checks.push(...skippedChecks(['load', ...propertyIds], compiled.ok ? 'the permissions policy refused the code' : 'the code does not compile'));
-      return;
+      return undefined;
     }
     const failedStatic = ast.find((c) => !c.passed);
     if (options.failFast === true && failedStatic !== undefined) {
       checks.push(...skippedChecks(['load', ...propertyIds], `fail-fast after ${failedStatic.id} failed`));
-      return;
+      return undefined;
     }
+    return compiled.code;
+  };
 
+  let code: string | undefined;
+  try {
+    code = await staticPhase();
+  } catch (e) {
+    return decided(result(performance.now() - started, '', gradeError(e)));
+  }
+  const staticMs = performance.now() - started;
+  if (code === undefined) return decided(result(staticMs, ''));
+  const compiledCode = code;
+
+  const dynamicPhase = async (sandbox: Sandbox): Promise<void> => {
+    const subjectFile = spec.grader.subject.file;
     const deadline = performance.now() + spec.limits.timeMs;
-    sandbox = await (options.startSandbox ?? Sandbox.start)(sandboxOptions(spec));
-    const loaded = await sandbox.load(compiled.code, subjectFile, deriveSeed(seed, 'Math.random'), spec.limits.timeMs).catch((e: unknown) => {
+    const loaded = await sandbox.load(compiledCode, subjectFile, deriveSeed(seed, 'Math.random'), spec.limits.timeMs).catch((e: unknown) => {
       if (e instanceof SubmissionFault) return { ok: false as const, thrown: { name: 'fault', message: e.message } };
       throw e;
     });
@@ -142,16 +181,26 @@ export async function gradeWorkspace(spec: TaskSpec, dir: string, options: Grade
       }
     }
   };
-  try {
-    await body();
-  } catch (e) {
-    if (e instanceof RltaskError && e.code === 'E_WORKSPACE') error = { code: e.code, message: e.message };
-    else error = { code: 'E_INTERNAL', message: e instanceof Error ? `${e.message}${e.stack ? `\n${e.stack.split('\n').slice(1, 4).join('\n')}` : ''}` : String(e) };
-  } finally {
-    if (sandbox !== undefined) {
-      await sandbox.dispose();
-      output = sandbox.output;
-    }
-  }
-  return finish(error);
+
+  return {
+    needsSandbox: true,
+    async finish(startSandbox = Sandbox.start) {
+      const resumed = performance.now();
+      let sandbox: Sandbox | undefined;
+      let error: { code: string; message: string } | undefined;
+      let output = '';
+      try {
+        sandbox = await startSandbox(sandboxOptions(spec));
+        await dynamicPhase(sandbox);
+      } catch (e) {
+        error = gradeError(e);
+      } finally {
+        if (sandbox !== undefined) {
+          await sandbox.dispose();
+          output = sandbox.output;
+        }
+      }
+      return result(staticMs + (performance.now() - resumed), output, error);
+    },
+  };
 }

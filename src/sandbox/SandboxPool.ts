@@ -29,7 +29,7 @@ export interface SandboxPoolOptions {
 export class SandboxPool {
   readonly #options: SandboxOptions;
   readonly #size: number;
-  readonly #limit: number;
+  #limit: number;
   readonly #start: (options: SandboxOptions) => Promise<Sandbox>;
   readonly #unregister: () => void;
   /** Idle children in start order (oldest first, most likely ready). */
@@ -76,6 +76,14 @@ export class SandboxPool {
 
   #fill(): void {
     while (!this.#closed && this.#idle.length < this.#size && this.#started < this.#limit) this.#idle.push(this.#launch());
+  }
+
+  /**
+   * One child fewer will be needed than the limit said (e.g. a submission of the batch that its static checks
+   * already decided): lowers the limit by one, so that no child is pre-started for it.
+   */
+  forgo(): void {
+    this.#limit = Math.max(0, this.#limit - 1);
   }
 
   /**
