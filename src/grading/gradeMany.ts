@@ -20,9 +20,10 @@ export interface GradeManyOptions extends Omit<GradeOptions, 'label'> {
 /**
  * Grade many workspaces of one task in this process, `concurrency` at a time. Heavy modules (the TypeScript compiler, esbuild,
  * the harness bundle) load once and are shared, and sandboxes come from a pool of pre-started children (one
- * submission per child, never reused), so a child's start-up overlaps the previous grade. Workspaces are read and
- * statically checked a little ahead of the grades in flight, so one that this decides (with `failFast`, a failed
- * static check) is reported at once and gets no child. Returns the results in input order (only those that
+ * submission per child, never reused), so a child's start-up overlaps the previous grade. A workspace that its
+ * static phase decides (a missing file, code that does not compile or breaks the policy, with `failFast` a failed
+ * static check) is reported at once and gets no child; with `failFast` the next workspaces are checked a little
+ * ahead, so that no child is pre-started for them either. Returns the results in input order (only those that
  * finished before an abort); `onResult` sees each as it finishes.
  *
  * @example

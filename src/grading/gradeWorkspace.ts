@@ -37,9 +37,8 @@ function skippedChecks(ids: readonly string[], why: string): Check[] {
 
 /**
  * A grade whose workspace has been read and whose static checks have run: what is left needs a sandbox, or
- * nothing (the verdict is already decided). `gradeMany` prepares the next workspaces ahead of the grades in
- * flight, so that one failing its static checks under `failFast` is reported at once and no child is pre-started
- * for it.
+ * nothing (the verdict is already decided). `gradeMany` reports a decided one at once, without a child, and under
+ * `failFast` prepares the next workspaces a little ahead, so that no child is pre-started for one either.
  */
 export interface PreparedGrade {
   /** Whether `finish` starts a sandbox; false when the workspace check, the code or a static check decided it. */
