@@ -47,18 +47,24 @@ export function gaussianMeanSamples(m: number, delta: number): number {
 }
 
 /**
+ * The n, not rounded, at which the Bernstein half-width of a mean of n iid terms (variance `variance` each,
+ * centred terms bounded by `bound`) is exactly t at false-reject δ: bernsteinHalfWidth(n·v, M, δ) = n·t solves to
+ * n = (2·L·v + (2/3)·L·M·t) / t², L = ln(2/δ).
+ */
+export function bernsteinSampleSize(t: number, variance: number, bound: number, delta: number): number {
+  const L = Math.log(2 / delta);
+  return (2 * L * variance + (2 / 3) * L * bound * t) / (t * t);
+}
+
+/**
  * Smallest n for which the Bernstein half-width of a mean of n iid terms (variance `variance` each, centred
  * terms bounded by `bound`) is at most t at false-reject δ.
  */
 export function bernsteinSamples(t: number, variance: number, bound: number, delta: number): number {
   const ok = (n: number) => bernsteinHalfWidth(n * variance, bound, delta) / n <= t;
-  let hi = 1;
-  while (!ok(hi)) hi *= 2;
-  let lo = Math.floor(hi / 2);
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (ok(mid)) hi = mid;
-    else lo = mid;
-  }
-  return hi;
+  // The closed form, then a step either way past floating-point rounding: the smallest n the check itself passes.
+  let n = Math.max(1, Math.ceil(bernsteinSampleSize(t, variance, bound, delta)));
+  while (!ok(n)) n++;
+  while (n > 1 && ok(n - 1)) n--;
+  return n;
 }

@@ -21,4 +21,4 @@ export { propertyItems } from './registry.ts';
 export type { BoundProperty, CheckOutcome, IssueSink, PropertyContext, TaskBinding } from './PropertyContract.ts';
 export { defineProperty } from './PropertyContract.ts';
 export { PropertyFailure } from './PropertyFailure.ts';
-export { bernsteinHalfWidth, bernsteinSamples, bernsteinTail, chiSquareSamples, gaussianMeanSamples, wilson } from './_stats.ts';
+export { bernsteinHalfWidth, bernsteinSampleSize, bernsteinSamples, bernsteinTail, chiSquareSamples, gaussianMeanSamples, wilson } from './_stats.ts';

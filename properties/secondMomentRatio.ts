@@ -4,7 +4,7 @@ import { type Distribution, distributionNames, distributions, sample } from './_
 import { checkBatched, fmt } from './_check.ts';
 import { LayerPlan } from './_layer.ts';
 import { falseReject, rateArbitrary, rateRange, seedArbitrary } from './_params.ts';
-import { bernsteinHalfWidth } from './_stats.ts';
+import { bernsteinHalfWidth, bernsteinSampleSize } from './_stats.ts';
 import { defineProperty } from './PropertyContract.ts';
 import { PropertyFailure } from './PropertyFailure.ts';
 
@@ -80,12 +80,11 @@ export const secondMomentRatio = defineProperty({
       (p, d, log10Scale, dataSeed, maskSeed) => {
         const scale = 10 ** log10Scale;
         const q = 1 - p;
-        const L = Math.log(2 / params.falseReject);
-        // Start from the variance term alone; then the bound of the actual sample decides. Both of Bernstein's
-        // terms shrink as 1/n (Σw² and max x²/Σx² do, up to the slow growth of max x²), so the n at which the
-        // half-width meets the tolerance is solved for from the current sample: t² = (b·t + 2L·v)·n₀/n. That
-        // lands within a few percent of the smallest n that works; a fixed 30 % margin cost as much again.
-        let n = Math.max(256, Math.ceil((2 * L * distributions[d] * (p / q)) / params.tolerance ** 2));
+        // Start from the variance term alone (Σw² ≈ κ/n); then the bound of the actual sample decides. Both of
+        // Bernstein's terms shrink as 1/n (Σw² and max x²/Σx² do, up to the slow growth of max x²), so the n at
+        // which the half-width meets the tolerance is solved for from the current sample's terms per unit (n·v,
+        // n·b). That lands within a few percent of the smallest n that works; a fixed 30 % margin cost as much again.
+        let n = Math.max(256, Math.ceil(bernsteinSampleSize(params.tolerance, distributions[d] * (p / q), 0, params.falseReject)));
         let x: Float64Array;
         let sx: number;
         let halfWidth: number;
@@ -98,8 +97,7 @@ export const secondMomentRatio = defineProperty({
           halfWidth = p === 0 ? 0 : bernsteinHalfWidth(variance, bound, params.falseReject);
           if (halfWidth <= params.tolerance) break;
           if (n >= params.maxSamples) throw new Error(`second-moment-ratio: cannot reach false-reject ${params.falseReject} at p = ${p} within ${params.maxSamples} samples`);
-          const t = params.tolerance;
-          const solved = (n * (((2 / 3) * L * bound) * t + 2 * L * variance)) / (t * t);
+          const solved = bernsteinSampleSize(params.tolerance, variance * n, bound * n, params.falseReject);
           n = Math.min(params.maxSamples, Math.max(n + 64, Math.ceil(solved * 1.01)));
         }
         const plan = new LayerPlan(ctx);

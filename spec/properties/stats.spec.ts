@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bernsteinHalfWidth, bernsteinTail, wilson } from '../../properties/_stats.ts';
+import { bernsteinHalfWidth, bernsteinSampleSize, bernsteinSamples, bernsteinTail, wilson } from '../../properties/_stats.ts';
 
 describe('statistics', () => {
   it('bernsteinHalfWidth inverts bernsteinTail', () => {
@@ -8,6 +8,21 @@ describe('statistics', () => {
       const t = bernsteinHalfWidth(v, m, d);
       assert.ok(Math.abs(bernsteinTail(t, v, m) - d) / d < 1e-9, `${v} ${m} ${d}`);
       assert.ok(bernsteinTail(t * 0.99, v, m) > d);
+    }
+  });
+
+  it('bernsteinSampleSize is the n at which the half-width of a mean of n terms is exactly t', () => {
+    for (const [t, v, m, d] of [[0.025, 0.25, 0.5, 1e-9], [0.1, 19 * 3, 19 * 2.7e-4 * 84937, 1e-9], [0.05, 1, 0, 1e-6]] as const) {
+      const n = bernsteinSampleSize(t, v, m, d);
+      assert.ok(Math.abs(bernsteinHalfWidth(n * v, m, d) / n - t) / t < 1e-9, `${t} ${v} ${m} ${d}`);
+    }
+  });
+
+  it('bernsteinSamples is the smallest whole n whose half-width is within t', () => {
+    for (const [t, v, m, d] of [[0.025, 0.0475, 0.95, 1e-9], [0.025, 0.25, 0.5, 1e-9], [0.05, 0.8, 2, 1e-9], [0.3, 1, 1, 1e-3]] as const) {
+      const n = bernsteinSamples(t, v, m, d);
+      assert.ok(bernsteinHalfWidth(n * v, m, d) / n <= t);
+      assert.ok(n === 1 || bernsteinHalfWidth((n - 1) * v, m, d) / (n - 1) > t, `${t} ${v} ${m} ${d}: ${n - 1} would do`);
     }
   });
 
