@@ -23,8 +23,8 @@ let tsModule: Promise<Ts> | undefined;
 
 const require = createRequire(import.meta.url);
 
-/** Load the TypeScript compiler once (also used to warm a process up before a batch). */
-export function loadTypeScript(): Promise<Ts> {
+/** Load the TypeScript compiler once. */
+function loadTypeScript(): Promise<Ts> {
   // ts-morph's own copy of the compiler (the `typescript` package here is the Go port, with no JS API). require(),
   // not import(): importing CommonJS from ESM makes Node scan its ~9 MB for export names first.
   // Resolved from ts-morph's own location, so that it is the copy ts-morph itself uses (a transitive dependency).
@@ -297,12 +297,9 @@ function usesSqrt(ts: Ts, sf: SourceFile, scope: TsNode): boolean {
     if (ts.isBinaryExpression(n) && (n.operatorToken.kind === K.AsteriskAsteriskToken || n.operatorToken.kind === K.AsteriskAsteriskEqualsToken)) return half(n.right);
     return false;
   };
-  if (hit(scope)) return true;
-  let found = false;
-  forEachDescendant(ts, scope, (n) => {
-    if (!found && hit(n)) found = true;
-  });
-  return found;
+  // forEachChild stops at the first child for which the callback returns a truthy value.
+  const search = (n: TsNode): boolean => hit(n) || ts.forEachChild(n, search) === true;
+  return search(scope);
 }
 
 export interface AstInput {
