@@ -57,21 +57,13 @@ async function nodeE0(iterations: number): Promise<Figure> {
 }
 
 /**
- * t₀ right now, for a figure divided by the t₀ measured next to it: the median of 5 `node -e 0`, after a second's
- * pause and one unmeasured start. Right after a batch the kernel is still tearing down its sandboxes (their network
+ * t₀ right now, for a figure divided by the t₀ measured next to it: `nodeE0` over 5 starts (after its unmeasured
+ * ones), after a second's pause. Right after a batch the kernel is still tearing down its sandboxes (their network
  * namespaces are freed by a kernel worker) and the first starts measured 3–8 % slower, which would flatter the ratio.
  */
 async function t0Adjacent(): Promise<number> {
   await new Promise((resolve) => setTimeout(resolve, 1000));
-  await run(process.execPath, ['-e', '0'], ROOT);
-  const ms: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const t = performance.now();
-    const r = await run(process.execPath, ['-e', '0'], ROOT);
-    if (r.code !== 0) throw new Error('node -e 0 failed');
-    ms.push(performance.now() - t);
-  }
-  return median(ms);
+  return (await nodeE0(5)).medianMs;
 }
 
 /** Grade the fixtures through the CLI in one call and check every verdict. */
