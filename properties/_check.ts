@@ -35,7 +35,18 @@ export async function checkProperty<Ts extends [unknown, ...unknown[]]>(
   predicate: (...args: Ts) => Promise<void>,
   options: CheckOptions<Ts>,
 ): Promise<CheckOutcome> {
-  const property = fc.asyncProperty(...arbitraries, predicate);
+  // Shrinking keeps a case only while it still fails, so it walks a counterexample towards the edge of the
+  // tolerance (an Infinity becomes a difference in the 9th digit): the first failure found is kept beside it.
+  let first: { readonly args: unknown[]; readonly message: string } | undefined;
+  const recording = async (...args: Ts): Promise<void> => {
+    try {
+      await predicate(...args);
+    } catch (e) {
+      if (first === undefined && e instanceof PropertyFailure) first = { args: [...args], message: e.message };
+      throw e;
+    }
+  };
+  const property = fc.asyncProperty(...arbitraries, recording);
   const details = await fc.check(property, {
     seed: options.seed,
     numRuns: options.numRuns,
@@ -48,7 +59,16 @@ export async function checkProperty<Ts extends [unknown, ...unknown[]]>(
   if (error instanceof SubmissionFault) throw error;
   if (!(error instanceof PropertyFailure)) throw error instanceof Error ? error : new Error(String(error));
   const counterexample = details.counterexample === null ? null : [...details.counterexample];
-  return withMetrics({ passed: false, message: error.message, counterexample: { seed: details.seed, path: details.counterexamplePath, args: counterexample } }, options);
+  const base = { seed: details.seed, path: details.counterexamplePath, args: counterexample };
+  if (first === undefined || first.message === error.message) return withMetrics({ passed: false, message: error.message, counterexample: base }, options);
+  return withMetrics(
+    {
+      passed: false,
+      message: `${error.message} [shrunk]; the first failing case found: ${first.message}`,
+      counterexample: { ...base, firstFound: { args: first.args, message: first.message } },
+    },
+    options,
+  );
 }
 
 /**

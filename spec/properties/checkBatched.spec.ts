@@ -60,6 +60,19 @@ describe('checkBatched', () => {
     assert.deepEqual(b.outcome, await sequential(source, true));
   });
 
+  it('a shrunk failure also reports the first failing case found, whose error is usually larger', async () => {
+    // The error grows with n, so shrinking walks it down to its smallest size (n = 61, off by 1 000).
+    const source = 'export function f(n: number) { return n > 60 ? n + (n - 60) * 1000 : n; }';
+    const b = await batched(source, true);
+    assert.equal(b.outcome.passed, false);
+    const ce = b.outcome.counterexample as { args: number[]; firstFound: { args: number[]; message: string } };
+    assert.deepEqual(ce.args, [61]);
+    assert.ok(ce.firstFound.args[0]! > 61, `first found ${ce.firstFound.args[0]}`);
+    assert.match(b.outcome.message, /^f\(61\) returned .*1061.* \[shrunk\]; the first failing case found: f\(\d+\) returned/);
+    assert.equal(b.outcome.message.endsWith(ce.firstFound.message), true);
+    assert.deepEqual(b.outcome, await sequential(source, true));
+  });
+
   it('without shrinking it reports the first failing run and its index, as fc.check does', async () => {
     const source = 'export function f(n: number) { return n > 60 ? -1 : n; }';
     const b = await batched(source, false);
