@@ -136,6 +136,39 @@ describe('gradeWorkspace: the workspace is read as the spec says', () => {
   });
 });
 
+describe('gradeWorkspace: the visible tests are a check of every grade', () => {
+  const visible = (r: { checks: readonly { id: string; passed: boolean; message: string }[] }) => r.checks.find((c) => c.id === 'visible-tests');
+
+  it('a correct fix passes them, and what they printed is in the output', async () => {
+    const r = await grade(withScale('1 / Math.sqrt(keepProb)'));
+    assert.equal(visible(r)?.passed, true);
+    assert.equal(r.checks.at(-1)?.id, 'visible-tests');
+    assert.match(r.output, /# all tests passed/);
+  });
+
+  it('the planted bug fails them, with the failed tests in the output', async () => {
+    const r = await grade((s) => s);
+    assert.equal(visible(r)?.passed, false);
+    assert.match(visible(r)!.message, /^dropout\.test\.ts failed: Error: 3 test\(s\) failed/);
+    assert.match(r.output, /not ok - second moment preserved at p=0\.3/);
+  });
+
+  it('a fix wrong only at the visible tests\' input size fails them', async () => {
+    const r = await grade(withScale('x.length > 100_000 ? 1 / keepProb : 1 / Math.sqrt(keepProb)'));
+    assert.equal(r.status, 'failed');
+    assert.equal(visible(r)?.passed, false, r.feedback);
+  });
+
+  it('a submission that hangs in them fails on the time budget; the grader is fine', async () => {
+    const spec = await dropoutTask();
+    const quick = { ...spec, limits: { ...spec.limits, timeMs: 4000 } };
+    const r = await gradeWorkspace(quick, await dropoutWorkspace(withScale('x.length > 100_000 ? (() => { for (;;); })() : 1 / Math.sqrt(keepProb)')));
+    assert.equal(r.status, 'failed', r.feedback);
+    assert.equal(visible(r)?.passed, false);
+    assert.match(visible(r)!.message, /did not finish within|time/);
+  });
+});
+
 describe('gradeWorkspace: failFast', () => {
   it('stops at the failing static check without starting a sandbox: same verdict, later checks skipped', async () => {
     const spec = await dropoutTask();

@@ -3,7 +3,7 @@ import { RltaskError } from '../errors.ts';
 import { Oracle } from '../sandbox/Oracle.ts';
 import { Sandbox, type SandboxOptions } from '../sandbox/Sandbox.ts';
 import { SubmissionFault } from '../sandbox/SubmissionFault.ts';
-import { transpile } from '../sandbox/transpile.ts';
+import { bundleFiles, transpile } from '../sandbox/transpile.ts';
 import type { TaskSpec } from '../spec/loadTask.ts';
 import { readSubmission } from '../workspace/readSubmission.ts';
 import { runAstChecks } from './astChecks.ts';
@@ -30,6 +30,7 @@ export function sandboxOptions(spec: TaskSpec): SandboxOptions {
 }
 
 const STATIC_CHECKS: ReadonlySet<string> = new Set(['same-public-api', 'uses-sqrt']);
+const VISIBLE_TESTS = 'visible-tests';
 
 function skippedChecks(ids: readonly string[], why: string): Check[] {
   return ids.map((id) => ({ id, passed: false, skipped: true, message: `not run: ${why}` }));
@@ -74,7 +75,8 @@ export async function prepareGrade(spec: TaskSpec, dir: string, options: GradeOp
   const started = performance.now();
   const seed = options.seed ?? spec.grader.seed;
   const checks: Check[] = [];
-  const propertyIds = spec.grader.properties.map((p) => p.id);
+  // The visible tests run last, in the child that ran the properties: a check of every grade, after them.
+  const propertyIds = [...spec.grader.properties.map((p) => p.id), ...(spec.tests === undefined ? [] : [VISIBLE_TESTS])];
   const result = (activeMs: number, output: string, error?: { code: string; message: string }): GradeResult => {
     // Behaviour first: a property's counterexample is more actionable than a style check on the same bug.
     const failing = checks.filter((c) => !c.passed && c.skipped !== true);
@@ -103,9 +105,12 @@ export async function prepareGrade(spec: TaskSpec, dir: string, options: GradeOp
   };
   const decided = (r: GradeResult): PreparedGrade => ({ needsSandbox: false, finish: () => Promise.resolve(r) });
 
+  /** The task's files as the submission leaves them (protected ones are checked equal to the task's). */
+  let workspaceFiles: ReadonlyMap<string, string> = new Map();
   /** The static half; the transpiled code when a sandbox is needed, undefined when the grade is decided. */
   const staticPhase = async (): Promise<string | undefined> => {
     const submission = await readSubmission(spec, dir);
+    workspaceFiles = new Map(spec.files.map((f) => [f.path, submission.editable.get(f.path) ?? f.content]));
     checks.push(...submission.checks);
     if (submission.checks.some((c) => !c.passed)) {
       checks.push(...skippedChecks(['compile', 'policy', ...spec.grader.ast.map((a) => a.check), 'load', ...propertyIds], 'the workspace check failed'));
@@ -170,14 +175,33 @@ export async function prepareGrade(spec: TaskSpec, dir: string, options: GradeOp
         checks.push({ id: property.id, ...outcome });
         if (options.failFast === true && !outcome.passed) {
           checks.push(...skippedChecks(propertyIds.slice(i + 1), `fail-fast after ${property.id} failed`));
-          break;
+          return;
         }
       } catch (e) {
         if (!(e instanceof SubmissionFault)) throw e;
         checks.push({ id: property.id, passed: false, message: e.message });
         checks.push(...skippedChecks(propertyIds.slice(i + 1), "the submission's process was stopped"));
-        break;
+        return;
       }
+    }
+    if (spec.tests !== undefined) checks.push(await visibleTests(sandbox, spec.tests.file, deadline));
+  };
+
+  /**
+   * The task's visible tests, bundled with the workspace's files and loaded into a fresh context of the same
+   * child. They can only take a reward away: what they print or whether they throw is never a reason to pass.
+   */
+  const visibleTests = async (sandbox: Sandbox, file: string, deadline: number): Promise<Check> => {
+    const bundle = await bundleFiles(file, workspaceFiles);
+    if (!bundle.ok) return { id: VISIBLE_TESTS, passed: false, message: `${file} does not compile with this submission: ${bundle.message}` };
+    const left = Math.max(1, Math.round(deadline - performance.now()));
+    try {
+      const r = await sandbox.load(bundle.code, file, deriveSeed(seed, VISIBLE_TESTS), left);
+      if (r.ok) return { id: VISIBLE_TESTS, passed: true, message: `${file} ran to the end without an error` };
+      return { id: VISIBLE_TESTS, passed: false, message: `${file} failed: ${r.thrown.name}: ${r.thrown.message} (its output is in the grade's output)` };
+    } catch (e) {
+      if (!(e instanceof SubmissionFault)) throw e;
+      return { id: VISIBLE_TESTS, passed: false, message: `${file}: ${e.message}` };
     }
   };
 
