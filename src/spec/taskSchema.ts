@@ -37,6 +37,14 @@ const edit = z.strictObject({
   replace: z.string(),
 });
 
+/**
+ * The kinds of wrong fix a grader must refuse, as a red team grouped them: the formula itself, behaviour that
+ * changes over calls or instances, randomness of the wrong kind, inputs the generators rarely produce, answers
+ * that are close but less precise than the prompt asks, a submission compared only with itself, the calling
+ * contract (types, lengths, in place or not, the public API), and behaviour only the visible tests exercise.
+ */
+export const decoyFamilies = ['wrong-formula', 'behaviour-over-time', 'randomness', 'inputs', 'precision', 'self-comparison', 'contract', 'visible-tests'] as const;
+
 const variant = z.strictObject({ prompt: z.string().min(1), description: z.string().optional() });
 
 const astCheck = z.discriminatedUnion(
@@ -89,7 +97,17 @@ export const taskSchema = z.strictObject({
   tests: z.strictObject({ file: relativePath }).optional(),
   bug: z.strictObject({ file: relativePath, line: z.string().min(1), description: z.string().min(1) }),
   solution: z.strictObject({ description: z.string().optional(), edits: z.array(edit).min(1) }),
-  decoys: z.array(z.strictObject({ name: identifier, description: z.string().min(1), edits: z.array(edit) })).default([]),
+  decoys: z
+    .array(
+      z.strictObject({
+        name: identifier,
+        description: z.string().min(1),
+        /** Which kind of wrong fix this is (spec/hostile/families.spec.ts checks that each applicable one is covered). */
+        family: z.enum(decoyFamilies).default('wrong-formula'),
+        edits: z.array(edit),
+      }),
+    )
+    .default([]),
   grader: z.strictObject({
     /** The module the properties talk to: an editable file and the export under test. */
     subject: z.strictObject({ file: relativePath, export: z.string().regex(/^[A-Za-z_$][\w$]*$/) }),
