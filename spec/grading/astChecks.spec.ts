@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { runAstChecks } from '../../src/grading/astChecks.ts';
-import { BUG_LINE, dropoutTask } from '../_helpers.ts';
+import { gradeWorkspace } from '../../src/grading/gradeWorkspace.ts';
+import { BUG_LINE, cleanupTmp, dropoutTask, dropoutWorkspace } from '../_helpers.ts';
 
 const spec = await dropoutTask();
 const original = spec.files.find((f) => f.path === 'dropout.ts')!.content;
@@ -108,10 +109,63 @@ describe('same-public-api', () => {
   });
 });
 
+/** A correct dropout fix, by how it writes its square root: the scale line's replacement, or the whole file. */
+const SQRT_SPELLINGS: Record<string, (source: string) => string> = {
+  '1 / Math.sqrt(keepProb)': scale('1 / Math.sqrt(keepProb)'),
+  'Math.pow(keepProb, -0.5)': scale('Math.pow(keepProb, -0.5)'),
+  '1 / Math.pow(keepProb, 0.5)': scale('1 / Math.pow(keepProb, 0.5)'),
+  'keepProb ** -0.5': scale('keepProb ** -0.5'),
+  'keepProb ** (-1 / 2)': scale('keepProb ** (-1 / 2)'),
+  '1 / keepProb ** (1 / 2)': scale('1 / keepProb ** (1 / 2)'),
+  '1 / keepProb ** 0.5': scale('1 / keepProb ** 0.5'),
+  'Math.pow(keepProb, -1 / 2)': scale('Math.pow(keepProb, -1 / 2)'),
+  'Math.pow(keepProb, -(0.25 + 0.25))': scale('Math.pow(keepProb, -(0.25 + 0.25))'),
+  'const half = 0.5; 1 / Math.pow(keepProb, half)': (s) => s.replace(BUG_LINE, 'const half = 0.5;\n    const scale = 1 / Math.pow(keepProb, half);'),
+  'a module-level const HALF = 1 / 2; keepProb ** -HALF': (s) => `const HALF = 1 / 2;\n${scale('keepProb ** -HALF')(s)}`,
+  'a static readonly exponent: keepProb ** VarianceStabilizedDropout.EXPONENT': (s) =>
+    scale('keepProb ** VarianceStabilizedDropout.EXPONENT')(s).replace('  private readonly rng', '  private static readonly EXPONENT = -0.5;\n  private readonly rng'),
+  'Math.exp(-0.5 * Math.log(keepProb))': scale('Math.exp(-0.5 * Math.log(keepProb))'),
+  '1 / Math.exp(0.5 * Math.log(keepProb))': scale('1 / Math.exp(0.5 * Math.log(keepProb))'),
+  'Math.exp(Math.log(keepProb) * -0.5)': scale('Math.exp(Math.log(keepProb) * -0.5)'),
+  'Math.exp(-Math.log(keepProb) / 2)': scale('Math.exp(-Math.log(keepProb) / 2)'),
+  'const { sqrt } = Math; 1 / sqrt(keepProb)': (s) => s.replace(BUG_LINE, 'const { sqrt } = Math;\n    const scale = 1 / sqrt(keepProb);'),
+  'const root = Math.sqrt; 1 / root(keepProb)': (s) => s.replace(BUG_LINE, 'const root = Math.sqrt;\n    const scale = 1 / root(keepProb);'),
+  "1 / Math['sqrt'](keepProb)": scale("1 / Math['sqrt'](keepProb)"),
+  'let s = keepProb; s **= -0.5': (s) => s.replace(BUG_LINE, 'let s = keepProb;\n    s **= -0.5;\n    const scale = s;'),
+  'Math.sqrt(1 / keepProb)': scale('Math.sqrt(1 / keepProb)'),
+  '1 / Math.sqrt(keepProb as number)': scale('1 / Math.sqrt(keepProb as number)'),
+};
+
+function scale(expr: string): (source: string) => string {
+  return (s) => s.replace(BUG_LINE, `const scale = ${expr};`);
+}
+
 describe('uses-sqrt', () => {
-  for (const expr of ['1 / Math.sqrt(keepProb)', 'Math.pow(keepProb, -0.5)', 'keepProb ** -0.5', 'keepProb ** (-1 / 2)', '1 / keepProb ** 0.5']) {
-    it(`accepts ${expr}`, async () => {
-      assert.equal((await check(original.replace(BUG_LINE, `const scale = ${expr};`), 'uses-sqrt')).passed, true);
+  for (const [name, edit] of Object.entries(SQRT_SPELLINGS)) {
+    it(`accepts ${name}`, async () => {
+      const r = await check(edit(original), 'uses-sqrt');
+      assert.equal(r.passed, true, r.message);
+    });
+  }
+
+  const notRoots: Record<string, (source: string) => string> = {
+    'the bug, 1.0 / keepProb': (s) => s,
+    'Math.pow(keepProb, 0.3)': scale('Math.pow(keepProb, 0.3)'),
+    'Math.exp(Math.log(keepProb)) (no half)': scale('Math.exp(Math.log(keepProb))'),
+    'Math.exp(-0.5 * keepProb) (no log)': scale('Math.exp(-0.5 * keepProb)'),
+    'Math.hypot(keepProb) (an absolute value)': scale('1 / Math.hypot(keepProb)'),
+    'Math.SQRT1_2 (a constant, not a root of anything computed)': scale('Math.SQRT1_2 / keepProb'),
+    'a name bound twice: const half = 0.5 in one place, a parameter half elsewhere': (s) =>
+      s.replace(BUG_LINE, 'const half = 0.5;\n    void half;\n    const scale = ((half: number) => 1 / Math.pow(keepProb, half))(1);'),
+    'a let that could change: let half = 0.5': (s) => s.replace(BUG_LINE, 'let half = 0.5;\n    half = 1;\n    const scale = 1 / Math.pow(keepProb, half);'),
+    'a local Math: const Math = { sqrt: (v: number) => v }': (s) => `const Math = { sqrt: (v: number) => v, random: () => 0 };\n${scale('1 / Math.sqrt(keepProb)')(s)}`,
+    'a constant folding to 0.5 only in a comment': scale('Math.pow(keepProb, /* 0.5 */ 1)'),
+  };
+  for (const [name, edit] of Object.entries(notRoots)) {
+    it(`rejects ${name}`, async () => {
+      const r = await check(edit(original), 'uses-sqrt');
+      assert.equal(r.passed, false, r.message);
+      assert.match(r.message, /computes no square root in code/);
     });
   }
 
@@ -124,5 +178,19 @@ describe('uses-sqrt', () => {
 
   it('the seed\'s text check passed the untouched bug ("0.5" in dropoutRate = 0.5); this one does not', async () => {
     assert.equal((await check(original, 'uses-sqrt')).passed, false);
+  });
+});
+
+describe('every spelling of the fix is graded passed end to end', { concurrency: 2 }, () => {
+  after(cleanupTmp);
+  for (const [name, edit] of Object.entries(SQRT_SPELLINGS)) {
+    it(name, async () => {
+      const r = await gradeWorkspace(spec, await dropoutWorkspace(edit));
+      assert.equal(r.status, 'passed', r.feedback);
+    });
+  }
+  it('and the bug still fails', async () => {
+    const r = await gradeWorkspace(spec, await dropoutWorkspace());
+    assert.equal(r.status, 'failed');
   });
 });
