@@ -107,6 +107,68 @@ describe('same-public-api', () => {
     const r = await check(fixed.replace('forward(x: Float64Array): Float64Array', 'forward(x: Float64Array): number[]'), 'same-public-api');
     assert.match(r.message, /VarianceStabilizedDropout\.forward changed/);
   });
+
+  const apiChanges: [string, (source: string) => string, RegExp][] = [
+    [
+      'an added method overload signature',
+      (s) => s.replace('  forward(x: Float64Array): Float64Array {', '  forward(x: number[]): Float64Array;\n  forward(x: Float64Array): Float64Array;\n  forward(x: Float64Array | number[]): Float64Array {'),
+      /VarianceStabilizedDropout\.forward changed: was method\(x: Float64Array\): Float64Array, now method\(x: number\[\]\): Float64Array; method/,
+    ],
+    ['an added constructor overload', (s) => s.replace('  constructor(dropoutRate = 0.5,', '  constructor();\n  constructor(dropoutRate = 0.5,'), /constructor parameters changed: was \(dropoutRate = 0\.5, rng: \(\) => number = Math\.random\), now \(\); \(dropoutRate/],
+    ['a static method of the same name as an instance method', (s) => s.replace('  train(): void {', '  static forward(x: Float64Array): Float64Array {\n    return x;\n  }\n\n  train(): void {'), /VarianceStabilizedDropout\.forward changed: .*static method\(x: Float64Array\)/],
+    ['a new static property', (s) => s.replace('  train(): void {', '  static instances = 0;\n\n  train(): void {'), /VarianceStabilizedDropout\.instances is new public API/],
+    ['a namespace merged into the class', (s) => `${s}\nexport namespace VarianceStabilizedDropout {\n  export const version = 2;\n}\n`, /VarianceStabilizedDropout changed: was class, now class; namespace \{ export const version = 2; \}/],
+    ['an interface merged into the class (adds members to its type)', (s) => `${s}\nexport interface VarianceStabilizedDropout {\n  extra(): void;\n}\n`, /VarianceStabilizedDropout changed: was class, now class; InterfaceDeclaration/],
+    ['a declare class merge', (s) => `${s}\nexport declare namespace VarianceStabilizedDropout {\n  function create(): VarianceStabilizedDropout;\n}\n`, /VarianceStabilizedDropout changed: was class, now class; declare namespace/],
+    ['a parameter made a public property', (s) => s.replace('constructor(dropoutRate = 0.5, rng', 'constructor(dropoutRate = 0.5, public rng'), /constructor parameters changed: .*public rng.*; VarianceStabilizedDropout\.rng is new public API/],
+    ['a changed heritage clause', (s) => s.replace('export class VarianceStabilizedDropout {', 'export class VarianceStabilizedDropout extends Object {'), /VarianceStabilizedDropout changed: was class, now class extends Object/],
+    ['a method made async', (s) => s.replace('  eval(): void {', '  async eval(): Promise<void> {'), /VarianceStabilizedDropout\.eval changed: was method\(\): void, now async method\(\): Promise<void>/],
+  ];
+  for (const [name, edit, message] of apiChanges) {
+    it(`names ${name}`, async () => {
+      const r = await check(edit(fixed), 'same-public-api');
+      assert.equal(r.passed, false, r.message);
+      assert.match(r.message, message);
+    });
+  }
+
+  /** same-public-api on a file of exported functions. */
+  async function functionApi(original: string, submitted: string) {
+    const [, api] = await runAstChecks({
+      files: new Map([['f.ts', { submitted, original }]]),
+      subject: { file: 'f.ts', export: 'f' },
+      checks: [{ check: 'same-public-api' }],
+    });
+    return api!;
+  }
+  const F = 'export function f(x: number, lr = 1e-3): number {\n  return x * lr;\n}\n';
+
+  it('names an added exported function overload, and an added `export declare function` of the same name', async () => {
+    const overload = await functionApi(F, `export function f(x: string): string;\nexport function f(x: number, lr?: number): number;\n${F.replace('x: number, lr = 1e-3): number', 'x: any, lr = 1e-3): any')}`);
+    assert.equal(overload.passed, false);
+    assert.match(overload.message, /f changed: was function\(x: number, lr = 1e-3\): number, now function\(x: string\): string; function\(x: number, lr\?: number\): number; function/);
+    const declared = await functionApi(F, `${F}export declare function f(x: bigint): bigint;\n`);
+    assert.match(declared.message, /f changed: .*; declare function\(x: bigint\): bigint/);
+  });
+
+  it('names a changed default of an exported function and of an exported arrow function', async () => {
+    assert.match((await functionApi(F, F.replace('lr = 1e-3', 'lr = 1e-2'))).message, /f changed: was function\(x: number, lr = 1e-3\): number, now function\(x: number, lr = 1e-2\)/);
+    const arrow = 'export const g = (x: number, eps = 1e-8): number => x + eps;\n';
+    const r = await functionApi(arrow, arrow.replace('eps = 1e-8', 'eps = 1e-5'));
+    assert.match(r.message, /g changed: was const function\(x: number, eps = 1e-8\): number, now const function\(x: number, eps = 1e-5\): number/);
+  });
+
+  it('names a changed exported constant, and passes a changed body of an exported arrow function', async () => {
+    const c = 'export const RATE = 0.5;\nexport const g = (x: number): number => x * RATE;\n';
+    assert.match((await functionApi(c, c.replace('RATE = 0.5', 'RATE = 0.25'))).message, /RATE changed: was const = 0\.5, now const = 0\.25/);
+    assert.equal((await functionApi(c, c.replace('x * RATE', 'RATE * x'))).passed, true);
+  });
+
+  it('passes the untouched original and the reference fix of every editable file (no false change from the finer signatures)', async () => {
+    assert.equal((await check(original, 'same-public-api')).passed, true);
+    assert.equal((await check(fixed, 'same-public-api')).passed, true);
+  });
+
 });
 
 /** A correct dropout fix, by how it writes its square root: the scale line's replacement, or the whole file. */
