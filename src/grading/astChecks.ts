@@ -691,3 +691,24 @@ export async function runAstChecks(input: AstInput): Promise<AstResult[]> {
   }
   return results;
 }
+
+/**
+ * The member names of the top-level class `className` of a file (methods, properties, accessors, parameter
+ * properties, static members too), or undefined when that is not knowable from the file alone: no such class, or
+ * one that extends another.
+ */
+export async function classMemberNames(text: string, file: string, className: string): Promise<ReadonlySet<string> | undefined> {
+  const ts = await loadTypeScript();
+  const parsed = await parseFiles(new Map([[file, text]]));
+  const sf = parsed.ok ? parsed.files.get(file) : undefined;
+  if (sf === undefined) return undefined;
+  const cls = findClass(ts, sf, className);
+  if (cls === undefined || (cls.heritageClauses ?? []).some((h) => h.token === ts.SyntaxKind.ExtendsKeyword)) return undefined;
+  const names = new Set<string>();
+  for (const m of cls.members) {
+    if (ts.isConstructorDeclaration(m)) {
+      for (const p of m.parameters) if (ts.isIdentifier(p.name) && ts.isParameterPropertyDeclaration(p, m)) names.add(p.name.text);
+    } else if (m.name !== undefined && (ts.isIdentifier(m.name) || ts.isStringLiteral(m.name) || ts.isPrivateIdentifier(m.name))) names.add(m.name.text);
+  }
+  return names;
+}
