@@ -145,3 +145,11 @@ describe(`a file at the task's size limit (${spec.limits.fileBytes} bytes)`, () 
     assert.match(r.feedback, /^compile: dropout\.ts:\d+: nesting deeper than 256 levels of brackets/);
   });
 });
+
+describe('a file of forbidden names', () => {
+  it('is refused after the first problems, without walking up the ancestors of every one of 20,000 (each walk is as long as the chain)', async () => {
+    const r = await gradeWorkspace(spec, await dropoutWorkspace(padded(`const unused = () => ${Array(20_000).fill('process').join(' + ')};`)), { failFast: true });
+    assert.equal(r.status, 'failed');
+    assert.match(r.feedback, /^policy: the permissions policy refuses: dropout\.ts line \d+: `process`: .* \(\+15 or more\)$/);
+  });
+});

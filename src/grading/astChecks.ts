@@ -237,6 +237,12 @@ function isMemberName(ts: Ts, n: TsNode): boolean {
   return false;
 }
 
+/**
+ * Problems reported per file, at most: the walk stops there, so that a file of nothing but forbidden names (each
+ * one costing a walk up its ancestors) is refused quickly.
+ */
+const MAX_POLICY_PROBLEMS = 20;
+
 function policyProblems(ts: Ts, sf: SourceFile): string[] {
   const K = ts.SyntaxKind;
   const problems: string[] = [];
@@ -244,6 +250,7 @@ function policyProblems(ts: Ts, sf: SourceFile): string[] {
     problems.push(`line ${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}: ${what}`);
   };
   forEachDescendant(ts, sf, (n) => {
+    if (problems.length >= MAX_POLICY_PROBLEMS) return true;
     if (ts.isImportDeclaration(n) || ts.isImportEqualsDeclaration(n)) return at(n, 'imports are not allowed: the code under test has no module access');
     if (ts.isExportDeclaration(n) && n.moduleSpecifier !== undefined) return at(n, 're-exports from other modules are not allowed');
     if (ts.isCallExpression(n) && n.expression.kind === K.ImportKeyword) return at(n, 'dynamic import() is not allowed');
@@ -272,6 +279,7 @@ function policyProblems(ts: Ts, sf: SourceFile): string[] {
       if (inTypePosition(ts, n)) return;
       at(n, `\`${name}\`: ${why}`);
     }
+    return false;
   });
   return problems;
 }
@@ -422,6 +430,10 @@ function publicApi(ts: Ts, sf: SourceFile): Map<string, string> {
   return api;
 }
 
+/** Signatures and names shown in a message are cut here: a submission's types can be as long as its file. */
+const MAX_SHOWN = 300;
+const shown = (s: string): string => (s.length > MAX_SHOWN ? `${s.slice(0, MAX_SHOWN)}…` : s);
+
 function apiProblems(before: Map<string, string>, after: Map<string, string>): string[] {
   const problems: string[] = [];
   for (const [key, sig] of before) {
@@ -429,14 +441,15 @@ function apiProblems(before: Map<string, string>, after: Map<string, string>): s
     const member = key.includes('.') ? key.slice(key.indexOf('.') + 1) : key;
     if (now === undefined) problems.push(key.includes('.') ? `${member} was renamed or removed (${key})` : `export ${key} was renamed or removed`);
     else if (now !== sig) {
-      if (member === 'constructor') problems.push(`constructor parameters changed: was ${sig}, now ${now}`);
-      else problems.push(`${key} changed: was ${sig}, now ${now}`);
+      if (member === 'constructor') problems.push(`constructor parameters changed: was ${shown(sig)}, now ${shown(now)}`);
+      else problems.push(`${key} changed: was ${shown(sig)}, now ${shown(now)}`);
     }
   }
   for (const key of after.keys()) {
-    if (!before.has(key)) problems.push(`${key} is new public API; keep the interface identical (make helpers private)`);
+    if (!before.has(key)) problems.push(`${shown(key)} is new public API; keep the interface identical (make helpers private)`);
   }
-  return problems;
+  // Every problem is named, but a file of thousands of new exports is not listed in full.
+  return problems.length > 20 ? [...problems.slice(0, 20), `and ${problems.length - 20} more`] : problems;
 }
 
 /** How many steps of folding (operators, parentheses, `const` names) a constant or an alias may take. */
@@ -665,7 +678,7 @@ export async function runAstChecks(input: AstInput): Promise<AstResult[]> {
   results.push(
     policy.length === 0
       ? { id: 'policy', passed: true, message: 'no imports, process, global object, eval or Function' }
-      : { id: 'policy', passed: false, message: `the permissions policy refuses: ${policy.slice(0, 5).join('; ')}${policy.length > 5 ? ` (+${policy.length - 5} more)` : ''}` },
+      : { id: 'policy', passed: false, message: `the permissions policy refuses: ${policy.slice(0, 5).join('; ')}${policy.length > 5 ? ` (+${policy.length - 5}${policy.length >= MAX_POLICY_PROBLEMS ? ' or' : ''} more)` : ''}` },
   );
   for (const check of input.checks) {
     const file = check.file ?? input.subject.file;
