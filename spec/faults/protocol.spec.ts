@@ -2,14 +2,16 @@
  * Malformed and oversized messages. The submission cannot send any: it has no handle on the channel (shown
  * first, from inside the sandbox). The parent's decoder is still built for a hostile child, so it is fed
  * what a taken-over child could write: a length prefix claiming 4 GiB, garbage headers, arrays running past
- * the frame, stray bytes, frames cut into single bytes.
+ * the frame, stray bytes, frames cut into single bytes. And the honest harness's replies are bounded too: a reply
+ * larger than its requests can produce is refused at its length prefix.
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { sandboxOptions } from '../../src/grading/gradeWorkspace.ts';
-import { encodeFrame, FrameReader } from '../../src/sandbox/_frames.ts';
+import { encodeFrame, FrameReader, FrameTooLarge } from '../../src/sandbox/_frames.ts';
 import { Oracle } from '../../src/sandbox/Oracle.ts';
 import { Sandbox } from '../../src/sandbox/Sandbox.ts';
+import { SubmissionFault } from '../../src/sandbox/SubmissionFault.ts';
 import { transpileModule } from '../../src/sandbox/transpile.ts';
 import { hostileTask, Scratch, settledProcesses } from '../hostile/_support.ts';
 
@@ -168,4 +170,85 @@ it('a "__proto__" key from the child stays a plain own property; it cannot swap 
   assert.ok(Object.hasOwn(m, '__proto__'));
   assert.ok(Object.getOwnPropertyDescriptor(m, '__proto__')?.value instanceof Float64Array);
   assert.equal(Object.getPrototypeOf(m['id']), Object.prototype);
+});
+
+it('a length limit given as a function is asked at each length prefix: a frame over it is refused unread, one under it decoded', () => {
+  let limit = 64;
+  const frames: unknown[] = [];
+  const errors: Error[] = [];
+  const r = new FrameReader(() => limit, (m) => frames.push(m), (e) => errors.push(e));
+  const small = Buffer.concat(encodeFrame({ kind: 'ready' }));
+  const big = Buffer.concat(encodeFrame({ kind: 'replies', id: 1, replies: [{ ok: true, value: { type: 'typed', kind: 'Float64Array', value: new Float64Array(100), arg: -1 } }] }));
+  r.push(small);
+  assert.equal(frames.length, 1);
+  limit = 1 << 20;
+  r.push(big);
+  assert.equal(frames.length, 2);
+  limit = 64;
+  r.push(big.subarray(0, 4));
+  assert.equal(errors.length, 1, 'refused at the prefix, before the body arrived');
+  assert.ok(errors[0] instanceof FrameTooLarge);
+  assert.equal(errors[0].bytes, big.length - 4);
+  assert.equal(errors[0].limit, 64);
+});
+
+/** What a reply to `f(new Float64Array(n))` costs the grading process when `f` returns `body`'s value. */
+async function replyTo(body: string, n: number): Promise<{ outcome: string; grewBytes: number }> {
+  const spec = await hostileTask();
+  const compiled = transpileModule(`export function f(x: Float64Array) { ${body} }`, 'f.ts');
+  assert.ok(compiled.ok);
+  const s = await Sandbox.start(sandboxOptions(spec));
+  const before = process.memoryUsage();
+  let grew = 0;
+  const sample = (): void => {
+    const now = process.memoryUsage();
+    grew = Math.max(grew, now.arrayBuffers - before.arrayBuffers, now.heapUsed - before.heapUsed);
+  };
+  const timer = setInterval(sample, 2);
+  try {
+    const loaded = await s.load(compiled.code, 'f.ts', 1, 5000);
+    assert.ok(loaded.ok);
+    const r = await new Oracle(s, performance.now() + 20_000).callExport('f', [new Float64Array(n)]);
+    return { outcome: r.ok ? r.value.type : `threw ${r.thrown.message}`, grewBytes: grew };
+  } catch (e) {
+    sample();
+    assert.ok(e instanceof SubmissionFault, String(e));
+    return { outcome: e.message, grewBytes: grew };
+  } finally {
+    clearInterval(timer);
+    await s.dispose();
+  }
+}
+
+it('a reply larger than its request can produce is refused while it is read: a SubmissionFault, and the grading process allocates none of it', async () => {
+  const cases: [string, RegExp][] = [
+    // 96 MB of arrays (12 descriptions of one 8 MB array) for an input of 2,000 elements.
+    ['const big = new Float64Array(1_000_000); return Array.from({ length: 12 }, () => big);', /sent a reply of 96\d{6} bytes, more than its requests can produce \(at most \d+ bytes\)/],
+    // 10 MB of strings in the reply's header.
+    ["const s = 'ab'.repeat(1000); return Array.from({ length: 5_000 }, () => s);", /sent a reply of \d{8} bytes, more than its requests can produce/],
+    ['return new Float64Array(4_000_000);', /sent a reply of 32\d{6} bytes, more than its requests can produce/],
+  ];
+  for (const [body, message] of cases) {
+    const { outcome, grewBytes } = await replyTo(body, 2000);
+    assert.match(outcome, message);
+    assert.ok(grewBytes < 8 * 1024 * 1024, `the grading process grew by ${grewBytes} bytes`);
+  }
+});
+
+it('replies as large as the request legitimately makes them still arrive: an array per input element, echoed, and a matrix sized by integer arguments', async () => {
+  assert.equal((await replyTo('return new Float64Array(x.length);', 200_000)).outcome, 'typed');
+  assert.equal((await replyTo('return [x.slice(), x.slice(), x.slice()];', 100_000)).outcome, 'array');
+  assert.equal((await replyTo('return Array.from(x, (v) => v + 1);', 50_000)).outcome, 'array');
+  // heNormal(fanIn, fanOut) returns fanIn × fanOut numbers from two integers.
+  const spec = await hostileTask();
+  const compiled = transpileModule('export function g(a: number, b: number) { return new Float64Array(a * b); }', 'g.ts');
+  assert.ok(compiled.ok);
+  const s = await Sandbox.start(sandboxOptions(spec));
+  try {
+    assert.ok((await s.load(compiled.code, 'g.ts', 1, 5000)).ok);
+    const r = await new Oracle(s, performance.now() + 20_000).callExport('g', [1024, 1024]);
+    assert.ok(r.ok && r.value.type === 'typed' && r.value.value.length === 1024 * 1024);
+  } finally {
+    await s.dispose();
+  }
 });

@@ -1,3 +1,5 @@
+import { SpecError } from '../errors.ts';
+import { checkSubject } from '../grading/checkSubject.ts';
 import { selfTest } from '../grading/selfTest.ts';
 import { loadTask } from '../spec/loadTask.ts';
 import { exactly, int } from './_args.ts';
@@ -10,7 +12,8 @@ export const check: Command = {
   summary: 'validate a task file and self-test it (bug fails, reference passes, decoys fail, re-grades stable)',
   usage: 'rltask check <task.yaml> [--static] [--regrade N] [--seed N]',
   help: [
-    '  --static      only validate the file (schema, paths, edits); grade nothing',
+    '  --static      only validate the file (schema, paths, edits) and load the subject from the reference',
+    '                solution (its export and the methods properties call must exist); grade nothing',
     '  --regrade N   re-grade the reference and the bug N times with fresh seeds (default 20) and report',
     '                false rejects / false accepts next to the bound the statistics promise',
     "  --seed N      base seed (default: the task's grader.seed)",
@@ -19,6 +22,9 @@ export const check: Command = {
   async run(positionals, values, io) {
     exactly(positionals, 1, this.usage);
     const spec = await loadTask(positionals[0]!);
+    // A subject the reference solution does not provide would fail every submission as if it were at fault.
+    const problems = await checkSubject(spec);
+    if (problems.length > 0) throw new SpecError(problems);
     io.out(`${spec.sourcePath}: valid — ${spec.id} v${spec.version}, ${spec.files.length} files, ${spec.decoys.length} decoys, ${spec.grader.properties.length} properties\n`);
     if (values['static'] === true) return 0;
     const regrades = int(values, 'regrade', 20, 0, 1_000_000);
@@ -40,6 +46,7 @@ export const check: Command = {
         ` (statistical bound: ≤ ${pct(g.expectedFalseRejects)} expected false rejects)\n`,
     );
     for (const m of g.misses) io.out(`    ${m.kind} (seed ${m.seed}): ${m.feedback.slice(0, 300)}\n`);
+    for (const w of result.warnings) io.out(`  warning: ${w}\n`);
     io.out(result.ok ? 'self-test passed\n' : 'self-test FAILED\n');
     if (result.cases.some((c) => c.result.status === 'error') || g.errors > 0) return 3;
     return result.ok ? 0 : 1;

@@ -6,7 +6,7 @@ import { SubmissionFault } from '../sandbox/SubmissionFault.ts';
 import { bundleFiles, transpile } from '../sandbox/transpile.ts';
 import type { TaskSpec } from '../spec/loadTask.ts';
 import { readSubmission } from '../workspace/readSubmission.ts';
-import { runAstChecks } from './astChecks.ts';
+import { parseFiles, runAstChecks } from './astChecks.ts';
 import type { Check, GradeResult } from './GradeResult.ts';
 import { deriveSeed } from './_seed.ts';
 
@@ -118,12 +118,19 @@ export async function prepareGrade(spec: TaskSpec, dir: string, options: GradeOp
     }
     const subjectFile = spec.grader.subject.file;
     const source = submission.editable.get(subjectFile)!;
+    // Nesting is bounded before any recursive reader sees the code (the compiler's parser, esbuild's printer).
+    const parsed = await parseFiles(submission.editable);
+    if (!parsed.ok) {
+      checks.push({ id: 'compile', passed: false, message: parsed.message });
+      checks.push(...skippedChecks(['policy', ...spec.grader.ast.map((a) => a.check), 'load', ...propertyIds], 'the code nests too deeply'));
+      return undefined;
+    }
     const compiled = await transpile(source, subjectFile);
     checks.push(compiled.ok ? { id: 'compile', passed: true, message: `${subjectFile} transpiles` } : { id: 'compile', passed: false, message: compiled.message });
 
     const originals = new Map(spec.files.filter((f) => f.role === 'editable').map((f) => [f.path, f.content]));
     const astFiles = new Map([...submission.editable].map(([p, text]) => [p, { submitted: text, original: originals.get(p) ?? '' }]));
-    const ast = await runAstChecks({ files: astFiles, subject: spec.grader.subject, checks: spec.grader.ast });
+    const ast = await runAstChecks({ files: astFiles, subject: spec.grader.subject, checks: spec.grader.ast, parsed });
     checks.push(...ast);
     if (!compiled.ok || !ast[0]!.passed) {
       checks.push(...skippedChecks(['load', ...propertyIds], compiled.ok ? 'the permissions policy refused the code' : 'the code does not compile'));

@@ -35,6 +35,11 @@ export interface SelfTest {
   readonly ok: boolean;
   readonly cases: readonly CaseOutcome[];
   readonly regrade: RegradeOutcome;
+  /**
+   * Problems of the task that do not fail the self-test: a decoy that every property passes, rejected only by a
+   * static check (it behaves exactly like the reference wherever the grader looks at behaviour).
+   */
+  readonly warnings: readonly string[];
 }
 
 export interface SelfTestOptions extends GradeOptions {
@@ -47,6 +52,19 @@ export interface SelfTestOptions extends GradeOptions {
 /** Upper bound on P(reference fails) for one grade, from the statistical properties' parameters. */
 export function falseRejectBound(spec: TaskSpec): number {
   return spec.grader.properties.reduce((sum, p) => sum + p.falseRejectBound, 0);
+}
+
+/** The warning for a decoy that fails, but on no property: every property ran and passed. */
+function decoyWarning(spec: TaskSpec, c: CaseOutcome): string | undefined {
+  if (c.case.kind !== 'decoy' || c.result.status !== 'failed' || spec.grader.properties.length === 0) return undefined;
+  const byId = new Map(c.result.checks.map((k) => [k.id, k]));
+  const behavesLikeReference = spec.grader.properties.every((p) => {
+    const k = byId.get(p.id);
+    return k !== undefined && k.passed && k.skipped !== true;
+  });
+  if (!behavesLikeReference) return undefined;
+  const failing = c.result.checks.filter((k) => !k.passed && k.skipped !== true).map((k) => k.id);
+  return `decoy "${c.case.name}" passes all ${spec.grader.properties.length} properties, like the reference; only ${failing.join(', ')} rejects it, so no property tells its behaviour from the fix's`;
 }
 
 /**
@@ -79,5 +97,6 @@ export async function selfTest(spec: TaskSpec, options: SelfTestOptions = {}): P
     options.onRegrade?.(i + 1, runs);
   }
   const regrade = { runs, falseRejects, falseAccepts, errors, expectedFalseRejects: runs * falseRejectBound(spec), misses };
-  return { ok: cases.every((c) => c.ok) && falseRejects === 0 && falseAccepts === 0 && errors === 0, cases, regrade };
+  const warnings = cases.flatMap((c) => decoyWarning(spec, c) ?? []);
+  return { ok: cases.every((c) => c.ok) && falseRejects === 0 && falseAccepts === 0 && errors === 0, cases, regrade, warnings };
 }

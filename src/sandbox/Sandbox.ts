@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Socket } from 'node:net';
 import { RltaskError } from '../errors.ts';
-import { encodeFrame, FrameReader } from './_frames.ts';
+import { encodeFrame, FrameReader, FrameTooLarge } from './_frames.ts';
 import type { InputFile } from './_inputFile.ts';
 import { childCommand, detectIsolation } from './_isolation.ts';
 import { harnessSource, loadHarnessSource } from './harnessSource.ts';
+import { LOAD_REPLY_BYTES, replyBudget } from './_replyBudget.ts';
 import type { ChildMessage, OracleArg, OracleReply, ParentMessage, Request, Thrown } from './protocol.ts';
 import { SubmissionFault } from './SubmissionFault.ts';
 
@@ -53,7 +54,10 @@ export class Sandbox {
   readonly #child: ChildProcess;
   readonly #channel: Socket;
   readonly #options: SandboxOptions;
-  readonly #pending = new Map<number, { resolve: (m: ChildMessage) => void; reject: (e: Error) => void; at: number; what: string; timeoutMs: number }>();
+  readonly #pending = new Map<
+    number,
+    { resolve: (m: ChildMessage) => void; reject: (e: Error) => void; at: number; what: string; timeoutMs: number; budget: number }
+  >();
   /**
    * One timer for the pending requests' deadlines (an Oracle's requests all share the task's deadline), re-armed
    * only when an earlier deadline comes along: a timer per request cost more than many a request itself.
@@ -129,11 +133,20 @@ export class Sandbox {
       };
     });
     this.#ready.catch(() => undefined);
-    // A reply can be no larger than the child's own memory; a bigger length prefix is a lie, refused unread.
+    // A message can be no larger than what the parent is waiting for (see _replyBudget.ts), nor than the child's
+    // own memory; a bigger length prefix is refused unread, before anything is allocated for it.
     const reader = new FrameReader(
-      (options.memoryMb + 64) * 1024 * 1024,
+      () => Math.min((options.memoryMb + 64) * 1024 * 1024, this.#frameBudget()),
       (m) => this.#onMessage(m),
-      (e) => this.#fault(new SubmissionFault('protocol', `the submission's process sent a malformed message: ${e.message}`)),
+      (e) =>
+        this.#fault(
+          new SubmissionFault(
+            'protocol',
+            e instanceof FrameTooLarge
+              ? `the submission's process sent a reply of ${e.bytes} bytes, more than its requests can produce (at most ${e.limit} bytes)`
+              : `the submission's process sent a malformed message: ${e.message}`,
+          ),
+        ),
     );
     this.#channel.on('data', (chunk: Buffer) => reader.push(chunk));
     // Errors on the channel (EPIPE after the child died) are reported by the 'exit' handler below.
@@ -161,6 +174,14 @@ export class Sandbox {
       throw e;
     }
     return s;
+  }
+
+  /** The byte budget of the next message: the largest pending batch's, a load message's, or nothing much. */
+  #frameBudget(): number {
+    let budget = this.#loadWaiter === null ? 0 : LOAD_REPLY_BYTES;
+    for (const p of this.#pending.values()) budget = Math.max(budget, p.budget);
+    // Nothing is awaited: any message is a protocol fault, reported once decoded (small) or refused here.
+    return budget === 0 ? LOAD_REPLY_BYTES : budget;
   }
 
   #memoryHint(signal: NodeJS.Signals | null): string {
@@ -277,7 +298,7 @@ export class Sandbox {
     const id = this.#nextId++;
     return new Promise<ChildMessage>((resolve, reject) => {
       const at = performance.now() + Math.max(1, timeoutMs);
-      this.#pending.set(id, { resolve, reject, at, what, timeoutMs });
+      this.#pending.set(id, { resolve, reject, at, what, timeoutMs, budget: replyBudget(requests) });
       this.#armDeadline(at);
       try {
         this.#post({ kind: 'batch', id, requests });

@@ -207,12 +207,23 @@ export function readFrameBlocking(
   return { value: revive(message, arrays, 0), arrays };
 }
 
+/** A frame whose length prefix exceeds the reader's limit at that moment: refused before it is read. */
+export class FrameTooLarge extends RangeError {
+  readonly bytes: number;
+  readonly limit: number;
+  constructor(bytes: number, limit: number) {
+    super(`a message of ${bytes} bytes exceeds the limit of ${limit}`);
+    this.bytes = bytes;
+    this.limit = limit;
+  }
+}
+
 /**
  * Reassembles frames from stream chunks. `onFrame` gets each decoded message; `onError` gets the first
  * problem (an oversized or malformed frame), after which the reader ignores all further input.
  */
 export class FrameReader {
-  readonly #maxFrameBytes: number;
+  readonly #maxFrameBytes: () => number;
   readonly #onFrame: (message: unknown) => void;
   readonly #onError: (error: Error) => void;
   /** Bytes of a length prefix split across chunks. */
@@ -222,8 +233,12 @@ export class FrameReader {
   #filled = 0;
   #failed = false;
 
-  constructor(maxFrameBytes: number, onFrame: (message: unknown) => void, onError: (error: Error) => void) {
-    this.#maxFrameBytes = maxFrameBytes;
+  /**
+   * `maxFrameBytes` is the limit for every frame, or a function asked for the limit of each frame when its length
+   * prefix arrives (a budget that depends on what the reader is waiting for).
+   */
+  constructor(maxFrameBytes: number | (() => number), onFrame: (message: unknown) => void, onError: (error: Error) => void) {
+    this.#maxFrameBytes = typeof maxFrameBytes === 'number' ? () => maxFrameBytes : maxFrameBytes;
     this.#onFrame = onFrame;
     this.#onError = onError;
   }
@@ -250,8 +265,9 @@ export class FrameReader {
           this.#prefixBytes = 0;
           length = this.#prefix.readUInt32LE(0);
         }
-        if (length > this.#maxFrameBytes) {
-          this.#fail(new RangeError(`a message of ${length} bytes exceeds the limit of ${this.#maxFrameBytes}`));
+        const limit = this.#maxFrameBytes();
+        if (length > limit) {
+          this.#fail(new FrameTooLarge(length, limit));
           return;
         }
         if (chunk.length - at >= length) {
