@@ -42,7 +42,10 @@ async function propertyCalls(spec: TaskSpec): Promise<{ path: Path; export?: str
     if (typeof p !== 'object' || p === null || !('call' in p)) return;
     const call: unknown = p.call;
     if (typeof call !== 'object' || call === null) return;
-    const str = (k: string): string | undefined => (k in call && typeof (call as Record<string, unknown>)[k] === 'string' ? String((call as Record<string, unknown>)[k]) : undefined);
+    const str = (k: string): string | undefined => {
+      const v: unknown = Reflect.get(call, k);
+      return typeof v === 'string' ? v : undefined;
+    };
     const before = 'before' in call && Array.isArray(call.before) ? call.before.filter((b: unknown): b is string => typeof b === 'string') : [];
     const exp = str('export');
     const method = str('method');
