@@ -698,7 +698,7 @@ export async function runAstChecks(input: AstInput): Promise<AstResult[]> {
       results.push(
         usesSqrt(ts, p.sf, scope)
           ? { id: check.check, passed: true, message: `${where} computes a square root in code` }
-          : { id: check.check, passed: false, message: `${where} computes no square root in code (Math.sqrt(…), Math.pow(…, ±0.5) or … ** ±0.5); a comment or string does not count` },
+          : { id: check.check, passed: false, message: `${where} computes no square root in code (Math.sqrt(…), Math.pow(…, ±0.5), … ** ±0.5 or Math.exp(±0.5 * Math.log(…)), where 0.5 may be any constant expression or const name folding to it); a comment or string does not count` },
       );
     }
   }
