@@ -66,7 +66,7 @@ function bracketDepth(text: string): { depth: number; at: number } {
   return { depth: max, at };
 }
 
-/** The maximal stack overflow V8 reports: the only exception a parse of any text may end in. */
+/** V8's stack overflow: the one exception the parser may end in for some text (nesting its stack cannot hold). */
 function isStackOverflow(e: unknown): boolean {
   return e instanceof RangeError && /call stack/i.test(e.message);
 }
