@@ -252,3 +252,15 @@ it('replies as large as the request legitimately makes them still arrive: an arr
     await s.dispose();
   }
 });
+
+it('a load whose list of exports is larger than any module needs (200,000 names) is refused the same way', async () => {
+  const spec = await hostileTask();
+  const compiled = transpileModule("for (let i = 0; i < 200_000; i++) module.exports['export_number_' + i] = i;", 'many.ts');
+  assert.ok(compiled.ok);
+  const s = await Sandbox.start(sandboxOptions(spec));
+  try {
+    await assert.rejects(s.load(compiled.code, 'many.ts', 1, 5000), (e: unknown) => e instanceof SubmissionFault && /sent a reply of \d+ bytes, more than its requests can produce \(at most 1048576 bytes\)/.test(e.message));
+  } finally {
+    await s.dispose();
+  }
+});

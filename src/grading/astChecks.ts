@@ -66,7 +66,7 @@ function bracketDepth(text: string): { depth: number; at: number } {
   return { depth: max, at };
 }
 
-/** The maximal stack overflow V8 reports: the only exception a parse of any text may end in. */
+/** V8's stack overflow: the one exception the parser may end in for some text (nesting its stack cannot hold). */
 function isStackOverflow(e: unknown): boolean {
   return e instanceof RangeError && /call stack/i.test(e.message);
 }
@@ -698,7 +698,7 @@ export async function runAstChecks(input: AstInput): Promise<AstResult[]> {
       results.push(
         usesSqrt(ts, p.sf, scope)
           ? { id: check.check, passed: true, message: `${where} computes a square root in code` }
-          : { id: check.check, passed: false, message: `${where} computes no square root in code (Math.sqrt(…), Math.pow(…, ±0.5) or … ** ±0.5); a comment or string does not count` },
+          : { id: check.check, passed: false, message: `${where} computes no square root in code (Math.sqrt(…), Math.pow(…, ±0.5), … ** ±0.5 or Math.exp(±0.5 * Math.log(…)), where 0.5 may be any constant expression or const name folding to it); a comment or string does not count` },
       );
     }
   }
