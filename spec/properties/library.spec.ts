@@ -278,4 +278,23 @@ describe('reproducible', () => {
     const r = await run(p, fixed);
     assert.match(r.message, /^the same result for two different rng seeds/);
   });
+
+  it('another seed must give another result whatever its type: a fixed nested array fails, a random one passes', async () => {
+    const rows = (body: string) => `export function f(fanIn: number, fanOut: number, rng: () => number): number[][] {
+  const out: number[][] = [];
+  for (let r = 0; r < fanOut; r++) { const row: number[] = []; for (let i = 0; i < fanIn; i++) row.push(${body}); out.push(row); }
+  return out;
+}`;
+    assert.equal((await run(p, rows('rng() - 0.5'))).passed, true);
+    const r = await run(p, rows('Math.sin(r * 7 + i)'));
+    assert.match(r.message, /^the same result for two different rng seeds/);
+  });
+
+  it('randomness written into an argument counts, and a fixed write fails', async () => {
+    const call = { dims: { n: { min: 1, max: 8 } }, args: [{ type: 'array', shape: ['n'], values: { dist: 'constant', value: 0 } }, { type: 'rng' }] };
+    const q = bind(reproducible.item, { use: 'reproducible', call, runs: 5 });
+    assert.equal((await run(q, 'export function f(w: Float64Array, rng: () => number): void { for (let i = 0; i < w.length; i++) w[i] = rng(); }')).passed, true);
+    const r = await run(q, 'export function f(w: Float64Array, rng: () => number): void { for (let i = 0; i < w.length; i++) w[i] = i / 7; }');
+    assert.match(r.message, /^the same result for two different rng seeds/);
+  });
 });
