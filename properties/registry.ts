@@ -6,6 +6,7 @@ import { exactKeptScale } from './exactKeptScale.ts';
 import { finiteOnExtremes } from './finiteOnExtremes.ts';
 import { identityWhen } from './identityWhen.ts';
 import { invariant } from './invariant.ts';
+import { maskRandomness } from './maskRandomness.ts';
 import { matchesReference } from './matchesReference.ts';
 import { momentRatio } from './momentRatio.ts';
 import { reproducible } from './reproducible.ts';
@@ -23,6 +24,7 @@ export const propertyItems = [
   evalIdentity.item,
   zeroRateIdentity.item,
   deterministic.item,
+  maskRandomness.item,
   // The generic library: any function or class export, inputs described in YAML.
   matchesReference.item,
   invariant.item,
