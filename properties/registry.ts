@@ -1,5 +1,6 @@
 import { constructorContract } from './constructorContract.ts';
 import { deterministic } from './deterministic.ts';
+import { distributionShape } from './distributionShape.ts';
 import { dropFraction } from './dropFraction.ts';
 import { evalIdentity } from './evalIdentity.ts';
 import { exactKeptScale } from './exactKeptScale.ts';
@@ -31,5 +32,6 @@ export const propertyItems = [
   finiteOnExtremes.item,
   identityWhen.item,
   momentRatio.item,
+  distributionShape.item,
   reproducible.item,
 ] as const;
