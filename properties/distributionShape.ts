@@ -91,7 +91,8 @@ const MIN_ROW = 4;
 /**
  * The outputs of a random function are iid draws from the stated distribution: a family (normal, uniform) with
  * variance value / (sum of the `divideBy` dimensions), e.g. He initialisation: N(0, 2/fanIn). Each run draws a
- * case and calls it with fresh injected-rng streams (at least twice, until `samples` values), and checks:
+ * case and calls it with fresh injected-rng streams until it has `samples` values (or made `maxCalls` calls; the
+ * bounds hold at every size), and checks:
  *
  * - shape: the empirical CDF of w/σ against the family's at 127 equal-probability points and points in the
  *   normal's tails — the largest gap within the DKW bound (δ/4), and each point within Bernstein's bound for
@@ -100,7 +101,8 @@ const MIN_ROW = 4;
  * - independence: the scores sign(w) and sign(|w|/σ − median|Z|) — ±1 with probability ½ each, independent,
  *   for a correct function — uncorrelated at lags 1–4, 8, one row (`rows`) and one call (lagStatistics, δ/2
  *   over all statistics): antithetic pairs, repeated rows, values reused across calls fail here;
- * - no two calls with different seeds return the same values, and no row of one call repeats another exactly
+ * - no two calls with different seeds return the same values (when a run makes several; `reproducible` checks
+ *   that for every result), and no row of one call repeats another exactly
  *   (rows of at least 4 values: for continuous draws both have probability far below 1e-15).
  *
  * A run fails a correct function with probability at most δ (`falseReject`).
@@ -116,12 +118,12 @@ export const distributionShape = defineProperty({
     variance: z.strictObject({ value: z.number().gt(0), divideBy: z.array(dimName).default([]) }),
     /** The result is rows of this dimension's length (row-major), e.g. fanIn: rows must not repeat. */
     rows: dimName.optional(),
-    /** Values per run at least (all calls pooled); the shape test's power grows with it. */
+    /** Values per run (all calls pooled), unless maxCalls calls give fewer; the tests' power grows with it. */
     samples: z.int().min(1000).max(10_000_000).default(20_000),
     falseReject,
     runs: z.int().min(1).max(1000).default(6),
-    /** Most calls for one run. */
-    maxCalls: z.int().min(2).max(100_000).default(1000),
+    /** Most calls for one run (each costs a fresh generator in the child, so tiny results are not pooled for ever). */
+    maxCalls: z.int().min(1).max(100_000).default(256),
   }),
   falseRejectBound: (params) => params.runs * params.falseReject,
   check(params, issue) {
@@ -163,11 +165,11 @@ export const distributionShape = defineProperty({
         let perCall = 0;
         const y0 = valuesOf(first, 0);
         perCall = y0.length;
-        const count = Math.max(2, Math.ceil(params.samples / perCall));
-        if (count > params.maxCalls) throw new PropertyFailure(`${params.maxCalls} calls give only ${params.maxCalls * perCall} values; ${params.samples} are needed (maxCalls), for ${what}`);
-        // Beyond `samples` values, each call's first `used` values are enough (a fixed subset of iid draws is iid).
+        // Up to maxCalls calls: the bounds hold at every sample size, a smaller sample only has less power. Beyond
+        // `samples` values, each call's first `used` values are enough (a fixed subset of iid draws is iid).
+        const count = Math.min(params.maxCalls, Math.ceil(params.samples / perCall));
         const used = Math.min(perCall, Math.ceil(params.samples / count));
-        const rest = await repeatCalls(ctx.oracle, ctx.subject, params.call, draw, 1, count - 1);
+        const rest = count > 1 ? await repeatCalls(ctx.oracle, ctx.subject, params.call, draw, 1, count - 1) : [];
         calls += count;
         const z = new Float64Array(count * used);
         const copy = (ys: ArrayLike<number>, k: number): void => {
