@@ -118,8 +118,8 @@ export const maskRandomness = defineProperty({
     /** Runs with an injected rng and with the default generator; every source is among the examples. */
     sources: z.array(z.enum(sources)).min(1).default([...sources]),
     /** How far below 1 the count variance's ratio to npq may be found (it sets the calls per run). */
-    varianceTolerance: z.number().gt(0).lt(1).default(0.8),
-    runs: z.int().min(1).max(1000).default(4),
+    varianceTolerance: z.number().gt(0).lt(1).default(0.9),
+    runs: z.int().min(1).max(1000).default(3),
   }),
   falseRejectBound: (params) => params.runs * params.falseReject,
   check(params, issue) {
