@@ -255,6 +255,17 @@ describe('moment-ratio', () => {
     assert.ok(momentSamples('uniform', 0.05, 0.05, 1e-12) > momentSamples('uniform', 0.05, 0.05, 1e-6));
   });
 
+  it('small results are pooled over calls sent in one batch, up to maxCalls', async () => {
+    const tiny = { ...initCall, dims: { fanIn: { min: 1, max: 1 }, fanOut: { min: 64, max: 64 } } };
+    const n = momentSamples('gaussian', 0.05, 0.05, 1e-9);
+    const q = bind(momentRatio.item, { use: 'moment-ratio', call: tiny, target: { value: 2, divideBy: ['fanIn'] }, distribution: 'gaussian', runs: 1 });
+    const r = await run(q, HE('Math.sqrt(2 / fanIn)'));
+    assert.equal(r.passed, true, r.message);
+    assert.equal(r.metrics?.['calls'], Math.ceil(n / 64));
+    const capped = bind(momentRatio.item, { use: 'moment-ratio', call: tiny, target: { value: 2, divideBy: ['fanIn'] }, distribution: 'gaussian', runs: 1, maxCalls: 100 });
+    assert.match((await run(capped, HE('Math.sqrt(2 / fanIn)'))).message, new RegExp(`^100 calls give only 6400 values; ${n} are needed \\(maxCalls\\), for f\\(1, 64, rng\\)`));
+  });
+
   it('falseRejectBound is runs × falseReject', () => {
     const q = bind(momentRatio.item, { use: 'moment-ratio', call: initCall, target: { value: 2 }, distribution: 'gaussian', runs: 5, falseReject: 1e-8 });
     assert.equal(q.falseRejectBound, 5e-8);
