@@ -266,6 +266,21 @@ describe('moment-ratio', () => {
     assert.match((await run(capped, HE('Math.sqrt(2 / fanIn)'))).message, new RegExp(`^100 calls give only 6400 values; ${n} are needed \\(maxCalls\\), for f\\(1, 64, rng\\)`));
   });
 
+  it('a class call is constructed afresh per batched call, with its before methods, and a throw names the step', async () => {
+    const call = { dims: { n: { min: 8, max: 8 } }, construct: [{ type: 'rng' }], before: ['warm'], method: 'sample', args: [{ type: 'dim', name: 'n' }] };
+    const q = bind(momentRatio.item, { use: 'moment-ratio', call, target: { value: 1 }, distribution: 'rademacher', runs: 1, maxCalls: 5000 });
+    const sampler = (warm: string) => `export class S {
+  rng: () => number; ready = false;
+  constructor(rng: () => number) { this.rng = rng; }
+  warm() { ${warm} this.ready = true; }
+  sample(n: number) { if (!this.ready) throw new Error('not warmed'); return Float64Array.from({ length: n }, () => (this.rng() < 0.5 ? -1 : 1)); }
+}`;
+    const ok = await run(q, sampler(''), { subject: 'S' });
+    assert.equal(ok.passed, true, ok.message);
+    assert.ok(ok.metrics!['calls']! > 1);
+    assert.match((await run(q, sampler("throw new TypeError('cold');"), { subject: 'S' })).message, /^warm\(\) threw TypeError: cold, for new S\(rng\)\.warm\(\)\.sample\(8\)/);
+  });
+
   it('falseRejectBound is runs × falseReject', () => {
     const q = bind(momentRatio.item, { use: 'moment-ratio', call: initCall, target: { value: 2 }, distribution: 'gaussian', runs: 5, falseReject: 1e-8 });
     assert.equal(q.falseRejectBound, 5e-8);
