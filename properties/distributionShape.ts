@@ -85,6 +85,9 @@ function medianAbs(family: Family): number {
 /** Lags within one call's values (calls concatenated); a row's length and one call's length are added. */
 const LAGS = [1, 2, 3, 4, 8];
 
+/** A call's whole result is analysed when it holds at most this many times `samples` values. */
+const WHOLE = 8;
+
 /** Rows shorter than this are not checked for exact repeats (their values are checked by the lag statistics). */
 const MIN_ROW = 4;
 
@@ -99,7 +102,7 @@ const MIN_ROW = 4;
  *   its binomial count (δ/4 over all points). Uniform, Rademacher, truncated-and-rescaled weights with the right
  *   variance fail here;
  * - independence: the scores sign(w) and sign(|w|/σ − median|Z|) — ±1 with probability ½ each, independent,
- *   for a correct function — uncorrelated at lags 1–4, 8, one row (`rows`) and one call (lagStatistics, δ/2
+ *   for a correct function — uncorrelated at lags 1–4, 8, one row (`rows`), half a result and one call (lagStatistics, δ/2
  *   over all statistics): antithetic pairs, repeated rows, values reused across calls fail here;
  * - no two calls with different seeds return the same values (when a run makes several; `reproducible` checks
  *   that for every result), and no row of one call repeats another exactly
@@ -165,10 +168,11 @@ export const distributionShape = defineProperty({
         let perCall = 0;
         const y0 = valuesOf(first, 0);
         perCall = y0.length;
-        // Up to maxCalls calls: the bounds hold at every sample size, a smaller sample only has less power. Beyond
-        // `samples` values, each call's first `used` values are enough (a fixed subset of iid draws is iid).
+        // Up to maxCalls calls: the bounds hold at every sample size, a smaller sample only has less power. One call
+        // of up to WHOLE × samples values is used whole, so that a pattern spanning the result (a second half that
+        // mirrors the first) can show; beyond that, each call's first `used` values (a fixed subset of iid draws is iid).
         const count = Math.min(params.maxCalls, Math.ceil(params.samples / perCall));
-        const used = Math.min(perCall, Math.ceil(params.samples / count));
+        const used = count === 1 && perCall <= WHOLE * params.samples ? perCall : Math.min(perCall, Math.ceil(params.samples / count));
         const rest = count > 1 ? await repeatCalls(ctx.oracle, ctx.subject, params.call, draw, 1, count - 1) : [];
         calls += count;
         const z = new Float64Array(count * used);
@@ -211,7 +215,8 @@ export const distributionShape = defineProperty({
         }
 
         // Independence: two ±1 scores at lags within rows, across rows and across calls.
-        const lags = [...new Set([...LAGS, ...(rowLength > 0 ? [rowLength] : []), used])];
+        const halves = used === perCall && perCall >= 2 ? [Math.floor(perCall / 2), Math.ceil(perCall / 2)] : [];
+        const lags = [...new Set([...LAGS, ...(rowLength > 0 ? [rowLength] : []), ...halves, used])];
         const perStatistic = delta / 2 / (2 * lagStatisticCount(lags));
         const sign = new Float64Array(n);
         const size = new Float64Array(n);
@@ -223,7 +228,8 @@ export const distributionShape = defineProperty({
           for (const s of lagStatistics(scores, lags, 1, 1, perStatistic)) {
             worstCorrelation = Math.max(worstCorrelation, Math.abs(s.correlation) / s.halfWidth);
             if (!(Math.abs(s.correlation) <= s.halfWidth)) {
-              const where = s.lag === used && count > 1 ? 'the same position in two calls' : s.lag === rowLength ? 'the same column of consecutive rows' : `values ${s.lag} apart`;
+              const where =
+                s.lag === used && count > 1 ? 'the same position in two calls' : s.lag === rowLength ? 'the same column of consecutive rows' : halves.includes(s.lag) ? 'the two halves of a result' : `values ${s.lag} apart`;
               throw new PropertyFailure(`the ${name} of ${where} are correlated: ${fmt(s.correlation)} over ${s.pairs} pairs, beyond ±${fmt(s.halfWidth)}; the values must be independent, for ${what}`);
             }
           }

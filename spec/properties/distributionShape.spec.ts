@@ -52,6 +52,7 @@ const wrong: [string, string, RegExp][] = [
   ['antithetic pairs', init('for (let i = 0; i < w.length; i += 2) { w[i] = std * gauss(); if (i + 1 < w.length) w[i + 1] = -w[i]; }'), /^the signs of values 1 apart are correlated: -1 over/],
   ['one row repeated for every unit', init('for (let i = 0; i < w.length; i++) w[i] = i < fanIn ? std * gauss() : w[i - fanIn];'), /^(rows 0 and 1 \(of \d+ values each\) are the same|the (signs|magnitudes) of (the same column of consecutive rows|values \d apart) are correlated: 1 over)/],
   ['magnitudes repeated with fresh signs', init('for (let i = 0; i < w.length; i++) w[i] = (rng() < 0.5 ? -1 : 1) * (i < fanIn ? Math.abs(std * gauss()) : Math.abs(w[i - fanIn]));'), /^the magnitudes of the same column of consecutive rows are correlated: (1|0\.9\d*) over/],
+  ['a second half that mirrors the first', init('const h = Math.ceil(w.length / 2); for (let i = 0; i < h; i++) w[i] = std * gauss(); for (let i = h; i < w.length; i++) w[i] = -w[i - h];'), /^the (signs|magnitudes) of (the two halves of a result|values 1 apart|the same column of consecutive rows) are correlated: /],
   ['a fixed matrix', init('let s = 9; const own = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 4294967296; for (let i = 0; i < w.length; i++) w[i] = std * Math.sqrt(-2 * Math.log(own())) * Math.cos(2 * Math.PI * own());'), /^calls with two different rng seeds returned the same \d+ values/],
 ];
 
