@@ -102,11 +102,12 @@ const MIN_ROW = 4;
  *   its binomial count (δ/4 over all points). Uniform, Rademacher, truncated-and-rescaled weights with the right
  *   variance fail here;
  * - independence: the scores sign(w) and sign(|w|/σ − median|Z|) — ±1 with probability ½ each, independent,
- *   for a correct function — uncorrelated at lags 1–4, 8, one row (`rows`), half a result and one call (lagStatistics, δ/2
- *   over all statistics): antithetic pairs, repeated rows, values reused across calls fail here;
+ *   for a correct function — uncorrelated at lags 1–4, 8, one row (`rows`), half a result and one call
+ *   (lagStatistics, δ/2 over all statistics): antithetic pairs, mirrored halves, repeated rows, values reused
+ *   across calls fail here;
  * - no two calls with different seeds return the same values (when a run makes several; `reproducible` checks
- *   that for every result), and no row of one call repeats another exactly
- *   (rows of at least 4 values: for continuous draws both have probability far below 1e-15).
+ *   that for every result), and no row of one call repeats another exactly (rows of at least 4 values): for
+ *   continuous draws rounded to doubles both have probability far below 1e-15.
  *
  * A run fails a correct function with probability at most δ (`falseReject`).
  */
@@ -155,6 +156,7 @@ export const distributionShape = defineProperty({
         const sd = Math.sqrt(params.variance.value / (params.variance.divideBy.length === 0 ? 1 : denominator));
         const what = describeCall(params.call, ctx.subject, materialize(params.call, draw));
         const [first] = await repeatCalls(ctx.oracle, ctx.subject, params.call, draw, 0, 1);
+        let perCall = 0;
         const valuesOf = (outcome: typeof first, k: number): ArrayLike<number> => {
           const r = returned(outcome!, what);
           const bad = nonFinite(r.value, 'result');
@@ -165,7 +167,6 @@ export const distributionShape = defineProperty({
           if (k > 0 && ys.length !== perCall) throw new PropertyFailure(`returned ${ys.length} values with one rng seed and ${perCall} with another, for ${what}`);
           return ys;
         };
-        let perCall = 0;
         const y0 = valuesOf(first, 0);
         perCall = y0.length;
         // Up to maxCalls calls: the bounds hold at every sample size, a smaller sample only has less power. One call
