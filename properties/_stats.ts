@@ -68,3 +68,26 @@ export function bernsteinSamples(t: number, variance: number, bound: number, del
   while (n > 1 && ok(n - 1)) n--;
   return n;
 }
+
+/**
+ * The lower tail of a sum of independent non-negative variables needs no bound on their size (Maurer 2003,
+ * Theorem 1): for Z_i ≥ 0, P(Σ(E[Z_i] − Z_i) ≥ s) ≤ exp(−s² / (2·Σ E[Z_i²])). The smallest s with that ≤ δ, for
+ * Σ E[Z_i²] = `secondMoments`. It is one-sided: it says how far below its expectation the sum may fall.
+ */
+export function nonNegativeLowerHalfWidth(secondMoments: number, delta: number): number {
+  return Math.sqrt(2 * secondMoments * Math.log(1 / delta));
+}
+
+/** How many iid non-negative terms with E[Z²] = `secondMoment` make nonNegativeLowerHalfWidth of their mean ≤ t. */
+export function nonNegativeLowerSamples(t: number, secondMoment: number, delta: number): number {
+  return Math.ceil((2 * secondMoment * Math.log(1 / delta)) / (t * t));
+}
+
+/**
+ * The Dvoretzky–Kiefer–Wolfowitz inequality with Massart's constant: for the empirical CDF F_n of n iid draws
+ * from F, P(sup_x |F_n(x) − F(x)| > ε) ≤ 2·exp(−2nε²), for every n and every F. The ε at which that is δ. The
+ * sup over any set of points is at most the sup over all x, so checking a grid of points keeps the bound.
+ */
+export function dkwHalfWidth(n: number, delta: number): number {
+  return Math.sqrt(Math.log(2 / delta) / (2 * n));
+}

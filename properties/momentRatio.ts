@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { invoke, returned } from './_call.ts';
+import { type CallOutcome, returned } from './_call.ts';
 import { checkProperty, fmt } from './_check.ts';
 import { type CaseDraw, callSchema, caseArbitrary, checkCall, describeCall, materialize } from './_inputs.ts';
 import { falseReject } from './_params.ts';
+import { repeatCalls } from './_repeatCalls.ts';
 import { bernsteinSamples, chiSquareSamples, gaussianMeanSamples } from './_stats.ts';
 import { nonFinite, numbersOf } from './_values.ts';
 import { defineProperty } from './PropertyContract.ts';
@@ -36,8 +37,8 @@ export function momentSamples(dist: NullDistribution, tolerance: number, meanTol
 /**
  * The second moment of a random function's outputs: a correct implementation's outputs are iid, zero-mean, of
  * the stated family, with E[Y²] = value / (sum of the `divideBy` dimensions), e.g. He initialisation:
- * Var(w) = 2 / fanIn. Each run draws a case and calls it again with fresh injected-rng streams until the sample
- * is large enough for the stated false-reject rate (the same error-rate-driven sizing as second-moment-ratio);
+ * Var(w) = 2 / fanIn. Each run draws a case and calls it again with fresh injected-rng streams (in one batch) until
+ * the sample is large enough for the stated false-reject rate (the same error-rate-driven sizing as second-moment-ratio);
  * then |mean(y²)/E[Y²] − 1| ≤ tolerance and |mean(y)|/√E[Y²] ≤ meanTolerance must hold.
  */
 export const momentRatio = defineProperty({
@@ -78,17 +79,12 @@ export const momentRatio = defineProperty({
         const denominator = params.target.divideBy.reduce((s, d) => s + (draw.dims[d] ?? 0), 0);
         const target = params.target.value / (params.target.divideBy.length === 0 ? 1 : denominator);
         const sd = Math.sqrt(target);
-        const first = materialize(params.call, draw);
-        const what = describeCall(params.call, ctx.subject, first);
+        const what = describeCall(params.call, ctx.subject, materialize(params.call, draw));
         let count = 0;
         let sumZ = 0;
         let sumY = 0;
-        for (let k = 0; count < n; k++) {
-          // Too few values is the submission's behaviour (a wrong shape), so it fails the property; if the
-          // reference fails the same way, `check` shows it and the task's dims or maxCalls need raising.
-          if (k >= params.maxCalls) throw new PropertyFailure(`${params.maxCalls} calls gave only ${count} values; ${n} are needed (maxCalls), for ${what}`);
-          calls++;
-          const r = returned(await invoke(ctx.oracle, ctx.subject, params.call, k === 0 ? first : materialize(params.call, draw, k)), what);
+        const take = (outcome: CallOutcome | undefined): void => {
+          const r = returned(outcome!, what);
           const bad = nonFinite(r.value, 'result');
           if (bad !== null) throw new PropertyFailure(`${bad}, for ${what}`);
           const ys = numbersOf(r.value);
@@ -99,7 +95,16 @@ export const momentRatio = defineProperty({
             sumY += y / sd;
           }
           count += ys.length;
-        }
+        };
+        // One call shows how many values a call gives; the calls still needed then go in one batch (one round trip).
+        const [first] = await repeatCalls(ctx.oracle, ctx.subject, params.call, draw, 0, 1);
+        take(first);
+        const needed = Math.ceil(n / count);
+        // Too few values is the submission's behaviour (a wrong shape), so it fails the property; if the
+        // reference fails the same way, `check` shows it and the task's dims or maxCalls need raising.
+        if (needed > params.maxCalls) throw new PropertyFailure(`${params.maxCalls} calls give only ${params.maxCalls * count} values; ${n} are needed (maxCalls), for ${what}`);
+        calls += needed;
+        if (needed > 1) for (const outcome of await repeatCalls(ctx.oracle, ctx.subject, params.call, draw, 1, needed - 1)) take(outcome);
         const ratio = sumZ / count;
         const mean = sumY / count;
         if (!(Math.abs(ratio - 1) <= params.tolerance)) {

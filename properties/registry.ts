@@ -1,11 +1,13 @@
 import { constructorContract } from './constructorContract.ts';
 import { deterministic } from './deterministic.ts';
+import { distributionShape } from './distributionShape.ts';
 import { dropFraction } from './dropFraction.ts';
 import { evalIdentity } from './evalIdentity.ts';
 import { exactKeptScale } from './exactKeptScale.ts';
 import { finiteOnExtremes } from './finiteOnExtremes.ts';
 import { identityWhen } from './identityWhen.ts';
 import { invariant } from './invariant.ts';
+import { maskRandomness } from './maskRandomness.ts';
 import { matchesReference } from './matchesReference.ts';
 import { momentRatio } from './momentRatio.ts';
 import { reproducible } from './reproducible.ts';
@@ -23,11 +25,13 @@ export const propertyItems = [
   evalIdentity.item,
   zeroRateIdentity.item,
   deterministic.item,
+  maskRandomness.item,
   // The generic library: any function or class export, inputs described in YAML.
   matchesReference.item,
   invariant.item,
   finiteOnExtremes.item,
   identityWhen.item,
   momentRatio.item,
+  distributionShape.item,
   reproducible.item,
 ] as const;

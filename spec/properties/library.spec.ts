@@ -255,6 +255,32 @@ describe('moment-ratio', () => {
     assert.ok(momentSamples('uniform', 0.05, 0.05, 1e-12) > momentSamples('uniform', 0.05, 0.05, 1e-6));
   });
 
+  it('small results are pooled over calls sent in one batch, up to maxCalls', async () => {
+    const tiny = { ...initCall, dims: { fanIn: { min: 1, max: 1 }, fanOut: { min: 64, max: 64 } } };
+    const n = momentSamples('gaussian', 0.05, 0.05, 1e-9);
+    const q = bind(momentRatio.item, { use: 'moment-ratio', call: tiny, target: { value: 2, divideBy: ['fanIn'] }, distribution: 'gaussian', runs: 1 });
+    const r = await run(q, HE('Math.sqrt(2 / fanIn)'));
+    assert.equal(r.passed, true, r.message);
+    assert.equal(r.metrics?.['calls'], Math.ceil(n / 64));
+    const capped = bind(momentRatio.item, { use: 'moment-ratio', call: tiny, target: { value: 2, divideBy: ['fanIn'] }, distribution: 'gaussian', runs: 1, maxCalls: 100 });
+    assert.match((await run(capped, HE('Math.sqrt(2 / fanIn)'))).message, new RegExp(`^100 calls give only 6400 values; ${n} are needed \\(maxCalls\\), for f\\(1, 64, rng\\)`));
+  });
+
+  it('a class call is constructed afresh per batched call, with its before methods, and a throw names the step', async () => {
+    const call = { dims: { n: { min: 8, max: 8 } }, construct: [{ type: 'rng' }], before: ['warm'], method: 'sample', args: [{ type: 'dim', name: 'n' }] };
+    const q = bind(momentRatio.item, { use: 'moment-ratio', call, target: { value: 1 }, distribution: 'rademacher', runs: 1, maxCalls: 5000 });
+    const sampler = (warm: string) => `export class S {
+  rng: () => number; ready = false;
+  constructor(rng: () => number) { this.rng = rng; }
+  warm() { ${warm} this.ready = true; }
+  sample(n: number) { if (!this.ready) throw new Error('not warmed'); return Float64Array.from({ length: n }, () => (this.rng() < 0.5 ? -1 : 1)); }
+}`;
+    const ok = await run(q, sampler(''), { subject: 'S' });
+    assert.equal(ok.passed, true, ok.message);
+    assert.ok(ok.metrics!['calls']! > 1);
+    assert.match((await run(q, sampler("throw new TypeError('cold');"), { subject: 'S' })).message, /^warm\(\) threw TypeError: cold, for new S\(rng\)\.warm\(\)\.sample\(8\)/);
+  });
+
   it('falseRejectBound is runs × falseReject', () => {
     const q = bind(momentRatio.item, { use: 'moment-ratio', call: initCall, target: { value: 2 }, distribution: 'gaussian', runs: 5, falseReject: 1e-8 });
     assert.equal(q.falseRejectBound, 5e-8);
@@ -276,6 +302,25 @@ describe('reproducible', () => {
   it('fails one with a hidden fixed-seed generator', async () => {
     const fixed = HE('Math.sqrt(2 / fanIn)').replace('const w =', 'let s = 42; rng = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);\n  const w =');
     const r = await run(p, fixed);
+    assert.match(r.message, /^the same result for two different rng seeds/);
+  });
+
+  it('another seed must give another result whatever its type: a fixed nested array fails, a random one passes', async () => {
+    const rows = (body: string) => `export function f(fanIn: number, fanOut: number, rng: () => number): number[][] {
+  const out: number[][] = [];
+  for (let r = 0; r < fanOut; r++) { const row: number[] = []; for (let i = 0; i < fanIn; i++) row.push(${body}); out.push(row); }
+  return out;
+}`;
+    assert.equal((await run(p, rows('rng() - 0.5'))).passed, true);
+    const r = await run(p, rows('Math.sin(r * 7 + i)'));
+    assert.match(r.message, /^the same result for two different rng seeds/);
+  });
+
+  it('randomness written into an argument counts, and a fixed write fails', async () => {
+    const call = { dims: { n: { min: 1, max: 8 } }, args: [{ type: 'array', shape: ['n'], values: { dist: 'constant', value: 0 } }, { type: 'rng' }] };
+    const q = bind(reproducible.item, { use: 'reproducible', call, runs: 5 });
+    assert.equal((await run(q, 'export function f(w: Float64Array, rng: () => number): void { for (let i = 0; i < w.length; i++) w[i] = rng(); }')).passed, true);
+    const r = await run(q, 'export function f(w: Float64Array, rng: () => number): void { for (let i = 0; i < w.length; i++) w[i] = i / 7; }');
     assert.match(r.message, /^the same result for two different rng seeds/);
   });
 });
