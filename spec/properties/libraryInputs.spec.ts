@@ -59,7 +59,7 @@ describe('input language: validation at load time', () => {
 
   it('names misspelt keys and values inside call, args and values', () => {
     assert.deepEqual(problems(`- use: finite-on-extremes\n  call: { dims: { n: { min: 1, max: 4 } }, args: [{ type: array, shape: [n], values: { dist: gausian } }] }`), [
-      'grader.properties[0].call.args[0].values.dist: unknown distribution "gausian" (did you mean "gaussian"?); expected one of uniform, gaussian, log-uniform, constant, choice',
+      'grader.properties[0].call.args[0].values.dist: unknown distribution "gausian" (did you mean "gaussian"?); expected one of uniform, gaussian, log-uniform, constant, choice, integers, bernoulli',
     ]);
     assert.deepEqual(problems(`- use: finite-on-extremes\n  call: { args: [{ type: number, min: 0, max: 1, lg: true }] }`), ['grader.properties[0].call.args[0].lg: unknown key "lg"']);
     assert.deepEqual(problems(`- use: finite-on-extremes\n  call: { arg: [] }`), ['grader.properties[0].call.arg: unknown key "arg"']);
@@ -127,11 +127,11 @@ describe('input language: generation', () => {
   });
 
   it('distributions: ranges, signs, affine change, and moments that match their definition', () => {
-    const uniform = sampleValues(valuesSchema.parse({ dist: 'uniform', min: -3, max: 5 }), 20_000, 1);
+    const uniform = sampleValues(valuesSchema.parse({ dist: 'uniform', min: -3, max: 5, specials: false }), 20_000, 1);
     assert.ok(uniform.every((v) => v >= -3 && v < 5));
-    const logs = sampleValues(valuesSchema.parse({ dist: 'log-uniform', min: 1e-5, max: 1e5, signs: 'negative' }), 20_000, 2);
+    const logs = sampleValues(valuesSchema.parse({ dist: 'log-uniform', min: 1e-5, max: 1e5, signs: 'negative', specials: false }), 20_000, 2);
     assert.ok(logs.every((v) => v <= -1e-5 && v >= -1e5));
-    const g = sampleValues(valuesSchema.parse({ dist: 'gaussian', mean: 1, std: 2 }), 200_000, 3, 10, 3);
+    const g = sampleValues(valuesSchema.parse({ dist: 'gaussian', mean: 1, std: 2, specials: false }), 200_000, 3, 10, 3);
     const mean = g.reduce((s, v) => s + v, 0) / g.length;
     const sd = Math.sqrt(g.reduce((s, v) => s + (v - mean) ** 2, 0) / g.length);
     // x = offset + scale·z with z ~ N(1, 2²): mean 13, sd 6; 6σ sampling margins.
