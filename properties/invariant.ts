@@ -70,10 +70,11 @@ function related(t: Transform, base: OracleValue, k: number, perm: readonly numb
  * A metamorphic property: transform one argument (shift, scale or permute it) and the output must stay the same
  * or change in the stated way, e.g. softmax(x + c) = softmax(x) and logSumExp(x + c) = logSumExp(x) + c.
  *
- * A submission compared only with itself can remember its previous call and replay it, so: the transformed
- * input is called first (a memo of the base call has nothing to replay), every call is a fresh construction for
- * a class, and when the task has a reference solution the transformed result is also compared with the
- * relation applied to the reference's result on the base input. The transformed side is where overflow shows.
+ * A submission compared only with itself can remember its previous call and replay it (a memo agrees with
+ * itself in either order), so when the task has a reference solution (every loaded task has one) the transformed
+ * result is compared with the relation applied to the reference's result on the base input; the transformed
+ * input is also called first and every call is a fresh construction for a class. The transformed side is where
+ * overflow shows.
  */
 export const invariant = defineProperty({
   name: 'invariant',
