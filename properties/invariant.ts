@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { OracleArg, OracleValue } from '../src/sandbox/protocol.ts';
 import { type CallOutcome, invoke } from './_call.ts';
 import { checkProperty, fmt } from './_check.ts';
+import { firstDifference } from './_layer.ts';
 import { type CaseArgs, type CaseDraw, callSchema, caseArbitrary, checkCall, describeCall, materialize } from './_inputs.ts';
 import { seedArbitrary } from './_params.ts';
 import { ReferenceRunner } from './_reference.ts';
@@ -120,6 +121,16 @@ export const invariant = defineProperty({
           if (!after.ok) throw new PropertyFailure(`after ${how}, ${after.during} threw ${after.thrown.name}: ${after.thrown.message}, for ${what}`);
           const want: CallOutcome | undefined = reference === undefined ? undefined : await reference.run(ctx.subject, params.call, c);
           if (want?.ok === true) {
+            // An array argument the reference leaves untouched must come back untouched, at every size generated here too.
+            for (let i = 0; i < moved.args.length; i++) {
+              const before = c.args[i];
+              const wa = want.argsAfter[i];
+              const sent = moved.args[i];
+              const ga = after.argsAfter[i];
+              if (!(before instanceof Float64Array && sent instanceof Float64Array) || wa?.type !== 'typed' || firstDifference(before, wa.value) >= 0) continue;
+              const j = ga?.type === 'typed' ? firstDifference(sent, ga.value) : 0;
+              if (j >= 0) throw new PropertyFailure(`modified argument ${i} (element ${j} of ${sent.length}); the reference leaves it unchanged and the caller's array must not be modified, for ${what}`);
+            }
             const expected = related(t, want.value, k, perm);
             if (expected !== null) {
               const m = mismatch(after.value, expected, bound, 'result');
