@@ -3,12 +3,113 @@ import type { OracleValue } from '../src/sandbox/protocol.ts';
 import { fmt } from './_check.ts';
 import { describeValue } from './_layer.ts';
 
-/** |got − want| ≤ abs + rel·|want|, element by element. */
+/** The spacing of the doubles at |x| (2^-1074 for zero and subnormals; Infinity for non-finite x). */
+export function ulp(x: number): number {
+  if (!Number.isFinite(x)) return Infinity;
+  const a = Math.abs(x);
+  if (a < 2 ** -1022) return 2 ** -1074;
+  let e = Math.floor(Math.log2(a));
+  // log2 can be off by one next to a power of two: correct it exactly.
+  if (2 ** e > a) e--;
+  else if (2 ** (e + 1) <= a) e++;
+  return 2 ** (e - 52);
+}
+
+/** The machine epsilon, 2^-52: the spacing of the doubles at 1. */
+export const EPSILON = 2 ** -52;
+
+/**
+ * How far a result may be from the expected one:
+ *   |got − want| ≤ abs + rel·|want| + ulps·ulp(want) + input.ulps·ε·(max|x| + length(x))·(|want| if relative)
+ * where x is argument `input.arg` of the call and ε = 2^-52. `ulps` is the prompt's "accurate to rounding";
+ * `input` allows for the rounding error that a correct algorithm makes on every element of x and on a sum over
+ * x (the standard bound of a backward-stable computation: each element rounded once, n terms summed), for
+ * results whose conditioning grows with the inputs' magnitude (exp of a difference of large numbers) and count.
+ * When `ulps` or `input` is given, abs and rel default to 0 (the bound is what they state, nothing looser).
+ */
 export const toleranceSchema = (abs: number, rel: number) =>
-  z.strictObject({ abs: z.number().min(0).default(abs), rel: z.number().min(0).default(rel) }).prefault({});
+  z
+    .strictObject({
+      abs: z.number().min(0).optional(),
+      rel: z.number().min(0).optional(),
+      ulps: z.number().min(0).optional(),
+      input: z
+        .strictObject({
+          arg: z.int().min(0),
+          ulps: z.number().min(0),
+          /** Whether the input term scales with |want| (relative) or is absolute. */
+          relative: z.boolean().default(true),
+        })
+        .optional(),
+    })
+    .prefault({})
+    .transform((t): Tolerance => {
+      const stated = t.ulps !== undefined || t.input !== undefined;
+      return {
+        abs: t.abs ?? (stated ? 0 : abs),
+        rel: t.rel ?? (stated ? 0 : rel),
+        ...(t.ulps === undefined ? {} : { ulps: t.ulps }),
+        ...(t.input === undefined ? {} : { input: t.input }),
+      };
+    });
+
+/** A tolerance as stated in YAML (see toleranceSchema). */
 export interface Tolerance {
   readonly abs: number;
   readonly rel: number;
+  readonly ulps?: number;
+  readonly input?: { readonly arg: number; readonly ulps: number; readonly relative: boolean };
+}
+
+/** A tolerance resolved for one case: the `input` term turned into abs and rel using that case's arguments. */
+export interface Bound {
+  readonly abs: number;
+  readonly rel: number;
+  readonly ulps?: number;
+}
+
+/** Resolve `tol` for a call with these arguments (max |x| and length of the argument the `input` term names). */
+export function boundFor(tol: Tolerance, args: readonly unknown[]): Bound {
+  const ulps = tol.ulps ?? 0;
+  if (tol.input === undefined) return { abs: tol.abs, rel: tol.rel, ulps };
+  const x = args[tol.input.arg];
+  let max = 0;
+  let n = 1;
+  if (typeof x === 'number') max = Math.abs(x);
+  else if (x instanceof Float64Array) {
+    n = x.length;
+    for (let i = 0; i < x.length; i++) max = Math.max(max, Math.abs(x[i]!));
+  }
+  const extra = tol.input.ulps * EPSILON * (max + n);
+  return tol.input.relative ? { abs: tol.abs, rel: tol.rel + extra, ulps } : { abs: tol.abs + extra, rel: tol.rel, ulps };
+}
+
+/** The bound in words, for messages. */
+export function describeBound(b: Bound): string {
+  const short = (x: number) => Number(x.toPrecision(3));
+  const parts = [b.abs > 0 ? `abs ${short(b.abs)}` : '', b.rel > 0 ? `rel ${short(b.rel)}` : '', (b.ulps ?? 0) > 0 ? `${b.ulps} ulps` : ''].filter((p) => p !== '');
+  return `tolerance ${parts.length === 0 ? 'exact' : parts.join(', ')}`;
+}
+
+/** The stated tolerance in words, for messages ("4 ulps + 4·ε·(max|x| + n) of argument 0, relative"). */
+export function describeTolerance(t: Tolerance): string {
+  const parts = [t.abs > 0 ? `abs ${t.abs}` : '', t.rel > 0 ? `rel ${t.rel}` : '', (t.ulps ?? 0) > 0 ? `${t.ulps} ulps` : ''];
+  if (t.input !== undefined) parts.push(`${t.input.ulps}·ε·(max|x| + n) of argument ${t.input.arg}${t.input.relative ? ', relative' : ''}`);
+  const stated = parts.filter((p) => p !== '');
+  return stated.length === 0 ? 'exact' : stated.join(' + ');
+}
+
+/** How far off `got` is, in words: "Infinity", "NaN", "40 % off", "2013 ulps off". */
+export function errorSize(got: number, want: number): string {
+  if (Number.isNaN(got)) return 'NaN';
+  if (!Number.isFinite(got)) return fmt(got);
+  if (!Number.isFinite(want)) return `finite where ${fmt(want)} is expected`;
+  const diff = Math.abs(got - want);
+  const ulps = diff / ulp(want);
+  if (ulps < 1e6) return `${fmt(ulps, 3)} ulps off`;
+  if (want === 0) return `off by ${fmt(diff, 3)}`;
+  const rel = diff / Math.abs(want);
+  return rel >= 0.01 ? `${fmt(rel * 100, 3)} % off` : `relative error ${fmt(rel, 3)}`;
 }
 
 /** `got` and `want` with just enough digits to tell them apart (10 to 17 significant digits). */
@@ -22,10 +123,11 @@ function pair(got: number, want: number): [string, string] {
 }
 
 /** Whether two numbers agree: NaN matches only NaN, an infinity only the same infinity. */
-export function close(got: number, want: number, tol: Tolerance): boolean {
+export function close(got: number, want: number, tol: Bound): boolean {
   if (Number.isNaN(want)) return Number.isNaN(got);
   if (!Number.isFinite(want)) return got === want;
-  return Math.abs(got - want) <= tol.abs + tol.rel * Math.abs(want);
+  const diff = Math.abs(got - want);
+  return diff <= tol.abs + tol.rel * Math.abs(want) + (tol.ulps === undefined || tol.ulps === 0 ? 0 : tol.ulps * ulp(want));
 }
 
 /**
@@ -33,12 +135,12 @@ export function close(got: number, want: number, tol: Tolerance): boolean {
  * or null when they agree. Numbers, typed arrays and arrays of them are compared numerically; anything else
  * must have the same type (and value, for booleans and strings).
  */
-export function mismatch(got: OracleValue, want: OracleValue, tol: Tolerance, where: string): string | null {
+export function mismatch(got: OracleValue, want: OracleValue, tol: Bound, where: string): string | null {
   if (want.type === 'number') {
     if (got.type !== 'number') return `${where} is ${describeValue(got)}, not a number`;
     if (close(got.value, want.value, tol)) return null;
     const [g, w] = pair(got.value, want.value);
-    return `${where} is ${g}, expected ${w}`;
+    return `${where} is ${g}, expected ${w}${Number.isFinite(got.value) ? ` (${errorSize(got.value, want.value)})` : ''}`;
   }
   if (want.type === 'typed') {
     if (got.type !== 'typed' || got.kind !== want.kind) return `${where} is ${describeValue(got)}, expected a ${want.kind} of length ${want.value.length}`;
@@ -48,7 +150,7 @@ export function mismatch(got: OracleValue, want: OracleValue, tol: Tolerance, wh
       const w = want.value[i]!;
       if (!close(g, w, tol)) {
         const [a, b] = pair(g, w);
-        return `${where}[${i}] is ${a}, expected ${b}`;
+        return `${where}[${i}] is ${a}, expected ${b}${Number.isFinite(g) ? ` (${errorSize(g, w)})` : ''}`;
       }
     }
     return null;

@@ -44,7 +44,7 @@ export const identityWhen = defineProperty({
           return;
         }
         if (!(x instanceof Float64Array)) return;
-        if (r.value.type !== 'typed' || r.value.value.length !== x.length) throw new PropertyFailure(`returned ${describeValue(r.value)}; it must equal argument ${params.input}, a Float64Array of length ${x.length}, for ${what}`);
+        if (r.value.type !== 'typed' || r.value.kind !== 'Float64Array' || r.value.value.length !== x.length) throw new PropertyFailure(`returned ${describeValue(r.value)}; it must equal argument ${params.input}, a Float64Array of length ${x.length}, for ${what}`);
         const y = r.value.value;
         const i = tol === undefined ? firstDifference(x, y) : x.findIndex((v, j) => !same(y[j]!, v));
         if (i >= 0) throw new PropertyFailure(`changed element ${i} of ${x.length} from ${fmt(x[i]!, 10)} to ${fmt(y[i]!, 10)}; here it must be the identity${tol === undefined ? ' (bit for bit)' : ''}, for ${what}`);

@@ -1,11 +1,13 @@
 import fc from 'fast-check';
 import { z } from 'zod';
-import type { OracleArg } from '../src/sandbox/protocol.ts';
-import { invoke } from './_call.ts';
+import type { OracleArg, OracleValue } from '../src/sandbox/protocol.ts';
+import { type CallOutcome, invoke } from './_call.ts';
 import { checkProperty, fmt } from './_check.ts';
+import { firstDifference } from './_layer.ts';
 import { type CaseArgs, type CaseDraw, callSchema, caseArbitrary, checkCall, describeCall, materialize } from './_inputs.ts';
 import { seedArbitrary } from './_params.ts';
-import { mapNumbers, mismatch, toleranceSchema } from './_values.ts';
+import { ReferenceRunner } from './_reference.ts';
+import { boundFor, describeBound, mapNumbers, mismatch, toleranceSchema } from './_values.ts';
 import { defineProperty } from './PropertyContract.ts';
 import { PropertyFailure } from './PropertyFailure.ts';
 import { unknownChoice } from './unknownChoice.ts';
@@ -53,10 +55,27 @@ function permutation(n: number, seed: number): number[] {
   return p;
 }
 
+/** What the transformed call must return, given what the untransformed one returned (null: not an array of the right length). */
+function related(t: Transform, base: OracleValue, k: number, perm: readonly number[]): OracleValue | null {
+  if (t.kind === 'shift' && t.output === 'shifted') return mapNumbers(base, (v) => v + k);
+  if (t.kind === 'scale' && t.power !== 0) return mapNumbers(base, (v) => v * k ** t.power);
+  if (t.kind === 'permute' && t.output === 'permuted') {
+    if (base.type !== 'typed' || base.value.length !== perm.length) return null;
+    const v = base.value;
+    return { ...base, value: Float64Array.from(perm, (j) => v[j]!) };
+  }
+  return base;
+}
+
 /**
  * A metamorphic property: transform one argument (shift, scale or permute it) and the output must stay the same
- * or change in the stated way, e.g. softmax(x + c) = softmax(x) and logSumExp(x + c) = logSumExp(x) + c. Both
- * sides come from the submission, so no reference is needed; the transformed side is where overflow shows.
+ * or change in the stated way, e.g. softmax(x + c) = softmax(x) and logSumExp(x + c) = logSumExp(x) + c.
+ *
+ * A submission compared only with itself can remember its previous call and replay it (a memo agrees with
+ * itself in either order), so when the task has a reference solution (every loaded task has one) the transformed
+ * result is compared with the relation applied to the reference's result on the base input; the transformed
+ * input is also called first and every call is a fresh construction for a class. The transformed side is where
+ * overflow shows.
  */
 export const invariant = defineProperty({
   name: 'invariant',
@@ -83,37 +102,57 @@ export const invariant = defineProperty({
         : t.kind === 'scale'
           ? fc.double({ min: Math.log10(t.by.min), max: Math.log10(t.by.max), noNaN: true }).map((e) => 10 ** e)
           : fc.constant(1);
-    return checkProperty(
-      [caseArbitrary(params.call), amount, seedArbitrary],
-      async (draw: CaseDraw, k: number, permSeed: number) => {
-        const c = materialize(params.call, draw);
-        const arg = c.args[t.arg];
-        const perm = permutation(arg instanceof Float64Array ? arg.length : 0, permSeed);
-        const moved = apply(t, c, k, perm);
-        const what = describeCall(params.call, ctx.subject, c);
-        const how = t.kind === 'shift' ? `adding ${fmt(k, 8)} to argument ${t.arg}` : t.kind === 'scale' ? `multiplying argument ${t.arg} by ${fmt(k, 8)}` : `permuting argument ${t.arg}`;
-        const base = await invoke(ctx.oracle, ctx.subject, params.call, c);
-        if (!base.ok) throw new PropertyFailure(`${base.during} threw ${base.thrown.name}: ${base.thrown.message}, for ${what}`);
-        const after = await invoke(ctx.oracle, ctx.subject, params.call, moved);
-        if (!after.ok) throw new PropertyFailure(`after ${how}, ${after.during} threw ${after.thrown.name}: ${after.thrown.message}, for ${what}`);
-        let expected = base.value;
-        if (t.kind === 'shift' && t.output === 'shifted') expected = mapNumbers(base.value, (v) => v + k);
-        if (t.kind === 'scale' && t.power !== 0) expected = mapNumbers(base.value, (v) => v * k ** t.power);
-        if (t.kind === 'permute' && t.output === 'permuted') {
-          if (base.value.type !== 'typed' || base.value.value.length !== perm.length) throw new PropertyFailure(`the result is not an array of the input's length, so it cannot be permuted with it, for ${what}`);
-          const v = base.value.value;
-          expected = { ...base.value, value: Float64Array.from(perm, (j) => v[j]!) };
-        }
-        const relation = t.kind === 'shift' ? (t.output === 'same' ? 'unchanged' : 'shifted by the same amount') : t.kind === 'scale' ? (t.power === 0 ? 'unchanged' : `scaled by the factor^${t.power}`) : t.output === 'same' ? 'unchanged' : 'permuted the same way';
-        const m = mismatch(after.value, expected, params.tolerance, 'result');
-        if (m !== null) throw new PropertyFailure(`after ${how}, ${m}: the result must be ${relation} (tolerance abs ${params.tolerance.abs}, rel ${params.tolerance.rel}), for ${what}`);
-      },
-      {
-        seed: ctx.seed,
-        numRuns: params.runs,
-        shrink: true,
-        passedMessage: () => `${params.runs} runs: ${t.kind} of argument ${t.arg} keeps the result ${t.kind === 'shift' && t.output === 'shifted' ? 'shifted by the same amount' : t.kind === 'scale' && t.power !== 0 ? `scaled by the factor^${t.power}` : t.kind === 'permute' && t.output === 'permuted' ? 'permuted the same way' : 'unchanged'}`,
-      },
-    );
+    const reference = ctx.task === undefined ? undefined : new ReferenceRunner(ctx.task, ctx.seed);
+    const relation = t.kind === 'shift' ? (t.output === 'same' ? 'unchanged' : 'shifted by the same amount') : t.kind === 'scale' ? (t.power === 0 ? 'unchanged' : `scaled by the factor^${t.power}`) : t.output === 'same' ? 'unchanged' : 'permuted the same way';
+    try {
+      return await checkProperty(
+        [caseArbitrary(params.call), amount, seedArbitrary],
+        async (draw: CaseDraw, k: number, permSeed: number) => {
+          const c = materialize(params.call, draw);
+          const arg = c.args[t.arg];
+          const perm = permutation(arg instanceof Float64Array ? arg.length : 0, permSeed);
+          const moved = apply(t, c, k, perm);
+          const what = describeCall(params.call, ctx.subject, c);
+          const how = t.kind === 'shift' ? `adding ${fmt(k, 8)} to argument ${t.arg}` : t.kind === 'scale' ? `multiplying argument ${t.arg} by ${fmt(k, 8)}` : `permuting argument ${t.arg}`;
+          const bound = boundFor(params.tolerance, moved.args);
+          const tol = describeBound(bound);
+          // The transformed call first: nothing the submission remembers from the base call can answer it.
+          const after = await invoke(ctx.oracle, ctx.subject, params.call, moved);
+          if (!after.ok) throw new PropertyFailure(`after ${how}, ${after.during} threw ${after.thrown.name}: ${after.thrown.message}, for ${what}`);
+          const want: CallOutcome | undefined = reference === undefined ? undefined : await reference.run(ctx.subject, params.call, c);
+          if (want?.ok === true) {
+            // An array argument the reference leaves untouched must come back untouched, at every size generated here too.
+            for (let i = 0; i < moved.args.length; i++) {
+              const before = c.args[i];
+              const wa = want.argsAfter[i];
+              const sent = moved.args[i];
+              const ga = after.argsAfter[i];
+              if (!(before instanceof Float64Array && sent instanceof Float64Array) || wa?.type !== 'typed' || firstDifference(before, wa.value) >= 0) continue;
+              const j = ga?.type === 'typed' ? firstDifference(sent, ga.value) : 0;
+              if (j >= 0) throw new PropertyFailure(`modified argument ${i} (element ${j} of ${sent.length}); the reference leaves it unchanged and the caller's array must not be modified, for ${what}`);
+            }
+            const expected = related(t, want.value, k, perm);
+            if (expected !== null) {
+              const m = mismatch(after.value, expected, bound, 'result');
+              if (m !== null) throw new PropertyFailure(`after ${how}, ${m}: the result must be the reference solution's result on the untransformed input, ${relation} (${tol}), for ${what}`);
+            }
+          }
+          const base = await invoke(ctx.oracle, ctx.subject, params.call, c);
+          if (!base.ok) throw new PropertyFailure(`${base.during} threw ${base.thrown.name}: ${base.thrown.message}, for ${what}`);
+          const expected = related(t, base.value, k, perm);
+          if (expected === null) throw new PropertyFailure(`the result is not an array of the input's length, so it cannot be permuted with it, for ${what}`);
+          const m = mismatch(after.value, expected, bound, 'result');
+          if (m !== null) throw new PropertyFailure(`after ${how}, ${m}: the result must be ${relation} (${tol}), for ${what}`);
+        },
+        {
+          seed: ctx.seed,
+          numRuns: params.runs,
+          shrink: true,
+          passedMessage: () => `${params.runs} runs: ${t.kind} of argument ${t.arg} keeps the result ${relation}${reference === undefined ? '' : ", as the reference solution's"}`,
+        },
+      );
+    } finally {
+      await reference?.dispose();
+    }
   },
 });

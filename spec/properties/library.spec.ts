@@ -83,7 +83,7 @@ describe('matches-reference', () => {
     const inPlace = STABLE_SOFTMAX.replace('return x.map((v) => Math.exp(v - lse));', 'const y = x.map((v) => Math.exp(v - lse)); x.fill(0); return y;');
     const r = await run(property, inPlace, { reference: STABLE_SOFTMAX });
     assert.equal(r.passed, false);
-    assert.match(r.message, /^argument 0 after the call\[\d+\] is 0, expected .*must not be modified/);
+    assert.match(r.message, /^modified argument 0: element \d+ of \d+ changed from .* to 0; the reference leaves it unchanged and the caller's array must not be modified/);
   });
 
   it('where the reference throws, the submission must throw an error of the same name', async () => {
@@ -110,6 +110,39 @@ describe('matches-reference', () => {
     const r = await run(property, 'export function f(x: Float64Array) { return Array.from(x); }', { reference: STABLE_SOFTMAX });
     assert.equal(r.passed, false);
     assert.match(r.message, /^result is an array of length \d+, expected a Float64Array of length \d+/);
+  });
+
+  it('contract: a Float32Array, or the input array itself where the reference returns a new one, fails', async () => {
+    const f32 = await run(property, STABLE_SOFTMAX.replace('return x.map((v) => Math.exp(v - lse));', 'return Float32Array.from(x, (v) => Math.exp(v - lse));'), { reference: STABLE_SOFTMAX });
+    assert.match(f32.message, /^result is a Float32Array of length \d+, expected a Float64Array of length \d+/);
+    const same = await run(property, STABLE_SOFTMAX.replace('return x.map((v) => Math.exp(v - lse));', 'const y = x.map((v) => Math.exp(v - lse)); x.set(y); return x;'), { reference: STABLE_SOFTMAX });
+    assert.match(same.message, /^returned argument 0 itself \(updated in place\) where the reference returns a new array/);
+  });
+
+  it('in place where the reference is: returning a copy fails', async () => {
+    const reference = 'export function f(x: Float64Array): Float64Array { for (let i = 0; i < x.length; i++) x[i] *= 2; return x; }';
+    const p = bind(matchesReference.item, { use: 'matches-reference', call: vector(), runs: 20 });
+    assert.equal((await run(p, reference, { reference })).passed, true);
+    const r = await run(p, 'export function f(x: Float64Array): Float64Array { return x.map((v) => v * 2); }', { reference });
+    assert.match(r.message, /^returned a new array where the reference returns argument 0 itself \(updated in place\)/);
+  });
+
+  it('defaults are graded: an omitted optional argument with a wrong default fails', async () => {
+    const reference = 'export function f(x: Float64Array, k = 2): Float64Array { return x.map((v) => v * k); }';
+    const call = { ...vector(8), args: [...vector(8).args, { type: 'number', min: 1, max: 3, omit: 0.5 }] };
+    const p = bind(matchesReference.item, { use: 'matches-reference', call, runs: 30 });
+    assert.equal((await run(p, reference, { reference })).passed, true);
+    const r = await run(p, reference.replace('k = 2', 'k = 3'), { reference });
+    assert.equal(r.passed, false);
+    assert.match(r.message, /for f\(Float64Array\(\d+\) \[[^\]]*\]\)$/);
+  });
+
+  it('a tolerance in ulps: a 1-ulp spelling passes, 2,000 ulps off fails with its size', async () => {
+    const p = bind(matchesReference.item, { use: 'matches-reference', call: vector(), tolerance: { ulps: 4 }, runs: 40 });
+    const reference = 'export function f(x: Float64Array): Float64Array { return x.map((v) => Math.tanh(v) / 3); }';
+    assert.equal((await run(p, 'export function f(x: Float64Array): Float64Array { return x.map((v) => Math.tanh(v) * (1 / 3)); }', { reference })).passed, true);
+    const r = await run(p, 'export function f(x: Float64Array): Float64Array { return x.map((v) => (Math.tanh(v) / 3) * (1 + 2000 * Number.EPSILON)); }', { reference });
+    assert.match(r.message, /^result\[\d+\] is .* \((\d+) ulps off\) \(the reference solution's value; tolerance 4 ulps\)/);
   });
 
   it('is a grader error, not a verdict, without the task it belongs to', async () => {
@@ -153,6 +186,26 @@ describe('invariant', () => {
     assert.match(r.message, /^after permuting argument 0, .*permuted the same way/);
   });
 
+  it('a memo of the previous call cannot fake shift invariance: the result is compared with the reference\'s', async () => {
+    // Naive (overflowing) softmax that replays its last result for a shifted copy of its last input: compared only
+    // with itself after the base call, it would look shift-invariant.
+    const memo = `let lastX: Float64Array | undefined; let lastY: Float64Array | undefined;
+export function f(x: Float64Array): Float64Array {
+  if (lastX !== undefined && lastY !== undefined && lastX.length === x.length && x.every((v, i) => Math.abs(v - x[0] - (lastX![i] - lastX![0])) <= 1e-9 * (1 + Math.abs(v)))) return lastY.slice();
+  lastX = x.slice();
+  let s = 0; for (const v of x) s += Math.exp(v);
+  lastY = x.map((v) => Math.exp(v) / s);
+  return lastY.slice();
+}`;
+    const p = bind(invariant.item, { use: 'invariant', call: { dims: { n: { min: 1, max: 16 } }, args: [{ type: 'array', shape: ['n'], values: { dist: 'gaussian' } }] }, transform: { kind: 'shift', arg: 0, by: { min: 800, max: 2000 } }, runs: 20 });
+    // Compared only with itself, the memo still agrees with itself (NaN replayed for the base call, whichever comes
+    // first): which is why a task's invariant is always checked against its reference solution as well.
+    const withReference = await run(p, memo, { reference: STABLE_SOFTMAX });
+    assert.equal(withReference.passed, false);
+    assert.match(withReference.message, /the result must be the reference solution's result on the untransformed input, unchanged/);
+    assert.equal((await run(p, STABLE_SOFTMAX, { reference: STABLE_SOFTMAX })).passed, true);
+  });
+
   it('permute → same: order-free results (a sum, sorted output) pass', async () => {
     const p = bind(invariant.item, { use: 'invariant', call: vector(), transform: { kind: 'permute', arg: 0, output: 'same' }, runs: 30 });
     assert.equal((await run(p, 'export function f(x: Float64Array) { return x.slice().sort(); }')).passed, true);
@@ -188,6 +241,11 @@ describe('identity-when', () => {
   it('with a tolerance, rounding-level differences pass', async () => {
     const tolerant = bind(identityWhen.item, { use: 'identity-when', call, tolerance: { rel: 1e-12 }, runs: 20 });
     assert.equal((await run(tolerant, 'export function f(x: Float64Array, p: number) { return x.map((v) => v * (1 + 1e-15) / (1 - p)); }')).passed, true);
+  });
+
+  it('the identity must come back as a Float64Array, not a Float32Array of the same values', async () => {
+    const r = await run(p, 'export function f(x: Float64Array, p: number) { return new Float32Array(x); }');
+    assert.match(r.message, /^returned a Float32Array of length \d+; it must equal argument 0, a Float64Array/);
   });
 
   it('works on a class after a `before` method (eval mode)', async () => {
