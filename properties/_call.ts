@@ -29,8 +29,17 @@ export async function invoke(oracle: Oracle, subject: string, call: CallSpec, c:
   return r.ok ? { ok: true, value: r.value, argsAfter: r.args ?? [] } : { ok: false, thrown: r.thrown, during: `${call.method}()` };
 }
 
-/** The returned value of a call, or a PropertyFailure naming the call that threw and the case (`what`). */
-export function returned(r: CallOutcome, what: string): Extract<CallOutcome, { ok: true }> {
+/**
+ * The returned value of a call, or a PropertyFailure naming the call that threw and the case (`what`). With
+ * `call.returns`, a value of another type fails too: properties that only read the numbers (moments, shapes,
+ * finiteness) would otherwise accept a Float32Array or a plain array where the contract is a Float64Array.
+ */
+export function returned(r: CallOutcome, what: string, call?: CallSpec): Extract<CallOutcome, { ok: true }> {
   if (!r.ok) throw new PropertyFailure(`${r.during} threw ${r.thrown.name}: ${r.thrown.message}, for ${what}`);
+  const want = call?.returns;
+  if (want === undefined) return r;
+  const v = r.value;
+  const got = v.type === 'typed' ? v.kind : v.type === 'object' ? `an object (${v.className})` : v.type === 'array' ? 'a plain array' : v.type;
+  if (want === 'Float64Array' ? v.type !== 'typed' || v.kind !== 'Float64Array' : v.type !== 'number') throw new PropertyFailure(`returned ${got}, not a ${want}, for ${what}`);
   return r;
 }

@@ -143,6 +143,8 @@ export const callSchema = z.strictObject({
   before: z.array(name).default([]),
   method: name.optional(),
   args: z.array(argSchema).default([]),
+  /** The type every call must return; checked by every property of the library that reads the result. */
+  returns: z.enum(['Float64Array', 'number']).optional(),
 }).meta({ id: 'Call', description: 'What to call (a function export, or a class: construct, before methods, method) and how to generate its arguments.' });
 export type CallSpec = z.output<typeof callSchema>;
 

@@ -158,7 +158,7 @@ export const distributionShape = defineProperty({
         const [first] = await repeatCalls(ctx.oracle, ctx.subject, params.call, draw, 0, 1);
         let perCall = 0;
         const valuesOf = (outcome: typeof first, k: number): ArrayLike<number> => {
-          const r = returned(outcome!, what);
+          const r = returned(outcome!, what, params.call);
           const bad = nonFinite(r.value, 'result');
           if (bad !== null) throw new PropertyFailure(`${bad}, for ${what}`);
           const ys = numbersOf(r.value);

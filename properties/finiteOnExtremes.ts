@@ -25,7 +25,7 @@ export const finiteOnExtremes = defineProperty({
       async (draw: CaseDraw) => {
         const c = materialize(params.call, draw);
         const what = describeCall(params.call, ctx.subject, c);
-        const r = returned(await invoke(ctx.oracle, ctx.subject, params.call, c), what);
+        const r = returned(await invoke(ctx.oracle, ctx.subject, params.call, c), what, params.call);
         const m = nonFinite(r.value, 'result') ?? r.argsAfter.reduce<string | null>((found, a, i) => found ?? nonFinite(a, `argument ${i} after the call`), null);
         if (m !== null) throw new PropertyFailure(`${m}; every output must be finite for finite inputs, for ${what}`);
       },

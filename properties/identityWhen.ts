@@ -35,7 +35,7 @@ export const identityWhen = defineProperty({
       async (draw: CaseDraw) => {
         const c = materialize(params.call, draw);
         const what = describeCall(params.call, ctx.subject, c);
-        const r = returned(await invoke(ctx.oracle, ctx.subject, params.call, c), what);
+        const r = returned(await invoke(ctx.oracle, ctx.subject, params.call, c), what, params.call);
         const x = c.args[params.input];
         const tol = params.tolerance;
         const same = (g: number, w: number) => (tol === undefined ? Object.is(g, w) : close(g, w, tol));

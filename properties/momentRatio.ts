@@ -84,7 +84,7 @@ export const momentRatio = defineProperty({
         let sumZ = 0;
         let sumY = 0;
         const take = (outcome: CallOutcome | undefined): void => {
-          const r = returned(outcome!, what);
+          const r = returned(outcome!, what, params.call);
           const bad = nonFinite(r.value, 'result');
           if (bad !== null) throw new PropertyFailure(`${bad}, for ${what}`);
           const ys = numbersOf(r.value);

@@ -54,8 +54,8 @@ export const reproducible = defineProperty({
         const first = await invoke(ctx.oracle, ctx.subject, params.call, c);
         await ctx.oracle.reseedMathRandom(mathB === mathA ? mathB + 1 : mathB);
         const second = await invoke(ctx.oracle, ctx.subject, params.call, c);
-        const a = returned(first, what);
-        const b = returned(second, what);
+        const a = returned(first, what, params.call);
+        const b = returned(second, what, params.call);
         const m = mismatch(b.value, a.value, EXACT, 'the result of the second call') ?? argsMismatch(b.argsAfter, a.argsAfter, 'after the second call');
         if (m !== null) throw new PropertyFailure(`called twice with the same rng seeds, ${m}; all randomness must come from the injected generator, not Math.random, for ${what}`);
         if (!params.varies) return;

@@ -228,6 +228,22 @@ describe('finite-on-extremes', () => {
   });
 });
 
+describe('call.returns', () => {
+  const call = { dims: { n: { min: 1, max: 16 } }, args: [{ type: 'array', shape: ['n'], values: { dist: 'gaussian' } }], returns: 'Float64Array' };
+  const p = bind(finiteOnExtremes.item, { use: 'finite-on-extremes', call, runs: 10 });
+
+  it('a result of another type than the stated one fails, naming both', async () => {
+    assert.equal((await run(p, 'export function f(x: Float64Array) { return x.map((v) => 2 * v); }')).passed, true);
+    const f32 = await run(p, 'export function f(x: Float64Array) { return Float32Array.from(x); }');
+    assert.match(f32.message, /^returned Float32Array, not a Float64Array, for f\(/);
+    const plain = await run(p, 'export function f(x: Float64Array) { return Array.from(x); }');
+    assert.match(plain.message, /^returned a plain array, not a Float64Array, for f\(/);
+    // Without `returns` the numbers alone are judged, as before.
+    const loose = bind(finiteOnExtremes.item, { use: 'finite-on-extremes', call: { ...call, returns: undefined }, runs: 10 });
+    assert.equal((await run(loose, 'export function f(x: Float64Array) { return Float32Array.from(x); }')).passed, true);
+  });
+});
+
 describe('identity-when', () => {
   const call = { dims: { n: { min: 1, max: 64 } }, args: [{ type: 'array', shape: ['n'], values: { dist: 'log-uniform', min: 1e-100, max: 1e100 } }, { type: 'const', value: 0 }] };
   const p = bind(identityWhen.item, { use: 'identity-when', call, runs: 20 });
