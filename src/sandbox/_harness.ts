@@ -10,7 +10,7 @@ import { readSync, writeSync, writevSync } from 'node:fs';
 import vm from 'node:vm';
 import { blockSource, RNG_BLOCK } from './_blockRng.ts';
 import { encodeFrame, readFrameBlocking } from './_frames.ts';
-import type { ChildMessage, OracleArg, OracleReply, OracleValue, ParentMessage, Request, Thrown } from './protocol.ts';
+import type { ChildMessage, OracleReply, OracleValue, ParentMessage, Request, RequestArg, Thrown } from './protocol.ts';
 
 // The protocol channel is fd 3 (a socketpair the parent created); stdout/stderr carry only captured output.
 // The child only ever handles one message (a batch of requests, run in order) at a time, so it reads and writes the
@@ -69,6 +69,8 @@ interface Sandbox {
 
 let sandbox: Sandbox | null = null;
 const handles = new mapCtor<number, object>();
+/** The arrays `keep` requests stored (the only handles a later `keep` may overwrite). */
+const keptArrays = new setCtor<object>();
 let outputLeft = 0;
 
 function text(v: unknown): string {
@@ -169,7 +171,7 @@ function createSandbox(code: string, filename: string, mathSeed: number, timeout
  */
 let batchArrays = new mapCtor<object, number>();
 
-function toContext(sb: Sandbox, arg: OracleArg): unknown {
+function toContext(sb: Sandbox, arg: RequestArg): unknown {
   if (arg !== null && typeof arg === 'object') {
     const uses = batchArrays.get(arg);
     if (uses === 1) return arg;
@@ -177,6 +179,11 @@ function toContext(sb: Sandbox, arg: OracleArg): unknown {
       const a = sb.newArray(typedLength.call(arg));
       typedSet.call(a, arg);
       return a;
+    }
+    if ('kept' in arg) {
+      const kept = handles.get(arg.kept);
+      if (kept === undefined) throw new ReferenceError('unknown handle');
+      return kept;
     }
     return sb.makeRng(blockSource((arg as { rng: number }).rng));
   }
@@ -239,6 +246,16 @@ function run(sb: Sandbox, request: Request): OracleReply {
         handles.set(request.handle, obj);
         return { ok: true, value: { type: 'object', className: request.target } };
       }
+      case 'keep': {
+        const n = typedLength.call(request.value);
+        const old = handles.get(request.handle);
+        // Only an array this op stored can be overwritten; a constructed object's handle is never reused.
+        const into = old !== undefined && keptArrays.has(old) && typedLength.call(old) === n ? old : sb.newArray(n);
+        typedSet.call(into, request.value);
+        handles.set(request.handle, into);
+        keptArrays.add(into);
+        return { ok: true, value: { type: 'undefined' } };
+      }
       case 'get': {
         const obj = handles.get(request.handle);
         if (obj === undefined) return { ok: false, thrown: { name: 'ReferenceError', message: 'unknown handle' } };
@@ -277,6 +294,8 @@ function onMessage(raw: ParentMessage, arrays: readonly object[]): void {
   const decoded = new setCtor<object>(arrays);
   batchArrays = new mapCtor<object, number>();
   for (const request of raw.requests) {
+    // A kept array is always copied; counting it keeps a call that is given the same array from handing it over.
+    if (request.op === 'keep' && decoded.has(request.value)) batchArrays.set(request.value, (batchArrays.get(request.value) ?? 0) + 2);
     if (request.op !== 'construct' && request.op !== 'call' && request.op !== 'callExport') continue;
     for (const a of request.args) if (a !== null && typeof a === 'object' && decoded.has(a)) batchArrays.set(a, (batchArrays.get(a) ?? 0) + 1);
   }
