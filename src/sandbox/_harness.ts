@@ -231,6 +231,46 @@ function describe(v: unknown, args: readonly unknown[], depth: number): OracleVa
   return { type: 'object', className };
 }
 
+const typed = (value: Float64Array): OracleValue => ({ type: 'typed', kind: 'Float64Array', value, arg: -1 });
+
+/**
+ * `count` calls of one method, each given a fresh array of the submission's realm. Elements are copied one by one
+ * (no subarray or set through the submission's prototypes, which it may have patched); a result counts only if it
+ * is a genuine Float64Array of `length` elements (its internal slots, read by the harness's own getters).
+ */
+function callEach(sb: Sandbox, request: Extract<Request, { op: 'callEach' }>): OracleReply {
+  const self = handles.get(request.handle) as Record<string, unknown> | undefined;
+  const fn = self?.[request.method];
+  if (typeof fn !== 'function') return { ok: false, thrown: { name: 'TypeError', message: `${request.method} is not a function` } };
+  const n = request.length;
+  const count = request.count;
+  const src = request.inputs;
+  if (!(n >= 1) || !(count >= 0) || typedLength.call(src) !== n * count) return { ok: false, thrown: { name: 'RangeError', message: 'callEach: inputs do not hold count arrays of length' } };
+  const outputs = new MainF64(n * count);
+  const after = new MainF64(n * count);
+  for (let j = 0; j < count; j++) {
+    const x = sb.newArray(n);
+    const base = j * n;
+    for (let i = 0; i < n; i++) x[i] = src[base + i]!;
+    let result: unknown;
+    let stop: OracleValue | null = null;
+    try {
+      result = reflectApply(fn, self, [x]);
+      if (typedTag.call(result) !== 'Float64Array' || typedLength.call(result) !== n) stop = { type: 'array', items: [{ type: 'string', value: 'returned' }, describe(result, [x], 0)] };
+    } catch (e) {
+      const t = thrownOf(e);
+      stop = { type: 'array', items: [{ type: 'string', value: 'threw' }, { type: 'string', value: t.name }, { type: 'string', value: t.message }] };
+    }
+    if (stop !== null) return { ok: true, value: { type: 'array', items: [typed(outputs.subarray(0, base)), typed(after.subarray(0, base)), stop] } };
+    const y = result as Float64Array;
+    for (let i = 0; i < n; i++) {
+      outputs[base + i] = y[i]!;
+      after[base + i] = x[i]!;
+    }
+  }
+  return { ok: true, value: { type: 'array', items: [typed(outputs), typed(after)] } };
+}
+
 function run(sb: Sandbox, request: Request): OracleReply {
   try {
     switch (request.op) {
@@ -256,6 +296,8 @@ function run(sb: Sandbox, request: Request): OracleReply {
         keptArrays.add(into);
         return { ok: true, value: { type: 'undefined' } };
       }
+      case 'callEach':
+        return callEach(sb, request);
       case 'get': {
         const obj = handles.get(request.handle);
         if (obj === undefined) return { ok: false, thrown: { name: 'ReferenceError', message: 'unknown handle' } };

@@ -45,6 +45,15 @@ export type Request =
   | { readonly op: 'construct'; readonly target: string; readonly args: readonly RequestArg[]; readonly handle: number }
   | { readonly op: 'call'; readonly handle: number; readonly method: string; readonly args: readonly RequestArg[]; readonly echoArgs: boolean }
   | { readonly op: 'callExport'; readonly target: string; readonly args: readonly RequestArg[]; readonly echoArgs: boolean }
+  /**
+   * Call `method` `count` times in a row, each time with one fresh array: the next `length` elements of `inputs`.
+   * One request instead of `count` for long runs of cheap calls. The reply's value is an array:
+   * `[outputs, inputsAfter]` (Float64Arrays of `count·length`, every call's result and its argument after the
+   * call, concatenated) while every call returns a Float64Array of `length` elements; the first call that does
+   * not stops the run, and a third item says what it did instead: `['threw', name, message]` or
+   * `['returned', value]` (the first two items then hold the calls before it).
+   */
+  | { readonly op: 'callEach'; readonly handle: number; readonly method: string; readonly inputs: Float64Array; readonly length: number; readonly count: number }
   | { readonly op: 'get'; readonly handle: number; readonly prop: string }
   | { readonly op: 'reseed'; readonly seed: number }
   /**
