@@ -29,6 +29,8 @@ interface LayerModel {
    */
   pending: boolean;
   masks: Uint8Array | null;
+  /** Built with a constant rng: its masks are not random, so it takes no part in the statistics. */
+  readonly rigged: boolean;
 }
 
 /** Smallest c ≥ 1 with P(S ≥ c) ≤ δ for S a sum of independent Bernoullis of mean μ (Chernoff: e^−μ (eμ/c)^c). */
@@ -40,13 +42,30 @@ export function chernoffUpper(mu: number, delta: number): number {
   return c;
 }
 
+/** Input classes whose drops are counted apart: a mask that depends on the input shows in its own class. */
+const CLASSES = ['normal', 'subnormal', 'huge (|x| ≥ 1e100)', 'NaN', 'infinite'] as const;
+export const DROP_CLASSES = CLASSES.length;
+
+function classOf(x: number): number {
+  if (Number.isNaN(x)) return 3;
+  if (!Number.isFinite(x)) return 4;
+  const a = Math.abs(x);
+  if (a < 2.2250738585072014e-308) return 1;
+  return a >= 1e100 ? 2 : 0;
+}
+
 export class DropoutSequenceCheck {
   readonly #o: DropoutOptions;
   readonly #layers = new Map<number, LayerModel>();
-  /** Drops among informative units (x·s ≠ 0, so that a kept unit cannot look dropped), their expectation and variance. */
+  /**
+   * Per input class: drops among informative units (x·s ≠ 0, so that a kept unit cannot look dropped), their
+   * count, and the expectation and variance of the drops for independent Bernoulli(p) masks.
+   */
+  readonly classDrops = new Float64Array(CLASSES.length);
+  readonly classUnits = new Float64Array(CLASSES.length);
+  readonly classMean = new Float64Array(CLASSES.length);
+  readonly classVariance = new Float64Array(CLASSES.length);
   drops = 0;
-  expectedDrops = 0;
-  dropVariance = 0;
   units = 0;
   /** Disjoint pairs of consecutive training masks on one layer, how many were identical, and the expected number. */
   pairs = 0;
@@ -58,8 +77,9 @@ export class DropoutSequenceCheck {
     this.#o = options;
   }
 
-  made(instance: number, p: number): void {
-    this.#layers.set(instance, { p, s: (1 - p) ** this.#o.scalePower, training: true, pending: false, masks: null });
+  /** A new layer at rate p; a `rigged` one (a constant rng) is checked element by element but not counted. */
+  made(instance: number, p: number, rigged = false): void {
+    this.#layers.set(instance, { p, s: (1 - p) ** this.#o.scalePower, training: true, pending: false, masks: null, rigged });
   }
 
   mode(instance: number, training: boolean): void {
@@ -101,6 +121,9 @@ export class DropoutSequenceCheck {
         if (want !== 0) {
           masks[off + i] = 1;
           masks[off + n + i] = 1;
+          const k = classOf(xi);
+          this.classDrops[k]!++;
+          this.classUnits[k]!++;
           d++;
           m++;
         }
@@ -114,12 +137,28 @@ export class DropoutSequenceCheck {
         );
       }
       masks[off + n + i] = 1;
+      this.classUnits[classOf(xi)]!++;
       m++;
+    }
+    if (l.rigged) {
+      // Undo the counts: a rigged layer's masks say nothing about randomness.
+      for (let i = 0; i < n; i++) {
+        if (masks[off + n + i] !== 1) continue;
+        const k = classOf(x[i]!);
+        this.classUnits[k]!--;
+        if (masks[off + i] === 1) this.classDrops[k]!--;
+      }
+      return null;
     }
     this.drops += d;
     this.units += m;
-    this.expectedDrops += m * l.p;
-    this.dropVariance += m * l.p * (1 - l.p);
+    // Expectation and variance per class, for this layer's p.
+    for (let i = 0; i < n; i++) {
+      if (masks[off + n + i] !== 1) continue;
+      const k = classOf(x[i]!);
+      this.classMean[k]! += l.p;
+      this.classVariance[k]! += l.p * (1 - l.p);
+    }
     if (!l.pending) {
       l.pending = true;
       return null;
@@ -139,20 +178,26 @@ export class DropoutSequenceCheck {
     return null;
   }
 
-  /** The whole-sequence checks; throws PropertyFailure. */
+  /** The whole-sequence checks (each with false-reject ≤ δ); throws PropertyFailure. */
   finish(what: string): void {
+    for (let k = 0; k < CLASSES.length; k++) {
+      const units = this.classUnits[k]!;
+      if (units === 0) continue;
+      const drops = this.classDrops[k]!;
+      const mean = this.classMean[k]!;
+      const half = bernsteinHalfWidth(this.classVariance[k]!, 1, this.#o.falseReject);
+      if (Math.abs(drops - mean) > half) {
+        throw new PropertyFailure(
+          `${what}: ${drops} of ${units} ${CLASSES[k]} inputs were dropped in training mode, where independent drops at each layer's rate give ${fmt(mean, 6)} ± ${fmt(half, 4)}` +
+            ` (drop fraction ${fmt(drops / units, 4)}, expected ${fmt(mean / units, 4)}; false-reject ≤ ${this.#o.falseReject}): whether a unit is dropped must not depend on its value or on the layer's history`,
+        );
+      }
+    }
     const c = chernoffUpper(this.expectedIdentical, this.#o.falseReject);
     if (this.identicalPairs >= c) {
       throw new PropertyFailure(
         `${what}: ${this.identicalPairs} of ${this.pairs} pairs of consecutive training masks on one layer were identical, where independent masks give ${fmt(this.expectedIdentical, 4)} on average` +
           ` (≥ ${c} has probability ≤ ${this.#o.falseReject}): the mask must be drawn afresh on every call`,
-      );
-    }
-    const half = bernsteinHalfWidth(this.dropVariance, 1, this.#o.falseReject);
-    if (Math.abs(this.drops - this.expectedDrops) > half) {
-      throw new PropertyFailure(
-        `${what}: ${this.drops} of ${this.units} units were dropped in training mode, where independent drops at each layer's rate give ${fmt(this.expectedDrops, 6)} ± ${fmt(half, 4)}` +
-          ` (drop fraction ${fmt(this.drops / Math.max(1, this.units), 4)}, expected ${fmt(this.expectedDrops / Math.max(1, this.units), 4)}; false-reject ≤ ${this.#o.falseReject})`,
       );
     }
   }

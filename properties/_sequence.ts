@@ -34,6 +34,11 @@ export const seqArgSchema = z.union([
       z.strictObject({ type: z.literal('kept'), name }),
       /** How many times this method has been called on this instance since it (re)started, this call included: 1, 2, … */
       z.strictObject({ type: z.literal('step') }),
+      /**
+       * A rigged `() => number` that always returns `value`: with 0 (or 1 − 2^−53) every unit of a dropout layer is
+       * on one side of its threshold, so the kept scale at p = 1 − 1e-6 is seen without a million draws.
+       */
+      z.strictObject({ type: z.literal('constant-rng'), value: z.number().min(0).lt(1) }),
       /** An argument drawn once per instance (e.g. an optimizer's hyperparameters), the same in all its calls. */
       z.strictObject({ type: z.literal('per-instance'), arg: argSchema }),
       /**
@@ -80,7 +85,7 @@ export const sequenceSchema = {
     .min(1),
   /** Mean number of consecutive calls on one instance (geometric), before the next instance is picked. */
   segment: z.number().min(1).default(1),
-  /** Weight of restarting an instance (renewed kept arrays, step counters back to 1), next to the methods' weights. */
+  /** Weight of restarting an instance (renewed kept arrays, step counters back to 1), next to the methods' weights; never the first instance. */
   restartWeight: z.number().min(0).default(0),
   /** Instances per sequence: the first at the start, the others at random points of it. */
   instances: count.prefault({ min: 1, max: 1 }),
@@ -340,6 +345,8 @@ export function generateSequence(c: SequenceConfig, size: SequenceSize): Step[] 
         return { keptName: a.name };
       case 'step':
         return methodOrdinal;
+      case 'constant-rng':
+        return { rng: 0, constant: a.value };
       case 'per-instance': {
         let v = st.fixed.get(a);
         if (v === undefined && !st.fixed.has(a)) {
@@ -394,8 +401,12 @@ export function generateSequence(c: SequenceConfig, size: SequenceSize): Step[] 
     const st = states[instance - 1]!;
     const choice = draw.weighted(weights);
     if (choice === c.methods.length) {
-      st.steps = new Map();
-      steps.push({ kind: 'restart', instance, kept: keptArrays(st, 'renew') });
+      // The first instance keeps its long run: a restart drawn while on it goes to another instance, if any.
+      if (states.length === 1) continue;
+      const target = instance === 1 ? draw.int(2, states.length) : instance;
+      const ts = states[target - 1]!;
+      ts.steps = new Map();
+      steps.push({ kind: 'restart', instance: target, kept: keptArrays(ts, 'renew') });
       continue;
     }
     const m = c.methods[choice]!;

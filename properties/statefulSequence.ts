@@ -6,7 +6,7 @@ import type { OracleArg, OracleReply, Request, RequestArg } from '../src/sandbox
 import { fmt } from './_check.ts';
 import { describeArg } from './_inputs.ts';
 import { describeValue } from './_layer.ts';
-import { DropoutSequenceCheck } from './_dropoutContract.ts';
+import { DROP_CLASSES, DropoutSequenceCheck } from './_dropoutContract.ts';
 import { ReferenceRunner } from './_reference.ts';
 import { adjacent, checkSequence, generateSequence, History, sequenceSchema, type SequenceSize, type Step } from './_sequence.ts';
 import { mismatch, toleranceSchema } from './_values.ts';
@@ -339,7 +339,8 @@ async function runDropout(ctx: PropertyContext, p: Params, c: Extract<Params['ch
       const r = got[span.main];
       if (r !== undefined && !r.ok) throw new PropertyFailure(`${made} (instance ${step.instance}) threw ${r.thrown.name}: ${r.thrown.message}`);
       const rate = step.args[c.rateArg];
-      model.made(step.instance, typeof rate === 'number' ? rate : c.defaultRate);
+      const rigged = step.args.some((a) => a !== null && typeof a === 'object' && !(a instanceof Float64Array) && 'constant' in a);
+      model.made(step.instance, typeof rate === 'number' ? rate : c.defaultRate, rigged);
       continue;
     }
     const name = step.method;
@@ -391,7 +392,7 @@ export const statefulSequence = defineProperty({
   name: 'stateful-sequence',
   summary: 'random sequences of constructions and calls, checked step by step (reference or dropout contract)',
   params,
-  falseRejectBound: (q) => (q.check.kind === 'dropout' ? q.runs * 2 * q.check.falseReject : 0),
+  falseRejectBound: (q) => (q.check.kind === 'dropout' ? q.runs * (DROP_CLASSES + 1) * q.check.falseReject : 0),
   check: (q, issue) => {
     checkSequence(q, issue);
     q.methods.forEach((m, i) => {

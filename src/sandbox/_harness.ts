@@ -8,7 +8,7 @@
  */
 import { readSync, writeSync, writevSync } from 'node:fs';
 import vm from 'node:vm';
-import { blockSource, RNG_BLOCK } from './_blockRng.ts';
+import { blockSource, constantSource, RNG_BLOCK } from './_blockRng.ts';
 import { encodeFrame, readFrameBlocking } from './_frames.ts';
 import type { ChildMessage, OracleReply, OracleValue, ParentMessage, Request, RequestArg, Thrown } from './protocol.ts';
 
@@ -185,7 +185,8 @@ function toContext(sb: Sandbox, arg: RequestArg): unknown {
       if (kept === undefined) throw new ReferenceError('unknown handle');
       return kept;
     }
-    return sb.makeRng(blockSource((arg as { rng: number }).rng));
+    const r = arg as { rng: number; constant?: number };
+    return sb.makeRng(typeof r.constant === 'number' ? constantSource(r.constant) : blockSource(r.rng));
   }
   return arg;
 }

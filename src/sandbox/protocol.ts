@@ -4,8 +4,12 @@
  * every verdict is computed in the parent from these values.
  */
 
-/** An argument the parent passes. `{ rng: seed }` becomes a seeded `() => number` in the child. */
-export type OracleArg = number | boolean | string | null | undefined | Float64Array | { readonly rng: number };
+/**
+ * An argument the parent passes. `{ rng: seed }` becomes a seeded `() => number` in the child; with `constant`,
+ * a `() => number` that always returns that value (a rigged generator: every unit of a dropout layer falls on one
+ * side of its threshold, so that behaviour at rates such as 1 − 1e-6 can be seen without a million draws).
+ */
+export type OracleArg = number | boolean | string | null | undefined | Float64Array | { readonly rng: number; readonly constant?: number };
 
 /**
  * An argument of a request: an OracleArg, or `{ kept: handle }`, the very object kept under that handle (an
