@@ -33,13 +33,24 @@ interface LayerModel {
   readonly rigged: boolean;
 }
 
-/** Smallest c ≥ 1 with P(S ≥ c) ≤ δ for S a sum of independent Bernoullis of mean μ (Chernoff: e^−μ (eμ/c)^c). */
-export function chernoffUpper(mu: number, delta: number): number {
-  if (mu <= 0) return 1;
-  const logDelta = Math.log(delta);
-  let c = Math.max(1, Math.ceil(mu));
-  while (-mu + c * (1 + Math.log(mu) - Math.log(c)) > logDelta) c++;
-  return c;
+/**
+ * Smallest c with P(S ≥ c) ≤ δ, for S a sum of k independent Bernoullis of total mean μ, by Hoeffding's bound
+ * P(S ≥ c) ≤ exp(−k·KL(c/k ‖ μ/k)) (1963, Theorem 1: it holds for unequal means too); k + 1 when even S = k is
+ * not that unlikely (then nothing is rejected).
+ */
+export function chernoffUpper(mu: number, k: number, delta: number): number {
+  if (k === 0) return 1;
+  const b = Math.min(1, Math.max(0, mu / k));
+  const target = Math.log(1 / delta);
+  const kl = (a: number): number => {
+    if (b === 0) return a > 0 ? Infinity : 0;
+    if (b === 1) return a < 1 ? Infinity : 0;
+    const hi = a === 0 ? 0 : a * Math.log(a / b);
+    const lo = a === 1 ? 0 : (1 - a) * Math.log((1 - a) / (1 - b));
+    return hi + lo;
+  };
+  for (let c = Math.max(1, Math.ceil(mu)); c <= k; c++) if (c / k > b && k * kl(c / k) >= target) return c;
+  return k + 1;
 }
 
 /** Input classes whose drops are counted apart: a mask that depends on the input shows in its own class. */
@@ -193,7 +204,7 @@ export class DropoutSequenceCheck {
         );
       }
     }
-    const c = chernoffUpper(this.expectedIdentical, this.#o.falseReject);
+    const c = chernoffUpper(this.expectedIdentical, this.pairs, this.#o.falseReject);
     if (this.identicalPairs >= c) {
       throw new PropertyFailure(
         `${what}: ${this.identicalPairs} of ${this.pairs} pairs of consecutive training masks on one layer were identical, where independent masks give ${fmt(this.expectedIdentical, 4)} on average` +

@@ -63,7 +63,7 @@ const count = z.strictObject({ min: z.int().min(1), max: z.int().min(1) }).refin
 export const sequenceSchema = {
   /** Integer dimensions, drawn once per instance: every call on an instance uses the same sizes. */
   dims: z.record(dimName, z.strictObject({ min: z.int().min(0), max: z.int().min(0) })).default({}),
-  /** A class subject: the ways to construct an instance, one chosen per instance (by weight); the first instance always uses the first. */
+  /** A class subject: the ways to construct an instance; the first instances use each in turn, the others one by weight. */
   construct: z.array(z.strictObject({ weight: z.number().gt(0).default(1), args: z.array(seqArgSchema).default([]) })).min(1).optional(),
   /** Arrays kept in the child per instance; `renew` ones are replaced by fresh arrays when the instance restarts. */
   kept: z.record(name, z.strictObject({ shape, values: valuesSchema, restart: z.enum(['keep', 'renew']).default('renew') })).default({}),
@@ -372,8 +372,9 @@ export function generateSequence(c: SequenceConfig, size: SequenceSize): Step[] 
     const dims = Object.fromEntries(Object.entries(c.dims).map(([d, r]) => [d, draw.int(r.min, r.max)]));
     const st: InstanceState = { dims, fixed: new Map(), steps: new Map() };
     states.push(st);
-    // The first instance, which gets the long run (`focus`), is always built the first way.
-    const k = c.construct === undefined ? undefined : c.construct[states.length === 1 ? 0 : draw.weighted(c.construct.map((x) => x.weight))]!;
+    // The first instances are built each way in turn (the first one, which gets the long run, the first way), so
+    // that a sequence with as many instances as ways tries every way; the others, by weight.
+    const k = c.construct === undefined ? undefined : c.construct[states.length <= c.construct.length ? states.length - 1 : draw.weighted(c.construct.map((x) => x.weight))]!;
     const args = (k?.args ?? []).map((a) => argOf(a, st, 0)).filter((a): a is OracleArg => !(a !== null && typeof a === 'object' && 'keptName' in a));
     steps.push({ kind: 'new', instance: states.length, args, kept: keptArrays(st, 'all') });
   };
