@@ -99,20 +99,20 @@ export class DropoutSequenceCheck {
   }
 
   /**
-   * Check one forward(x): its output `y` and its input after the call. Returns what is wrong, in words, or null
-   * (the caller prefixes the call's place: built only for a failure, this runs once per call).
+   * Check one forward(x) of n elements: x from `x[xAt]`, its output and the input after the call from `y[yAt]` and
+   * `after[yAt]`. Returns what is wrong, in words, or null (the caller prefixes the call's place: built only for a
+   * failure, this runs once per call).
    */
-  forward(instance: number, x: Float64Array, y: Float64Array, after: Float64Array): string | null {
+  forward(instance: number, x: Float64Array, xAt: number, y: Float64Array, after: Float64Array, yAt: number, n: number): string | null {
     const l = this.#layers.get(instance);
     if (l === undefined) return null;
     this.forwards++;
-    const n = x.length;
     for (let i = 0; i < n; i++) {
-      if (!Object.is(after[i], x[i])) return `forward() changed its input: element ${i} of ${n} was ${fmt(x[i]!, 17)}, is ${fmt(after[i]!, 17)}; the input must never be modified`;
+      if (!Object.is(after[yAt + i], x[xAt + i])) return `forward() changed its input: element ${i} of ${n} was ${fmt(x[xAt + i]!, 17)}, is ${fmt(after[yAt + i]!, 17)}; the input must never be modified`;
     }
     if (!l.training) {
       for (let i = 0; i < n; i++) {
-        if (!Object.is(y[i], x[i])) return `in eval mode element ${i} of ${n} is ${fmt(y[i]!, 17)}, expected the input ${fmt(x[i]!, 17)} bit for bit (p = ${fmt(l.p, 6)})`;
+        if (!Object.is(y[yAt + i], x[xAt + i])) return `in eval mode element ${i} of ${n} is ${fmt(y[yAt + i]!, 17)}, expected the input ${fmt(x[xAt + i]!, 17)} bit for bit (p = ${fmt(l.p, 6)})`;
       }
       return null;
     }
@@ -123,8 +123,8 @@ export class DropoutSequenceCheck {
     let d = 0;
     let m = 0;
     for (let i = 0; i < n; i++) {
-      const xi = x[i]!;
-      const yi = y[i]!;
+      const xi = x[xAt + i]!;
+      const yi = y[yAt + i]!;
       const want = xi * l.s;
       masks[off + i] = 0;
       masks[off + n + i] = 0;
@@ -155,7 +155,7 @@ export class DropoutSequenceCheck {
       // Undo the counts: a rigged layer's masks say nothing about randomness.
       for (let i = 0; i < n; i++) {
         if (masks[off + n + i] !== 1) continue;
-        const k = classOf(x[i]!);
+        const k = classOf(x[xAt + i]!);
         this.classUnits[k]!--;
         if (masks[off + i] === 1) this.classDrops[k]!--;
       }
@@ -166,7 +166,7 @@ export class DropoutSequenceCheck {
     // Expectation and variance per class, for this layer's p.
     for (let i = 0; i < n; i++) {
       if (masks[off + n + i] !== 1) continue;
-      const k = classOf(x[i]!);
+      const k = classOf(x[xAt + i]!);
       this.classMean[k]! += l.p;
       this.classVariance[k]! += l.p * (1 - l.p);
     }

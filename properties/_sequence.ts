@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { OracleArg, Request, RequestArg } from '../src/sandbox/protocol.ts';
-import { fmt } from './_check.ts';
+import type { OracleArg } from '../src/sandbox/protocol.ts';
 import { argSchema, type ArgSpec, type ValuesSpec, valuesSchema } from './_inputs.ts';
 import type { IssueSink } from './PropertyContract.ts';
 import { unknownChoice } from './unknownChoice.ts';
@@ -155,10 +154,10 @@ export type Step =
       readonly method: string;
       /** Which of `methods` (its argument list). */
       readonly alternative: number;
-      /** The arguments; a kept array is `{ keptName }`. */
+      /** The arguments; a kept array is `{ keptName }`. Empty for an `each` call, whose one argument is `slice`. */
       readonly args: readonly (OracleArg | { readonly keptName: string })[];
+      readonly slice: Slice | null;
       readonly echo: boolean;
-      readonly each: boolean;
       /** 1-based: this call among the sequence's calls, and among this method's calls on this instance. */
       readonly ordinal: number;
       readonly methodOrdinal: number;
@@ -210,37 +209,47 @@ export class Draw {
   }
 }
 
-/** `sampleValues`' distributions, drawn from the sequence's own generator (no generator built per array). */
-function fillValues(v: ValuesSpec, x: Float64Array, draw: Draw): void {
+/** `sampleValues`' distributions into `x[at, at + n)`, drawn from the sequence's own generator (no generator per array). */
+function fillValues(v: ValuesSpec, x: Float64Array, at: number, n: number, draw: Draw): void {
   const offset = v.offset === undefined ? 0 : v.offset.min + (v.offset.max - v.offset.min) * draw.uniform();
   const scale = v.scale === undefined ? 1 : draw.logUniform(v.scale.min, v.scale.max);
-  const n = x.length;
+  const end = at + n;
   switch (v.dist) {
     case 'uniform':
-      for (let i = 0; i < n; i++) x[i] = v.min + (v.max - v.min) * draw.uniform();
+      for (let i = at; i < end; i++) x[i] = v.min + (v.max - v.min) * draw.uniform();
       break;
     case 'gaussian':
-      for (let i = 0; i < n; i += 2) {
+      for (let i = at; i < end; i += 2) {
         const r = Math.sqrt(-2 * Math.log(1 - draw.uniform()));
         const t = 2 * Math.PI * draw.uniform();
         x[i] = v.mean + v.std * r * Math.cos(t);
-        if (i + 1 < n) x[i + 1] = v.mean + v.std * r * Math.sin(t);
+        if (i + 1 < end) x[i + 1] = v.mean + v.std * r * Math.sin(t);
       }
       break;
     case 'log-uniform':
-      for (let i = 0; i < n; i++) {
+      for (let i = at; i < end; i++) {
         const mag = draw.logUniform(v.min, v.max);
         x[i] = v.signs === 'negative' || (v.signs === 'mixed' && draw.uniform() < 0.5) ? -mag : mag;
       }
       break;
     case 'constant':
-      x.fill(v.value);
+      x.fill(v.value, at, end);
       break;
     case 'choice':
-      for (let i = 0; i < n; i++) x[i] = v.values[draw.int(0, v.values.length - 1)]!;
+      for (let i = at; i < end; i++) x[i] = v.values[draw.int(0, v.values.length - 1)]!;
       break;
   }
-  if (scale !== 1 || offset !== 0) for (let i = 0; i < n; i++) x[i] = offset + scale * x[i]!;
+  if (scale !== 1 || offset !== 0) for (let i = at; i < end; i++) x[i] = offset + scale * x[i]!;
+}
+
+/** A special array's values into its slice: `values`, then up to `fraction` of them replaced by specials. */
+function fillSpecial(a: Extract<SeqArg, { type: 'special-array' }>, slice: Slice, draw: Draw): void {
+  const { block, at, n } = slice;
+  fillValues(a.values, block, at, n, draw);
+  const f = a.fraction * draw.uniform();
+  for (let i = at; i < at + n; i++) {
+    if (draw.uniform() < f) block[i] = specialValue(a.specials[draw.int(0, a.specials.length - 1)]!, i > at ? block[i - 1]! : 0);
+  }
 }
 
 function specialValue(s: Special, previous: number): number {
@@ -268,7 +277,7 @@ function materializeArg(a: ArgSpec, draw: Draw, dims: Readonly<Record<string, nu
   switch (a.type) {
     case 'array': {
       const x = new Float64Array(sizeOf(a.shape, dims));
-      fillValues(a.values, x, draw);
+      fillValues(a.values, x, 0, x.length, draw);
       return x;
     }
     case 'number': {
@@ -292,28 +301,36 @@ interface InstanceState {
 }
 
 /**
- * Special arrays are views into large blocks, filled one after the other: thousands of small calls allocate a few
- * blocks, not an array each, and the arrays of consecutive calls are adjacent (see `adjacent`).
+ * The argument of an `each` call: `n` elements of `block` from `at`. Thousands of small calls share a few large
+ * blocks instead of allocating an array each, and the arguments of consecutive calls are adjacent in memory, so a
+ * run of calls is sent as one array without a copy.
  */
+export interface Slice {
+  readonly block: Float64Array;
+  readonly at: number;
+  readonly n: number;
+}
+
 class Arena {
   private block = new Float64Array(0);
   private at = 0;
-  take(n: number): Float64Array {
+  take(n: number): Slice {
     if (this.at + n > this.block.length) {
       this.block = new Float64Array(Math.max(n, 1 << 16));
       this.at = 0;
     }
-    // The constructor, not subarray(): subarray looks up a species constructor, a cost paid per call here.
-    const x = new Float64Array(this.block.buffer, this.at * 8, n);
+    const slice = { block: this.block, at: this.at, n };
     this.at += n;
-    return x;
+    return slice;
   }
 }
 
-/** Whether `b` starts right where `a` ends, in the same memory (then a and b are one array, and no copy is needed). */
-export function adjacent(a: Float64Array, b: Float64Array): boolean {
-  return a.buffer === b.buffer && a.byteOffset + a.byteLength === b.byteOffset;
+/** The elements of a slice as an array of their own (for a message, or a call sent on its own). */
+export function sliceArray(s: Slice): Float64Array {
+  return s.block.slice(s.at, s.at + s.n);
 }
+
+const NO_ARGS: readonly OracleArg[] = Object.freeze([]);
 
 /** The sizes of one sequence: how many calls and instances. The first run of a property is the largest. */
 export interface SequenceSize {
@@ -356,13 +373,9 @@ export function generateSequence(c: SequenceConfig, size: SequenceSize): Step[] 
         return v;
       }
       case 'special-array': {
-        const x = arena.take(sizeOf(a.shape, st.dims));
-        fillValues(a.values, x, draw);
-        const f = a.fraction * draw.uniform();
-        for (let i = 0; i < x.length; i++) {
-          if (draw.uniform() < f) x[i] = specialValue(a.specials[draw.int(0, a.specials.length - 1)]!, i > 0 ? x[i - 1]! : 0);
-        }
-        return x;
+        const slice = arena.take(sizeOf(a.shape, st.dims));
+        fillSpecial(a, slice, draw);
+        return sliceArray(slice);
       }
       default:
         return materializeArg(a, draw, st.dims);
@@ -414,45 +427,56 @@ export function generateSequence(c: SequenceConfig, size: SequenceSize): Step[] 
     const methodOrdinal = (st.steps.get(choice) ?? 0) + 1;
     st.steps.set(choice, methodOrdinal);
     ordinal++;
+    if (m.each) {
+      // Its one argument, an array generated into the arena (checkSequence made sure of the shape of `each` methods).
+      const a = m.args[0]!;
+      const slice = arena.take(a.type === 'array' || a.type === 'special-array' ? sizeOf(a.shape, st.dims) : 0);
+      if (a.type === 'special-array') fillSpecial(a, slice, draw);
+      else if (a.type === 'array') fillValues(a.values, slice.block, slice.at, slice.n, draw);
+      steps.push({ kind: 'call', instance, method: m.name ?? '', alternative: choice, args: NO_ARGS, slice, echo: m.echo, ordinal, methodOrdinal });
+      continue;
+    }
     // Loops, not map(): this runs once per call of a sequence of thousands.
     const args: (OracleArg | { keptName: string })[] = [];
     for (const a of m.args) args.push(argOf(a, st, methodOrdinal));
-    steps.push({ kind: 'call', instance, method: m.name ?? '', alternative: choice, args, echo: m.echo, each: m.each, ordinal, methodOrdinal });
+    steps.push({ kind: 'call', instance, method: m.name ?? '', alternative: choice, args, slice: null, echo: m.echo, ordinal, methodOrdinal });
   }
   return steps;
 }
 
 /** What a step's reply belongs to, for messages: `call 2,417 (forward() #1,203 on instance 3, after eval() ×2, …)`. */
 export class History {
-  readonly #counts = new Map<number, Map<string, number>>();
+  /** Per instance, calls so far by method alternative (the last slot counts restarts). */
+  readonly #counts = new Map<number, Int32Array>();
   readonly #made = new Map<number, string>();
+  /** `forward()`, `train()`, … by alternative, then `restart`. */
+  readonly #names: readonly string[];
+
+  constructor(names: readonly string[]) {
+    this.#names = [...names, 'restart'];
+  }
 
   made(instance: number, description: string): void {
     this.#made.set(instance, description);
-    this.#counts.set(instance, new Map());
+    this.#counts.set(instance, new Int32Array(this.#names.length));
   }
 
-  record(instance: number, what: string): void {
+  /** A call of method alternative `alternative` on `instance` (or a restart: `alternative` = the number of methods). */
+  record(instance: number, alternative: number): void {
     const m = this.#counts.get(instance);
-    if (m !== undefined) m.set(what, (m.get(what) ?? 0) + 1);
+    if (m !== undefined) m[alternative]!++;
   }
 
   /** Before `record`: the calls so far on this instance. */
   describe(step: Extract<Step, { kind: 'call' }>, label: string): string {
-    const counts = [...(this.#counts.get(step.instance) ?? new Map<string, number>()).entries()].map(([k, n]) => `${k} ×${n.toLocaleString('en-US')}`);
+    const counts: string[] = [];
+    const byName = new Map<string, number>();
+    (this.#counts.get(step.instance) ?? []).forEach((n, k) => {
+      if (n > 0) byName.set(this.#names[k]!, (byName.get(this.#names[k]!) ?? 0) + n);
+    });
+    for (const [k, n] of byName) counts.push(`${k} ×${n.toLocaleString('en-US')}`);
     const made = this.#made.get(step.instance) ?? '';
     return `call ${step.ordinal.toLocaleString('en-US')} of the sequence: ${label}() #${step.methodOrdinal.toLocaleString('en-US')} on instance ${step.instance} (${made})${counts.length > 0 ? `, after ${counts.join(', ')} on it` : ', its first call'}`;
   }
 }
 
-/** A short rendering of a step argument. */
-export function describeStepArg(a: RequestArg | { readonly keptName: string }): string {
-  if (a instanceof Float64Array) return `Float64Array(${a.length})`;
-  if (a === undefined) return 'undefined';
-  if (a === null) return 'null';
-  if (typeof a === 'object') return 'keptName' in a ? a.keptName : 'rng';
-  if (typeof a === 'number') return fmt(a, 6);
-  return JSON.stringify(a);
-}
-
-export type { Request };

@@ -8,7 +8,7 @@ import { describeArg } from './_inputs.ts';
 import { describeValue } from './_layer.ts';
 import { DROP_CLASSES, DropoutSequenceCheck } from './_dropoutContract.ts';
 import { ReferenceRunner } from './_reference.ts';
-import { adjacent, checkSequence, generateSequence, History, sequenceSchema, type SequenceSize, type Step } from './_sequence.ts';
+import { checkSequence, generateSequence, History, type Slice, sequenceSchema, type SequenceSize, sliceArray, type Step } from './_sequence.ts';
 import { mismatch, toleranceSchema } from './_values.ts';
 import { type CheckOutcome, defineProperty, type PropertyContext, type TaskBinding } from './PropertyContract.ts';
 import { PropertyFailure } from './PropertyFailure.ts';
@@ -107,32 +107,41 @@ function build(ctx: PropertyContext, p: Params, steps: readonly Step[]): Built {
     }
   };
   // The callEach request being filled: consecutive `each` calls of one method on one instance.
-  let open: { index: number; handle: number; method: string; length: number; chunks: Float64Array[] } | null = null;
+  let open: { index: number; handle: number; method: string; length: number; first: Slice; end: number; count: number; slices: Slice[] } | null = null;
   const close = (): void => {
     if (open === null) return;
-    const { chunks, length } = open;
-    const first = chunks[0]!;
-    let contiguous = true;
-    for (let j = 1; j < chunks.length && contiguous; j++) contiguous = adjacent(chunks[j - 1]!, chunks[j]!);
-    // Generated arrays of consecutive calls usually sit side by side already: send that memory as it is.
-    const inputs = contiguous ? new Float64Array(first.buffer, first.byteOffset, length * chunks.length) : new Float64Array(length * chunks.length);
-    if (!contiguous) chunks.forEach((x, j) => inputs.set(x, j * length));
-    requests[open.index] = { op: 'callEach', handle: open.handle, method: open.method, inputs, length: open.length, count: open.chunks.length };
+    const { first, length, count } = open;
+    // The arguments of consecutive calls usually sit side by side in one block already: send that memory as it is.
+    const contiguous = open.slices.length === 0;
+    let inputs: Float64Array;
+    if (contiguous) inputs = new Float64Array(first.block.buffer, first.at * 8, length * count);
+    else {
+      inputs = new Float64Array(length * count);
+      [first, ...open.slices].forEach((x, j) => inputs.set(x.block.subarray(x.at, x.at + x.n), j * length));
+    }
+    requests[open.index] = { op: 'callEach', handle: open.handle, method: open.method, inputs, length, count };
     open = null;
   };
   steps.forEach((step, i) => {
-    if (step.kind === 'call' && step.each) {
-      const x = step.args[0];
+    if (step.kind === 'call' && step.slice !== null) {
+      const x = step.slice;
       const handle = objects.get(step.instance);
-      if (x instanceof Float64Array && x.length > 0 && handle !== undefined) {
-        if (open === null || open.handle !== handle || open.method !== step.method || open.length !== x.length) {
+      if (x.n > 0 && handle !== undefined) {
+        if (open === null || open.handle !== handle || open.method !== step.method || open.length !== x.n) {
           close();
-          open = { index: requests.length, handle, method: step.method, length: x.length, chunks: [] };
+          open = { index: requests.length, handle, method: step.method, length: x.n, first: x, end: x.at + x.n, count: 0, slices: [] };
           // A placeholder, replaced when the run of calls ends.
           requests.push({ op: 'get', handle, prop: step.method });
+        } else if (open.slices.length > 0 || x.block !== open.first.block || x.at !== open.end) {
+          // Not adjacent to the previous argument: this run is copied into one array when it ends.
+          if (open.slices.length === 0) {
+            for (let k = 1; k < open.count; k++) open.slices.push({ block: open.first.block, at: open.first.at + k * open.length, n: open.length });
+          }
+          open.slices.push(x);
         }
-        spans.push({ from: open.index, to: open.index + 1, main: open.index, slot: open.chunks.length });
-        open.chunks.push(x);
+        open.end = x.at + x.n;
+        spans.push({ from: open.index, to: open.index + 1, main: open.index, slot: open.count });
+        open.count++;
         return;
       }
     }
@@ -151,7 +160,8 @@ function build(ctx: PropertyContext, p: Params, steps: readonly Step[]): Built {
       keep(step.instance, step.kept);
     } else {
       const handles = new Map<number, number>();
-      const args: RequestArg[] = step.args.map((a, j) => {
+      const given: readonly (OracleArg | { readonly keptName: string })[] = step.slice === null ? step.args : [sliceArray(step.slice)];
+      const args: RequestArg[] = given.map((a, j) => {
         if (a !== null && typeof a === 'object' && 'keptName' in a) {
           const h = kept.get(step.instance)?.get(a.keptName);
           if (h === undefined) throw new Error(`stateful-sequence: kept array "${a.keptName}" was never created`);
@@ -264,12 +274,12 @@ async function runReference(ctx: PropertyContext, p: Params, tol: { abs: number;
     }
   });
   const got = await ctx.oracle.run(requests, `sequence ${run + 1} (${requests.length} requests)`);
-  const history = new History();
+  const history = new History(p.methods.map((m) => `${m.name ?? ctx.subject}()`));
   let calls = 0;
   for (const [i, step] of steps.entries()) {
     const span = built.spans[i]!;
     if (step.kind === 'restart') {
-      history.record(step.instance, 'restart');
+      history.record(step.instance, p.methods.length);
       continue;
     }
     if (step.kind === 'new') {
@@ -288,7 +298,7 @@ async function runReference(ctx: PropertyContext, p: Params, tol: { abs: number;
       if (!g.ok) throw new PropertyFailure(`${where}: the caller's array could not be written before the call: ${g.thrown.name}: ${g.thrown.message}`);
     }
     compareCall(got[at[i]!]!, want[span.main]!, tol, where);
-    history.record(step.instance, `${label(ctx, step)}()`);
+    history.record(step.instance, step.alternative);
     calls++;
   }
   return calls;
@@ -323,14 +333,14 @@ async function runDropout(ctx: PropertyContext, p: Params, c: Extract<Params['ch
   const built = build(ctx, p, steps);
   const got = await ctx.oracle.run(built.requests, `sequence ${run + 1} (${built.requests.length} requests)`);
   const model = new DropoutSequenceCheck(c);
-  const history = new History();
-  const keys = p.methods.map((m) => `${m.name ?? ctx.subject}()`);
+  const history = new History(p.methods.map((m) => `${m.name ?? ctx.subject}()`));
   let each: EachResult | null = null;
   let eachAt = -1;
-  // Once per call: no closures or strings built here unless something failed.
+  // Once per call: nothing is allocated here unless something failed.
   const fail = (step: CallStep, x: Float64Array | null, what: string): PropertyFailure =>
     new PropertyFailure(`${history.describe(step, label(ctx, step))}${x === null ? '' : `, x = ${describeArg(x)}`}: ${what}`);
-  for (const [i, step] of steps.entries()) {
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i]!;
     const span = built.spans[i]!;
     if (step.kind === 'restart') continue;
     if (step.kind === 'new') {
@@ -346,42 +356,56 @@ async function runDropout(ctx: PropertyContext, p: Params, c: Extract<Params['ch
     const name = step.method;
     const r = got[span.main]!;
     if (name === c.forward) {
-      const x = step.args[0];
-      if (!(x instanceof Float64Array)) throw new Error(`stateful-sequence: ${c.forward}() must be given a generated array`);
+      const x0 = step.args[0];
+      let x: Float64Array;
+      let xAt = 0;
+      if (step.slice !== null) {
+        x = step.slice.block;
+        xAt = step.slice.at;
+      } else if (x0 instanceof Float64Array) x = x0;
+      else throw new Error(`stateful-sequence: ${c.forward}() must be given a generated array`);
+      const n = step.slice?.n ?? x.length;
       let y: Float64Array;
       let after: Float64Array;
+      let yAt = 0;
       if (span.slot < 0) {
-        if (!r.ok) throw fail(step, x, `forward() threw ${r.thrown.name}: ${r.thrown.message}`);
-        const v = r.value;
-        if (v.type !== 'typed' || v.kind !== 'Float64Array' || v.value.length !== x.length) throw fail(step, x, `forward() returned ${describeValue(v)}, not a Float64Array of length ${x.length}`);
-        const a = r.args?.[0];
-        if (a === undefined || a.type !== 'typed' || a.value.length !== x.length) throw fail(step, x, 'forward() replaced or resized its input argument');
+        const v = r.ok ? r.value : null;
+        const a = r.ok ? r.args?.[0] : undefined;
+        if (!r.ok) throw fail(step, input(step), `forward() threw ${r.thrown.name}: ${r.thrown.message}`);
+        if (v === null || v.type !== 'typed' || v.kind !== 'Float64Array' || v.value.length !== n) throw fail(step, input(step), `forward() returned ${v === null ? 'nothing' : describeValue(v)}, not a Float64Array of length ${n}`);
+        if (a === undefined || a.type !== 'typed' || a.value.length !== n) throw fail(step, input(step), 'forward() replaced or resized its input argument');
         y = v.value;
         after = a.value;
       } else {
         if (eachAt !== span.main) {
-          each = readEach(r, x.length, name);
+          each = readEach(r, n, name);
           eachAt = span.main;
         }
         const e = each!;
-        if (span.slot >= e.done) throw fail(step, x, `${name}() ${e.stop ?? 'did not run'}`);
-        const n = x.length;
-        y = e.outputs.subarray(span.slot * n, span.slot * n + n);
-        after = e.after.subarray(span.slot * n, span.slot * n + n);
+        if (span.slot >= e.done) throw fail(step, input(step), `${name}() ${e.stop ?? 'did not run'}`);
+        y = e.outputs;
+        after = e.after;
+        yAt = span.slot * n;
       }
-      const wrong = model.forward(step.instance, x, y, after);
-      if (wrong !== null) throw fail(step, x, wrong);
+      const wrong = model.forward(step.instance, x, xAt, y, after, yAt, n);
+      if (wrong !== null) throw fail(step, input(step), wrong);
     } else {
       if (!r.ok) throw fail(step, null, `${name}() threw ${r.thrown.name}: ${r.thrown.message}`);
       if (name === c.train) model.mode(step.instance, true);
       if (name === c.eval) model.mode(step.instance, false);
     }
-    history.record(step.instance, keys[step.alternative]!);
+    history.record(step.instance, step.alternative);
   }
   model.finish(`sequence ${run + 1}`);
   return model;
 }
 
+/** A call's array argument, for a message. */
+function input(step: CallStep): Float64Array | null {
+  if (step.slice !== null) return sliceArray(step.slice);
+  const x = step.args[0];
+  return x instanceof Float64Array ? x : null;
+}
 
 /**
  * Random sequences of constructions and calls, each sent as one batch and checked step by step: against the
