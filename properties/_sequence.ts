@@ -145,6 +145,8 @@ export function checkSequence(c: SequenceConfig, issue: IssueSink): void {
 }
 
 /** One step of a generated sequence. */
+type CallStep = Extract<Step, { kind: 'call' }>;
+
 export type Step =
   | { readonly kind: 'new'; readonly instance: number; readonly args: readonly OracleArg[]; readonly kept: Readonly<Record<string, Float64Array>> }
   | { readonly kind: 'restart'; readonly instance: number; readonly kept: Readonly<Record<string, Float64Array>> }
@@ -154,11 +156,16 @@ export type Step =
       readonly method: string;
       /** Which of `methods` (its argument list). */
       readonly alternative: number;
-      /** The arguments; a kept array is `{ keptName }`. Empty for an `each` call, whose one argument is `slice`. */
+      /** The arguments; a kept array is `{ keptName }`. Empty for `each` calls, whose arguments are `slice`. */
       readonly args: readonly (OracleArg | { readonly keptName: string })[];
+      /**
+       * `each` calls: `count` consecutive calls of this method on this instance (one step: a sequence of thousands
+       * of calls is a few hundred objects), call j given `slice.n` elements of `slice.block` from `slice.at + j·n`.
+       */
       readonly slice: Slice | null;
+      readonly count: number;
       readonly echo: boolean;
-      /** 1-based: this call among the sequence's calls, and among this method's calls on this instance. */
+      /** 1-based: this (first) call among the sequence's calls, and among this method's calls on this instance. */
       readonly ordinal: number;
       readonly methodOrdinal: number;
     };
@@ -346,6 +353,9 @@ export interface SequenceSize {
 export function generateSequence(c: SequenceConfig, size: SequenceSize): Step[] {
   const draw = new Draw(size.seed);
   const arena = new Arena();
+  // The run of `each` calls being extended (see Step).
+  let run: { -readonly [K in keyof CallStep]: CallStep[K] } & { slice: Slice } | null = null;
+
   const states: InstanceState[] = [];
   const steps: Step[] = [];
   const keptArrays = (st: InstanceState, only: 'all' | 'renew'): Record<string, Float64Array> => {
@@ -390,6 +400,7 @@ export function generateSequence(c: SequenceConfig, size: SequenceSize): Step[] 
     const k = c.construct === undefined ? undefined : c.construct[states.length <= c.construct.length ? states.length - 1 : draw.weighted(c.construct.map((x) => x.weight))]!;
     const args = (k?.args ?? []).map((a) => argOf(a, st, 0)).filter((a): a is OracleArg => !(a !== null && typeof a === 'object' && 'keptName' in a));
     steps.push({ kind: 'new', instance: states.length, args, kept: keptArrays(st, 'all') });
+    run = null;
   };
   // Calls at which instances 2, 3, … are created (distinct, sorted).
   const births = new Set<number>();
@@ -421,6 +432,7 @@ export function generateSequence(c: SequenceConfig, size: SequenceSize): Step[] 
       const ts = states[target - 1]!;
       ts.steps = new Map();
       steps.push({ kind: 'restart', instance: target, kept: keptArrays(ts, 'renew') });
+      run = null;
       continue;
     }
     const m = c.methods[choice]!;
@@ -433,13 +445,20 @@ export function generateSequence(c: SequenceConfig, size: SequenceSize): Step[] 
       const slice = arena.take(a.type === 'array' || a.type === 'special-array' ? sizeOf(a.shape, st.dims) : 0);
       if (a.type === 'special-array') fillSpecial(a, slice, draw);
       else if (a.type === 'array') fillValues(a.values, slice.block, slice.at, slice.n, draw);
-      steps.push({ kind: 'call', instance, method: m.name ?? '', alternative: choice, args: NO_ARGS, slice, echo: m.echo, ordinal, methodOrdinal });
+      // The next call of a run on this instance, its argument right after the previous one: the same step.
+      if (run !== null && slice.n > 0 && run.instance === instance && run.alternative === choice && run.slice.block === slice.block && run.slice.at + run.count * run.slice.n === slice.at && run.slice.n === slice.n) {
+        run.count++;
+        continue;
+      }
+      run = { kind: 'call', instance, method: m.name ?? '', alternative: choice, args: NO_ARGS, slice, count: 1, echo: m.echo, ordinal, methodOrdinal };
+      steps.push(run);
       continue;
     }
+    run = null;
     // Loops, not map(): this runs once per call of a sequence of thousands.
     const args: (OracleArg | { keptName: string })[] = [];
     for (const a of m.args) args.push(argOf(a, st, methodOrdinal));
-    steps.push({ kind: 'call', instance, method: m.name ?? '', alternative: choice, args, slice: null, echo: m.echo, ordinal, methodOrdinal });
+    steps.push({ kind: 'call', instance, method: m.name ?? '', alternative: choice, args, slice: null, count: 1, echo: m.echo, ordinal, methodOrdinal });
   }
   return steps;
 }
@@ -461,22 +480,25 @@ export class History {
     this.#counts.set(instance, new Int32Array(this.#names.length));
   }
 
-  /** A call of method alternative `alternative` on `instance` (or a restart: `alternative` = the number of methods). */
-  record(instance: number, alternative: number): void {
+  /** `count` calls of method alternative `alternative` on `instance` (a restart: `alternative` = the number of methods). */
+  record(instance: number, alternative: number, count = 1): void {
     const m = this.#counts.get(instance);
-    if (m !== undefined) m[alternative]!++;
+    if (m !== undefined) m[alternative]! += count;
   }
 
-  /** Before `record`: the calls so far on this instance. */
-  describe(step: Extract<Step, { kind: 'call' }>, label: string): string {
+  /** Before `record`: call `j` (0-based) of the step, and the calls before it on this instance. */
+  describe(step: CallStep, label: string, j = 0): string {
     const counts: string[] = [];
     const byName = new Map<string, number>();
     (this.#counts.get(step.instance) ?? []).forEach((n, k) => {
-      if (n > 0) byName.set(this.#names[k]!, (byName.get(this.#names[k]!) ?? 0) + n);
+      const all = n + (k === step.alternative ? j : 0);
+      if (all > 0) byName.set(this.#names[k]!, (byName.get(this.#names[k]!) ?? 0) + all);
     });
     for (const [k, n] of byName) counts.push(`${k} ×${n.toLocaleString('en-US')}`);
     const made = this.#made.get(step.instance) ?? '';
-    return `call ${step.ordinal.toLocaleString('en-US')} of the sequence: ${label}() #${step.methodOrdinal.toLocaleString('en-US')} on instance ${step.instance} (${made})${counts.length > 0 ? `, after ${counts.join(', ')} on it` : ', its first call'}`;
+    const ordinal = (step.ordinal + j).toLocaleString('en-US');
+    const methodOrdinal = (step.methodOrdinal + j).toLocaleString('en-US');
+    return `call ${ordinal} of the sequence: ${label}() #${methodOrdinal} on instance ${step.instance} (${made})${counts.length > 0 ? `, after ${counts.join(', ')} on it` : ', its first call'}`;
   }
 }
 

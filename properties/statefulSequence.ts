@@ -8,7 +8,7 @@ import { describeArg } from './_inputs.ts';
 import { describeValue } from './_layer.ts';
 import { DROP_CLASSES, DropoutSequenceCheck } from './_dropoutContract.ts';
 import { ReferenceRunner } from './_reference.ts';
-import { checkSequence, generateSequence, History, type Slice, sequenceSchema, type SequenceSize, sliceArray, type Step } from './_sequence.ts';
+import { checkSequence, generateSequence, History, sequenceSchema, type SequenceSize, sliceArray, type Step } from './_sequence.ts';
 import { mismatch, toleranceSchema } from './_values.ts';
 import { type CheckOutcome, defineProperty, type PropertyContext, type TaskBinding } from './PropertyContract.ts';
 import { PropertyFailure } from './PropertyFailure.ts';
@@ -106,46 +106,17 @@ function build(ctx: PropertyContext, p: Params, steps: readonly Step[]): Built {
       initial.set(handle, value);
     }
   };
-  // The callEach request being filled: consecutive `each` calls of one method on one instance.
-  let open: { index: number; handle: number; method: string; length: number; first: Slice; end: number; count: number; slices: Slice[] } | null = null;
-  const close = (): void => {
-    if (open === null) return;
-    const { first, length, count } = open;
-    // The arguments of consecutive calls usually sit side by side in one block already: send that memory as it is.
-    const contiguous = open.slices.length === 0;
-    let inputs: Float64Array;
-    if (contiguous) inputs = new Float64Array(first.block.buffer, first.at * 8, length * count);
-    else {
-      inputs = new Float64Array(length * count);
-      [first, ...open.slices].forEach((x, j) => inputs.set(x.block.subarray(x.at, x.at + x.n), j * length));
-    }
-    requests[open.index] = { op: 'callEach', handle: open.handle, method: open.method, inputs, length, count };
-    open = null;
-  };
   steps.forEach((step, i) => {
     if (step.kind === 'call' && step.slice !== null) {
-      const x = step.slice;
+      // A run of `each` calls: one callEach request, its arguments one stretch of memory, sent as it is.
+      const { block, at, n } = step.slice;
       const handle = objects.get(step.instance);
-      if (x.n > 0 && handle !== undefined) {
-        if (open === null || open.handle !== handle || open.method !== step.method || open.length !== x.n) {
-          close();
-          open = { index: requests.length, handle, method: step.method, length: x.n, first: x, end: x.at + x.n, count: 0, slices: [] };
-          // A placeholder, replaced when the run of calls ends.
-          requests.push({ op: 'get', handle, prop: step.method });
-        } else if (open.slices.length > 0 || x.block !== open.first.block || x.at !== open.end) {
-          // Not adjacent to the previous argument: this run is copied into one array when it ends.
-          if (open.slices.length === 0) {
-            for (let k = 1; k < open.count; k++) open.slices.push({ block: open.first.block, at: open.first.at + k * open.length, n: open.length });
-          }
-          open.slices.push(x);
-        }
-        open.end = x.at + x.n;
-        spans.push({ from: open.index, to: open.index + 1, main: open.index, slot: open.count });
-        open.count++;
+      if (n > 0 && handle !== undefined) {
+        spans.push({ from: requests.length, to: requests.length + 1, main: requests.length, slot: 0 });
+        requests.push({ op: 'callEach', handle, method: step.method, inputs: new Float64Array(block.buffer, at * 8, n * step.count), length: n, count: step.count });
         return;
       }
     }
-    close();
     const from = requests.length;
     let main = -1;
     if (step.kind === 'new') {
@@ -181,7 +152,6 @@ function build(ctx: PropertyContext, p: Params, steps: readonly Step[]): Built {
     }
     spans.push({ from, to: requests.length, main, slot: -1 });
   });
-  close();
   return { requests, spans, keptArgs, initial };
 }
 
@@ -334,11 +304,11 @@ async function runDropout(ctx: PropertyContext, p: Params, c: Extract<Params['ch
   const got = await ctx.oracle.run(built.requests, `sequence ${run + 1} (${built.requests.length} requests)`);
   const model = new DropoutSequenceCheck(c);
   const history = new History(p.methods.map((m) => `${m.name ?? ctx.subject}()`));
-  let each: EachResult | null = null;
-  let eachAt = -1;
-  // Once per call: nothing is allocated here unless something failed.
-  const fail = (step: CallStep, x: Float64Array | null, what: string): PropertyFailure =>
-    new PropertyFailure(`${history.describe(step, label(ctx, step))}${x === null ? '' : `, x = ${describeArg(x)}`}: ${what}`);
+  // Built only for a failure: call k (0-based) of the step, with its argument (k = -1: a call without one).
+  const fail = (step: CallStep, k: number, what: string): PropertyFailure => {
+    const x = k < 0 ? null : input(step, k);
+    return new PropertyFailure(`${history.describe(step, label(ctx, step), Math.max(0, k))}${x === null ? '' : `, x = ${describeArg(x)}`}: ${what}`);
+  };
   for (let i = 0; i < steps.length; i++) {
     const step = steps[i]!;
     const span = built.spans[i]!;
@@ -356,53 +326,43 @@ async function runDropout(ctx: PropertyContext, p: Params, c: Extract<Params['ch
     const name = step.method;
     const r = got[span.main]!;
     if (name === c.forward) {
-      const x0 = step.args[0];
-      let x: Float64Array;
-      let xAt = 0;
-      if (step.slice !== null) {
-        x = step.slice.block;
-        xAt = step.slice.at;
-      } else if (x0 instanceof Float64Array) x = x0;
-      else throw new Error(`stateful-sequence: ${c.forward}() must be given a generated array`);
-      const n = step.slice?.n ?? x.length;
-      let y: Float64Array;
-      let after: Float64Array;
-      let yAt = 0;
-      if (span.slot < 0) {
+      if (step.slice !== null && span.slot >= 0) {
+        const { block, at, n } = step.slice;
+        const e = readEach(r, n, name);
+        for (let k = 0; k < step.count; k++) {
+          if (k >= e.done) throw fail(step, k, `${name}() ${e.stop ?? 'did not run'}`);
+          const wrong = model.forward(step.instance, block, at + k * n, e.outputs, e.after, k * n, n);
+          if (wrong !== null) throw fail(step, k, wrong);
+        }
+      } else {
+        const x = step.slice !== null ? sliceArray(step.slice) : step.args[0];
+        if (!(x instanceof Float64Array)) throw new Error(`stateful-sequence: ${c.forward}() must be given a generated array`);
+        const n = x.length;
         const v = r.ok ? r.value : null;
         const a = r.ok ? r.args?.[0] : undefined;
-        if (!r.ok) throw fail(step, input(step), `forward() threw ${r.thrown.name}: ${r.thrown.message}`);
-        if (v === null || v.type !== 'typed' || v.kind !== 'Float64Array' || v.value.length !== n) throw fail(step, input(step), `forward() returned ${v === null ? 'nothing' : describeValue(v)}, not a Float64Array of length ${n}`);
-        if (a === undefined || a.type !== 'typed' || a.value.length !== n) throw fail(step, input(step), 'forward() replaced or resized its input argument');
-        y = v.value;
-        after = a.value;
-      } else {
-        if (eachAt !== span.main) {
-          each = readEach(r, n, name);
-          eachAt = span.main;
-        }
-        const e = each!;
-        if (span.slot >= e.done) throw fail(step, input(step), `${name}() ${e.stop ?? 'did not run'}`);
-        y = e.outputs;
-        after = e.after;
-        yAt = span.slot * n;
+        if (!r.ok) throw fail(step, 0, `forward() threw ${r.thrown.name}: ${r.thrown.message}`);
+        if (v === null || v.type !== 'typed' || v.kind !== 'Float64Array' || v.value.length !== n) throw fail(step, 0, `forward() returned ${v === null ? 'nothing' : describeValue(v)}, not a Float64Array of length ${n}`);
+        if (a === undefined || a.type !== 'typed' || a.value.length !== n) throw fail(step, 0, 'forward() replaced or resized its input argument');
+        const wrong = model.forward(step.instance, x, 0, v.value, a.value, 0, n);
+        if (wrong !== null) throw fail(step, 0, wrong);
       }
-      const wrong = model.forward(step.instance, x, xAt, y, after, yAt, n);
-      if (wrong !== null) throw fail(step, input(step), wrong);
     } else {
-      if (!r.ok) throw fail(step, null, `${name}() threw ${r.thrown.name}: ${r.thrown.message}`);
+      if (!r.ok) throw fail(step, -1, `${name}() threw ${r.thrown.name}: ${r.thrown.message}`);
       if (name === c.train) model.mode(step.instance, true);
       if (name === c.eval) model.mode(step.instance, false);
     }
-    history.record(step.instance, step.alternative);
+    history.record(step.instance, step.alternative, step.count);
   }
   model.finish(`sequence ${run + 1}`);
   return model;
 }
 
-/** A call's array argument, for a message. */
-function input(step: CallStep): Float64Array | null {
-  if (step.slice !== null) return sliceArray(step.slice);
+/** Call k's array argument, for a message. */
+function input(step: CallStep, k: number): Float64Array | null {
+  if (step.slice !== null) {
+    const { block, at, n } = step.slice;
+    return block.slice(at + k * n, at + k * n + n);
+  }
   const x = step.args[0];
   return x instanceof Float64Array ? x : null;
 }
