@@ -75,8 +75,8 @@ type CallStep = Extract<Step, { kind: 'call' }>;
 interface Built {
   readonly requests: Request[];
   /**
-   * Per step: its requests [from, to), the index of its construct or call request (-1: none), and for a call
-   * sent within a `callEach` request, its place there (else -1).
+   * Per step: its requests [from, to), the index of its construct or call request (-1: none), and 0 when that
+   * request is a `callEach` holding the step's run of calls (else -1).
    */
   readonly spans: { readonly from: number; readonly to: number; readonly main: number; readonly slot: number }[];
   /** Per call step: the handles of its kept-array arguments, by argument index. */
@@ -161,7 +161,7 @@ function describeArgs(args: readonly (OracleArg | { readonly keptName: string })
       if (a instanceof Float64Array) return `Float64Array(${a.length})`;
       if (a === undefined) return 'undefined';
       if (a === null) return 'null';
-      if (typeof a === 'object') return 'keptName' in a ? a.keptName : 'rng';
+      if (typeof a === 'object') return 'keptName' in a ? a.keptName : typeof a.constant === 'number' ? `() => ${a.constant}` : 'rng';
       if (typeof a === 'number') return fmt(a, 6);
       return JSON.stringify(a);
     })

@@ -101,7 +101,7 @@ describe('stateful-sequence on the Adam task', async () => {
   it('passes the reference solution, step by step over thousands of steps', async () => {
     const r = await runOn(spec, 'adam-sequences', 'reference');
     assert.equal(r.passed, true, r.message);
-    assert.ok((r.metrics?.['calls'] ?? 0) >= 2500, r.message);
+    assert.ok((r.metrics?.['calls'] ?? 0) >= 2000, r.message);
   });
 
   for (const name of ['bug', 'bias-correction-dropped-after-1000', 't-capped-at-1000', 'counts-its-own-steps', 'moments-cached-by-params', 'new-arrays']) {
