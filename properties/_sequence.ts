@@ -90,7 +90,7 @@ export const sequenceSchema = {
   instances: count.prefault({ min: 1, max: 1 }),
   /** Method calls per sequence, log-uniform; the first run is always the longest, with the most instances. */
   calls: count.prefault({ min: 1, max: 1000 }),
-  /** Share of the calls that go to the first instance (a long run on one instance); the rest are spread evenly. */
+  /** Share of the segments that go to the first instance (a long run on one instance); a new instance gets the segment after its creation, the rest are spread evenly. */
   focus: z.number().min(0).max(1).default(0.5),
 };
 
@@ -416,6 +416,10 @@ export function generateSequence(c: SequenceConfig, size: SequenceSize): Step[] 
     if (births.has(ordinal + 1) && states.length < size.instances) {
       births.delete(ordinal + 1);
       create();
+      // A new instance gets the next segment: every instance is called, however few the calls off the focus.
+      instance = states.length;
+      left = 1;
+      while (draw.uniform() < goOn && left < 1_000_000) left++;
     }
     if (left === 0) {
       instance = draw.uniform() < c.focus ? 1 : draw.int(1, states.length);
