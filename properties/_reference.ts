@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { RltaskError } from '../src/errors.ts';
 import { Oracle } from '../src/sandbox/Oracle.ts';
-import type { OracleArg, OracleValue } from '../src/sandbox/protocol.ts';
+import type { OracleArg, OracleReply, OracleValue, Request } from '../src/sandbox/protocol.ts';
 import { Sandbox } from '../src/sandbox/Sandbox.ts';
 import { SubmissionFault } from '../src/sandbox/SubmissionFault.ts';
 import { transpileModule } from '../src/sandbox/transpile.ts';
@@ -133,6 +133,21 @@ export class ReferenceRunner {
     })();
     remember(key, outcome);
     return outcome;
+  }
+
+  /**
+   * Run requests in the reference's sandbox as they are, in one round trip (not cached here): for sequences whose
+   * state lives in the child, where one reply depends on every request before it.
+   */
+  async runRequests(requests: readonly Request[], what: string): Promise<readonly OracleReply[]> {
+    this.#oracle ??= this.#start();
+    const { oracle } = await this.#oracle;
+    try {
+      return await oracle.run(requests, what);
+    } catch (e) {
+      if (e instanceof SubmissionFault) throw new RltaskError('E_INTERNAL', `${this.#task.taskId}: the reference solution failed on ${what}: ${e.message}`);
+      throw e;
+    }
   }
 
   /** Stop the reference sandbox, if one was started. */

@@ -16,6 +16,7 @@ export { reproducible } from './reproducible.ts';
 export { bindTask, type BindableTask } from './bindTask.ts';
 export { secondMomentRatio } from './secondMomentRatio.ts';
 export { shapeAndPurity } from './shapeAndPurity.ts';
+export { statefulSequence } from './statefulSequence.ts';
 export { zeroRateIdentity } from './zeroRateIdentity.ts';
 export { propertyItems } from './registry.ts';
 export type { BoundProperty, CheckOutcome, IssueSink, PropertyContext, TaskBinding } from './PropertyContract.ts';

@@ -13,6 +13,7 @@ import { momentRatio } from './momentRatio.ts';
 import { reproducible } from './reproducible.ts';
 import { secondMomentRatio } from './secondMomentRatio.ts';
 import { shapeAndPurity } from './shapeAndPurity.ts';
+import { statefulSequence } from './statefulSequence.ts';
 import { zeroRateIdentity } from './zeroRateIdentity.ts';
 
 /** Every contract's item schema, for the task schema's `grader.properties` union (discriminated by `use`). */
@@ -34,4 +35,5 @@ export const propertyItems = [
   momentRatio.item,
   distributionShape.item,
   reproducible.item,
+  statefulSequence.item,
 ] as const;

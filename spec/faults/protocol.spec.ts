@@ -253,6 +253,45 @@ it('replies as large as the request legitimately makes them still arrive: an arr
   }
 });
 
+it('kept arrays and runs of calls (callEach) are budgeted by their length: their legitimate replies arrive, a flood does not', async () => {
+  const spec = await hostileTask();
+  const source = `export class L {
+    forward(x: Float64Array) { return x.map((v) => 2 * v); }
+    flood(x: Float64Array) { return new Float64Array(4_000_000); }
+  }`;
+  const compiled = transpileModule(source, 'l.ts');
+  assert.ok(compiled.ok);
+  const s = await Sandbox.start(sandboxOptions(spec));
+  try {
+    assert.ok((await s.load(compiled.code, 'l.ts', 1, 5000)).ok);
+    const oracle = new Oracle(s, performance.now() + 20_000);
+    const { request, handle } = oracle.constructRequest('L', []);
+    const inputs = new Float64Array(100_000).fill(1);
+    const kept = new Float64Array(50_000).fill(3);
+    const replies = await oracle.run(
+      [
+        request,
+        { op: 'keep', handle: 900, value: kept },
+        { op: 'call', handle, method: 'forward', args: [{ kept: 900 }], echoArgs: true },
+        { op: 'callEach', handle, method: 'forward', inputs, length: 10, count: 10_000 },
+      ],
+      'kept and callEach',
+    );
+    const [, , call, each] = replies;
+    assert.ok(call?.ok && call.value.type === 'typed' && call.value.value.length === 50_000 && call.value.value[0] === 6);
+    assert.ok(each?.ok && each.value.type === 'array' && each.value.items[0]?.type === 'typed' && each.value.items[0].value.length === 100_000);
+    // The kept array is remembered across batches: passing it alone later still allows its length back.
+    const later = await oracle.run([{ op: 'call', handle, method: 'forward', args: [{ kept: 900 }], echoArgs: true }], 'kept, a batch later');
+    assert.ok(later[0]?.ok && later[0].value.type === 'typed' && later[0].value.value.length === 50_000);
+    await assert.rejects(
+      oracle.run([{ op: 'call', handle, method: 'flood', args: [{ kept: 900 }], echoArgs: false }], 'a flood'),
+      (e: unknown) => e instanceof SubmissionFault && /more than its requests can produce/.test(e.message),
+    );
+  } finally {
+    await s.dispose();
+  }
+});
+
 it('a load whose list of exports is larger than any module needs (200,000 names) is refused the same way', async () => {
   const spec = await hostileTask();
   const compiled = transpileModule("for (let i = 0; i < 200_000; i++) module.exports['export_number_' + i] = i;", 'many.ts');

@@ -38,6 +38,16 @@ export class Oracle {
   }
 
   /**
+   * A request that keeps a copy of `value` in the child under a fresh handle, for `run()`: later requests pass
+   * that very array as the argument `{ kept: handle }`, and a `keep` request with the same handle overwrites its
+   * elements in place.
+   */
+  keepRequest(value: Float64Array): { request: Request; handle: number } {
+    const handle = this.#nextHandle++;
+    return { request: { op: 'keep', handle, value }, handle };
+  }
+
+  /**
    * Run requests in the child in order, in one round trip, and get their validated replies in the same order.
    * `what` names the batch in a timeout message. A submission that throws gives an `ok: false` reply and the
    * following requests still run.

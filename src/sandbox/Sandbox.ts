@@ -64,6 +64,8 @@ export class Sandbox {
    */
   #deadline: { at: number; timer: NodeJS.Timeout } | null = null;
   #nextId = 1;
+  /** Lengths of the arrays kept in the child (`keep` requests), by handle: what a reply that passes them may hold. */
+  readonly #kept = new Map<number, number>();
   #output = '';
   #outputDropped = 0;
   #ended: Error | null = null;
@@ -298,7 +300,7 @@ export class Sandbox {
     const id = this.#nextId++;
     return new Promise<ChildMessage>((resolve, reject) => {
       const at = performance.now() + Math.max(1, timeoutMs);
-      this.#pending.set(id, { resolve, reject, at, what, timeoutMs, budget: replyBudget(requests) });
+      this.#pending.set(id, { resolve, reject, at, what, timeoutMs, budget: replyBudget(requests, this.#kept) });
       this.#armDeadline(at);
       try {
         this.#post({ kind: 'batch', id, requests });

@@ -76,3 +76,10 @@ export function blockSource(seed: number): (into: Float64Array) => void {
     s10 = a10;
   };
 }
+
+/** A source whose every value is `value` (a rigged generator; see OracleArg). */
+export function constantSource(value: number): (into: Float64Array) => void {
+  return (into) => {
+    for (let i = 0; i < RNG_BLOCK; i++) into[i] = value;
+  };
+}

@@ -8,9 +8,9 @@
  */
 import { readSync, writeSync, writevSync } from 'node:fs';
 import vm from 'node:vm';
-import { blockSource, RNG_BLOCK } from './_blockRng.ts';
+import { blockSource, constantSource, RNG_BLOCK } from './_blockRng.ts';
 import { encodeFrame, readFrameBlocking } from './_frames.ts';
-import type { ChildMessage, OracleArg, OracleReply, OracleValue, ParentMessage, Request, Thrown } from './protocol.ts';
+import type { ChildMessage, OracleReply, OracleValue, ParentMessage, Request, RequestArg, Thrown } from './protocol.ts';
 
 // The protocol channel is fd 3 (a socketpair the parent created); stdout/stderr carry only captured output.
 // The child only ever handles one message (a batch of requests, run in order) at a time, so it reads and writes the
@@ -69,6 +69,8 @@ interface Sandbox {
 
 let sandbox: Sandbox | null = null;
 const handles = new mapCtor<number, object>();
+/** The arrays `keep` requests stored (the only handles a later `keep` may overwrite). */
+const keptArrays = new setCtor<object>();
 let outputLeft = 0;
 
 function text(v: unknown): string {
@@ -169,7 +171,7 @@ function createSandbox(code: string, filename: string, mathSeed: number, timeout
  */
 let batchArrays = new mapCtor<object, number>();
 
-function toContext(sb: Sandbox, arg: OracleArg): unknown {
+function toContext(sb: Sandbox, arg: RequestArg): unknown {
   if (arg !== null && typeof arg === 'object') {
     const uses = batchArrays.get(arg);
     if (uses === 1) return arg;
@@ -178,7 +180,13 @@ function toContext(sb: Sandbox, arg: OracleArg): unknown {
       typedSet.call(a, arg);
       return a;
     }
-    return sb.makeRng(blockSource((arg as { rng: number }).rng));
+    if ('kept' in arg) {
+      const kept = handles.get(arg.kept);
+      if (kept === undefined) throw new ReferenceError('unknown handle');
+      return kept;
+    }
+    const r = arg as { rng: number; constant?: number };
+    return sb.makeRng(typeof r.constant === 'number' ? constantSource(r.constant) : blockSource(r.rng));
   }
   return arg;
 }
@@ -224,6 +232,46 @@ function describe(v: unknown, args: readonly unknown[], depth: number): OracleVa
   return { type: 'object', className };
 }
 
+const typed = (value: Float64Array): OracleValue => ({ type: 'typed', kind: 'Float64Array', value, arg: -1 });
+
+/**
+ * `count` calls of one method, each given a fresh array of the submission's realm. Elements are copied one by one
+ * (no subarray or set through the submission's prototypes, which it may have patched); a result counts only if it
+ * is a genuine Float64Array of `length` elements (its internal slots, read by the harness's own getters).
+ */
+function callEach(sb: Sandbox, request: Extract<Request, { op: 'callEach' }>): OracleReply {
+  const self = handles.get(request.handle) as Record<string, unknown> | undefined;
+  const fn = self?.[request.method];
+  if (typeof fn !== 'function') return { ok: false, thrown: { name: 'TypeError', message: `${request.method} is not a function` } };
+  const n = request.length;
+  const count = request.count;
+  const src = request.inputs;
+  if (!(n >= 1) || !(count >= 0) || typedLength.call(src) !== n * count) return { ok: false, thrown: { name: 'RangeError', message: 'callEach: inputs do not hold count arrays of length' } };
+  const outputs = new MainF64(n * count);
+  const after = new MainF64(n * count);
+  for (let j = 0; j < count; j++) {
+    const x = sb.newArray(n);
+    const base = j * n;
+    for (let i = 0; i < n; i++) x[i] = src[base + i]!;
+    let result: unknown;
+    let stop: OracleValue | null = null;
+    try {
+      result = reflectApply(fn, self, [x]);
+      if (typedTag.call(result) !== 'Float64Array' || typedLength.call(result) !== n) stop = { type: 'array', items: [{ type: 'string', value: 'returned' }, describe(result, [x], 0)] };
+    } catch (e) {
+      const t = thrownOf(e);
+      stop = { type: 'array', items: [{ type: 'string', value: 'threw' }, { type: 'string', value: t.name }, { type: 'string', value: t.message }] };
+    }
+    if (stop !== null) return { ok: true, value: { type: 'array', items: [typed(outputs.subarray(0, base)), typed(after.subarray(0, base)), stop] } };
+    const y = result as Float64Array;
+    for (let i = 0; i < n; i++) {
+      outputs[base + i] = y[i]!;
+      after[base + i] = x[i]!;
+    }
+  }
+  return { ok: true, value: { type: 'array', items: [typed(outputs), typed(after)] } };
+}
+
 function run(sb: Sandbox, request: Request): OracleReply {
   try {
     switch (request.op) {
@@ -239,6 +287,18 @@ function run(sb: Sandbox, request: Request): OracleReply {
         handles.set(request.handle, obj);
         return { ok: true, value: { type: 'object', className: request.target } };
       }
+      case 'keep': {
+        const n = typedLength.call(request.value);
+        const old = handles.get(request.handle);
+        // Only an array this op stored can be overwritten; a constructed object's handle is never reused.
+        const into = old !== undefined && keptArrays.has(old) && typedLength.call(old) === n ? old : sb.newArray(n);
+        typedSet.call(into, request.value);
+        handles.set(request.handle, into);
+        keptArrays.add(into);
+        return { ok: true, value: { type: 'undefined' } };
+      }
+      case 'callEach':
+        return callEach(sb, request);
       case 'get': {
         const obj = handles.get(request.handle);
         if (obj === undefined) return { ok: false, thrown: { name: 'ReferenceError', message: 'unknown handle' } };
@@ -277,6 +337,8 @@ function onMessage(raw: ParentMessage, arrays: readonly object[]): void {
   const decoded = new setCtor<object>(arrays);
   batchArrays = new mapCtor<object, number>();
   for (const request of raw.requests) {
+    // A kept array is always copied; counting it keeps a call that is given the same array from handing it over.
+    if (request.op === 'keep' && decoded.has(request.value)) batchArrays.set(request.value, (batchArrays.get(request.value) ?? 0) + 2);
     if (request.op !== 'construct' && request.op !== 'call' && request.op !== 'callExport') continue;
     for (const a of request.args) if (a !== null && typeof a === 'object' && decoded.has(a)) batchArrays.set(a, (batchArrays.get(a) ?? 0) + 1);
   }

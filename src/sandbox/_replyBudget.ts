@@ -1,4 +1,4 @@
-import type { OracleArg, Request } from './protocol.ts';
+import type { Request, RequestArg } from './protocol.ts';
 
 /**
  * The most bytes a child's reply to a batch may take, decided by the parent from the requests alone, so that a
@@ -17,8 +17,11 @@ const BYTES_PER_BATCH = 64 * 1024;
 /** A product of integer arguments is a size only up to here (2^28 elements, 2 GiB of float64). */
 const MAX_DIMS = 2 ** 28;
 
-/** Float64Array elements among the arguments, and the product of the positive integer ones (the dims). */
-function unitsOf(args: readonly OracleArg[]): { sent: number; dims: number } {
+/**
+ * Float64Array elements among the arguments (a kept array counts with its length), and the product of the
+ * positive integer ones (the dims).
+ */
+function unitsOf(args: readonly RequestArg[], kept: ReadonlyMap<number, number>, largest: number): { sent: number; dims: number } {
   let sent = 0;
   let dims = 1;
   let integers = 0;
@@ -27,21 +30,37 @@ function unitsOf(args: readonly OracleArg[]): { sent: number; dims: number } {
     else if (typeof a === 'number' && Number.isInteger(a) && a >= 1) {
       dims = Math.min(MAX_DIMS, dims * a);
       integers++;
-    }
+    } else if (a !== null && typeof a === 'object' && 'kept' in a) sent += kept.get(a.kept) ?? largest;
   }
   return { sent, dims: integers === 0 ? 0 : dims };
 }
 
-/** The byte budget of the reply to one batch of requests (see the file comment). */
-export function replyBudget(requests: readonly Request[]): number {
+/** The byte budget of the reply to one batch of requests (see the file comment); `kept` as the child has them. */
+export function replyBudget(requests: readonly Request[], kept: Map<number, number> = new Map()): number {
+  // Arrays kept in the child (`keep`) stand for their length wherever a request passes them: `kept` holds the lengths
+  // from earlier batches of the same child and is updated with this batch's. One unknown there stands for the batch's
+  // largest array.
+  let largest = 0;
+  for (const r of requests) {
+    if (r.op === 'keep') largest = Math.max(largest, r.value.length);
+    if (r.op === 'callEach') largest = Math.max(largest, r.length);
+    if (r.op === 'call' || r.op === 'callExport' || r.op === 'construct') for (const a of r.args) if (a instanceof Float64Array) largest = Math.max(largest, a.length);
+  }
   let units = 0;
   let batchSent = 0;
   for (const r of requests) {
-    if (r.op === 'call' || r.op === 'callExport') {
-      const { sent, dims } = unitsOf(r.args);
+    if (r.op === 'keep') {
+      kept.set(r.handle, r.value.length);
+      batchSent += r.value.length;
+    } else if (r.op === 'callEach') {
+      // Every call's result and its argument afterwards, concatenated: twice what it sends.
+      units += 2 * r.inputs.length;
+      batchSent += r.inputs.length;
+    } else if (r.op === 'call' || r.op === 'callExport') {
+      const { sent, dims } = unitsOf(r.args, kept, largest);
       units += sent + dims;
       batchSent += sent;
-    } else if (r.op === 'construct') batchSent += unitsOf(r.args).sent;
+    } else if (r.op === 'construct') batchSent += unitsOf(r.args, kept, largest).sent;
   }
   // A property read may return any state the batch's arrays could have built (a stored copy of an input, say).
   const gets = requests.filter((r) => r.op === 'get').length;

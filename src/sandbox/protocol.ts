@@ -4,8 +4,19 @@
  * every verdict is computed in the parent from these values.
  */
 
-/** An argument the parent passes. `{ rng: seed }` becomes a seeded `() => number` in the child. */
-export type OracleArg = number | boolean | string | null | undefined | Float64Array | { readonly rng: number };
+/**
+ * An argument the parent passes. `{ rng: seed }` becomes a seeded `() => number` in the child; with `constant`,
+ * a `() => number` that always returns that value (a rigged generator: every unit of a dropout layer falls on one
+ * side of its threshold, so that behaviour at rates such as 1 − 1e-6 can be seen without a million draws).
+ */
+export type OracleArg = number | boolean | string | null | undefined | Float64Array | { readonly rng: number; readonly constant?: number };
+
+/**
+ * An argument of a request: an OracleArg, or `{ kept: handle }`, the very object kept under that handle (an
+ * array stored by a `keep` request, or a constructed object), so that successive calls can be given the same
+ * array, as a caller that keeps its state in arrays updated in place would.
+ */
+export type RequestArg = OracleArg | { readonly kept: number };
 
 /** A value that came back from the submission, described structurally (never a live object). */
 export type OracleValue =
@@ -35,11 +46,25 @@ export type OracleReply =
  * is kept under), so a whole sequence of requests that use an object can be sent before the object exists.
  */
 export type Request =
-  | { readonly op: 'construct'; readonly target: string; readonly args: readonly OracleArg[]; readonly handle: number }
-  | { readonly op: 'call'; readonly handle: number; readonly method: string; readonly args: readonly OracleArg[]; readonly echoArgs: boolean }
-  | { readonly op: 'callExport'; readonly target: string; readonly args: readonly OracleArg[]; readonly echoArgs: boolean }
+  | { readonly op: 'construct'; readonly target: string; readonly args: readonly RequestArg[]; readonly handle: number }
+  | { readonly op: 'call'; readonly handle: number; readonly method: string; readonly args: readonly RequestArg[]; readonly echoArgs: boolean }
+  | { readonly op: 'callExport'; readonly target: string; readonly args: readonly RequestArg[]; readonly echoArgs: boolean }
+  /**
+   * Call `method` `count` times in a row, each time with one fresh array: the next `length` elements of `inputs`.
+   * One request instead of `count` for long runs of cheap calls. The reply's value is an array:
+   * `[outputs, inputsAfter]` (Float64Arrays of `count·length`, every call's result and its argument after the
+   * call, concatenated) while every call returns a Float64Array of `length` elements; the first call that does
+   * not stops the run, and a third item says what it did instead: `['threw', name, message]` or
+   * `['returned', value]` (the first two items then hold the calls before it).
+   */
+  | { readonly op: 'callEach'; readonly handle: number; readonly method: string; readonly inputs: Float64Array; readonly length: number; readonly count: number }
   | { readonly op: 'get'; readonly handle: number; readonly prop: string }
-  | { readonly op: 'reseed'; readonly seed: number };
+  | { readonly op: 'reseed'; readonly seed: number }
+  /**
+   * Store a copy of `value` under `handle` (a Float64Array of the submission's realm), or, when an array of that
+   * length is kept there already, overwrite its elements in place (the same object, new contents).
+   */
+  | { readonly op: 'keep'; readonly handle: number; readonly value: Float64Array };
 
 export type ParentMessage =
   | { readonly kind: 'load'; readonly code: string; readonly filename: string; readonly mathSeed: number; readonly loadTimeoutMs: number; readonly outputBytes: number }
