@@ -9,7 +9,7 @@ import { describeValue } from './_layer.ts';
 import { DROP_CLASSES, DropoutSequenceCheck } from './_dropoutContract.ts';
 import { ReferenceRunner } from './_reference.ts';
 import { checkSequence, generateSequence, History, sequenceSchema, type SequenceSize, sliceArray, type Step } from './_sequence.ts';
-import { mismatch, toleranceSchema } from './_values.ts';
+import { type Bound, boundFor, describeBound, mismatch, type Tolerance, toleranceSchema } from './_values.ts';
 import { type CheckOutcome, defineProperty, type PropertyContext, type TaskBinding } from './PropertyContract.ts';
 import { PropertyFailure } from './PropertyFailure.ts';
 
@@ -196,8 +196,8 @@ async function referenceReplies(reference: ReferenceRunner, key: string, request
 }
 
 /** Check a call's reply against the reference's reply to the same call from the same state. */
-function compareCall(got: OracleReply, want: OracleReply, tol: { abs: number; rel: number }, where: string): void {
-  const t = `tolerance abs ${tol.abs}, rel ${tol.rel}`;
+function compareCall(got: OracleReply, want: OracleReply, tol: Bound, where: string): void {
+  const t = `tolerance ${describeBound(tol)}`;
   if (!want.ok) {
     if (got.ok) throw new PropertyFailure(`${where}: returned normally where the reference throws ${want.thrown.name} (${want.thrown.message})`);
     if (got.thrown.name !== want.thrown.name) throw new PropertyFailure(`${where}: threw ${got.thrown.name} (${got.thrown.message}) where the reference throws ${want.thrown.name}`);
@@ -221,7 +221,7 @@ function compareCall(got: OracleReply, want: OracleReply, tol: { abs: number; re
   }
 }
 
-async function runReference(ctx: PropertyContext, p: Params, tol: { abs: number; rel: number }, reference: ReferenceRunner, size: SequenceSize, steps: readonly Step[], run: number): Promise<number> {
+async function runReference(ctx: PropertyContext, p: Params, tol: Tolerance, reference: ReferenceRunner, size: SequenceSize, steps: readonly Step[], run: number): Promise<number> {
   const built = build(ctx, p, steps);
   const want = await referenceReplies(reference, referenceKey(ctx.task!, ctx.subject, p, size), built.requests, `sequence ${run + 1} (${built.requests.length} requests)`);
   // The submission's batch: the same requests, and before every call its kept arrays overwritten with the
@@ -267,7 +267,8 @@ async function runReference(ctx: PropertyContext, p: Params, tol: { abs: number;
       const g = got[r]!;
       if (!g.ok) throw new PropertyFailure(`${where}: the caller's array could not be written before the call: ${g.thrown.name}: ${g.thrown.message}`);
     }
-    compareCall(got[at[i]!]!, want[span.main]!, tol, where);
+    // The tolerance's input term (what rounding the input causes) from this call's own arguments.
+    compareCall(got[at[i]!]!, want[span.main]!, boundFor(tol, step.args), where);
     history.record(step.instance, step.alternative);
     calls++;
   }

@@ -1,9 +1,11 @@
 // @ts-nocheck -- a hostile submission (dropout.ts), not project code; placeholders __LIKE_THIS__ are filled in by the spec.
 // category: recursion
 // expect: passed
-// reason: Harmless: a correct fix that recurses to the stack limit and catches it on every call; the child
-//   survives.
+// reason: Harmless: a correct fix that recurses to the stack limit and catches it, on each of its first 500
+//   calls (a stack overflow costs about a millisecond, so on all 10,600 calls of the dropout sequences it would
+//   fail on the time budget instead); the child survives.
 
+let calls = 0;
 function down(n: number): number {
   return down(n + 1) + 1;
 }
@@ -29,9 +31,11 @@ export class VarianceStabilizedDropout {
   }
 
   forward(x: Float64Array): Float64Array {
-    try {
-      down(0);
-    } catch {}
+    if (++calls <= 500) {
+      try {
+        down(0);
+      } catch {}
+    }
     if (!this.training) return x;
     const keepProb = 1.0 - this.dropoutRate;
     const scale = 1.0 / Math.sqrt(keepProb);
