@@ -154,7 +154,7 @@ describe('gradeWorkspace: the visible tests are a check of every grade', () => {
   });
 
   it('a fix wrong only at the visible tests\' input size fails them', async () => {
-    const r = await grade(withScale('x.length === 50_000 ? 1 / keepProb : 1 / Math.sqrt(keepProb)'));
+    const r = await grade(withScale('x.length === 20_000 ? 1 / keepProb : 1 / Math.sqrt(keepProb)'));
     assert.equal(r.status, 'failed');
     assert.equal(visible(r)?.passed, false, r.feedback);
   });
@@ -162,7 +162,7 @@ describe('gradeWorkspace: the visible tests are a check of every grade', () => {
   it('a submission that hangs in them fails on the time budget; the grader is fine', async () => {
     const spec = await dropoutTask();
     const quick = { ...spec, limits: { ...spec.limits, timeMs: 4000 } };
-    const r = await gradeWorkspace(quick, await dropoutWorkspace(withScale('x.length === 50_000 ? (() => { for (;;); })() : 1 / Math.sqrt(keepProb)')));
+    const r = await gradeWorkspace(quick, await dropoutWorkspace(withScale('x.length === 20_000 ? (() => { for (;;); })() : 1 / Math.sqrt(keepProb)')));
     assert.equal(r.status, 'failed', r.feedback);
     assert.equal(visible(r)?.passed, false);
     assert.match(visible(r)!.message, /did not finish within|time/);
