@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { returned } from './_call.ts';
+import { checkDimScale, checkInjectedRng, dimScaleSchema, dimScaleValue } from './_dimScale.ts';
 import { checkProperty, fmt } from './_check.ts';
 import { type CaseDraw, callSchema, caseArbitrary, checkCall, describeCall, materialize } from './_inputs.ts';
 import { lagStatisticCount, lagStatistics } from './_lagPairs.ts';
@@ -119,7 +120,7 @@ export const distributionShape = defineProperty({
     /** The family of a correct implementation's outputs, with mean 0. */
     distribution: z.enum(families),
     /** Var(Y) of a correct implementation: value / (sum of these dimensions; 1 when none). */
-    variance: z.strictObject({ value: z.number().gt(0), divideBy: z.array(dimName).default([]) }),
+    variance: dimScaleSchema,
     /** The result is rows of this dimension's length (row-major), e.g. fanIn: rows must not repeat. */
     rows: dimName.optional(),
     /** Values per run (all calls pooled), unless maxCalls calls give fewer; the tests' power grows with it. */
@@ -132,14 +133,9 @@ export const distributionShape = defineProperty({
   falseRejectBound: (params) => params.runs * params.falseReject,
   check(params, issue) {
     checkCall(params.call, issue);
-    params.variance.divideBy.forEach((d, i) => {
-      if (params.call.dims[d] === undefined) issue(`unknown dimension "${d}"; declare it under call.dims`, ['variance', 'divideBy', i]);
-      else if (params.call.dims[d].min < 1 && params.variance.divideBy.length === 1) issue(`dimension "${d}" can be 0; a variance value/0 is undefined`, ['variance', 'divideBy', i]);
-    });
+    checkDimScale(params.call, params.variance, 'variance', 'a variance', issue);
     if (params.rows !== undefined && params.call.dims[params.rows] === undefined) issue(`unknown dimension "${params.rows}"; declare it under call.dims`, ['rows']);
-    if (!params.call.args.some((a) => a.type === 'rng') && !(params.call.construct ?? []).some((a) => a.type === 'rng')) {
-      issue('a random function needs an injected generator among its arguments ({ type: rng })', ['call', 'args']);
-    }
+    checkInjectedRng(params.call, issue);
   },
   async run(ctx, params) {
     const delta = params.falseReject;
@@ -152,8 +148,7 @@ export const distributionShape = defineProperty({
     return checkProperty(
       [caseArbitrary(params.call)],
       async (draw: CaseDraw) => {
-        const denominator = params.variance.divideBy.reduce((s, d) => s + (draw.dims[d] ?? 0), 0);
-        const sd = Math.sqrt(params.variance.value / (params.variance.divideBy.length === 0 ? 1 : denominator));
+        const sd = Math.sqrt(dimScaleValue(params.variance, draw.dims));
         const what = describeCall(params.call, ctx.subject, materialize(params.call, draw));
         const [first] = await repeatCalls(ctx.oracle, ctx.subject, params.call, draw, 0, 1);
         let perCall = 0;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type CallOutcome, returned } from './_call.ts';
+import { checkDimScale, checkInjectedRng, dimScaleSchema, dimScaleValue } from './_dimScale.ts';
 import { checkProperty, fmt } from './_check.ts';
 import { type CaseDraw, callSchema, caseArbitrary, checkCall, describeCall, materialize } from './_inputs.ts';
 import { falseReject } from './_params.ts';
@@ -9,7 +10,6 @@ import { nonFinite, numbersOf } from './_values.ts';
 import { defineProperty } from './PropertyContract.ts';
 import { PropertyFailure } from './PropertyFailure.ts';
 
-const dimName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
 
 /** Output distributions a correct implementation may be stated to have: zero mean, iid. */
 const nullDistributions = ['gaussian', 'uniform', 'rademacher'] as const;
@@ -47,7 +47,7 @@ export const momentRatio = defineProperty({
   params: z.strictObject({
     call: callSchema,
     /** E[Y²] of a correct implementation: value / (sum of these dimensions; 1 when none). */
-    target: z.strictObject({ value: z.number().gt(0), divideBy: z.array(dimName).default([]) }),
+    target: dimScaleSchema,
     /** The family of a correct implementation's outputs (iid, zero mean); it sets the sample size. */
     distribution: z.enum(nullDistributions),
     tolerance: z.number().gt(0).lt(1).default(0.05),
@@ -60,13 +60,8 @@ export const momentRatio = defineProperty({
   falseRejectBound: (params) => params.runs * params.falseReject,
   check(params, issue) {
     checkCall(params.call, issue);
-    params.target.divideBy.forEach((d, i) => {
-      if (params.call.dims[d] === undefined) issue(`unknown dimension "${d}"; declare it under call.dims`, ['target', 'divideBy', i]);
-      else if (params.call.dims[d].min < 1 && params.target.divideBy.length === 1) issue(`dimension "${d}" can be 0; a target E[Y²] = value/0 is undefined`, ['target', 'divideBy', i]);
-    });
-    if (!params.call.args.some((a) => a.type === 'rng') && !(params.call.construct ?? []).some((a) => a.type === 'rng')) {
-      issue('a random function needs an injected generator among its arguments ({ type: rng })', ['call', 'args']);
-    }
+    checkDimScale(params.call, params.target, 'target', 'a target E[Y²]', issue);
+    checkInjectedRng(params.call, issue);
   },
   async run(ctx, params) {
     const n = momentSamples(params.distribution, params.tolerance, params.meanTolerance, params.falseReject);
@@ -76,8 +71,7 @@ export const momentRatio = defineProperty({
     return checkProperty(
       [caseArbitrary(params.call)],
       async (draw: CaseDraw) => {
-        const denominator = params.target.divideBy.reduce((s, d) => s + (draw.dims[d] ?? 0), 0);
-        const target = params.target.value / (params.target.divideBy.length === 0 ? 1 : denominator);
+        const target = dimScaleValue(params.target, draw.dims);
         const sd = Math.sqrt(target);
         const what = describeCall(params.call, ctx.subject, materialize(params.call, draw));
         let count = 0;
