@@ -26,8 +26,12 @@ export const demo: Command = {
     const rows: string[][] = [];
     let wrong = 0;
     let broken = 0;
-    io.out(`${formatRow(header, header)}\n${header.map((_, i) => '-'.repeat(widthOf(i, header))).join('  ')}\n`);
-    for (const c of taskCases(spec)) {
+    const cases = taskCases(spec);
+    // Rows are printed as their grades finish, so the name column is sized from every case's name first.
+    const widths: Record<string, number> = { ...WIDTHS, case: Math.max(WIDTHS['case']!, ...cases.map((c) => c.name.length)) };
+    const formatRow = (cells: readonly string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widthOf(i, header, widths)))).join('  ');
+    io.out(`${formatRow(header)}\n${header.map((_, i) => '-'.repeat(widthOf(i, header, widths))).join('  ')}\n`);
+    for (const c of cases) {
       const r = await gradeCase(spec, c);
       const ok = r.status === (c.expect === 'pass' ? 'passed' : 'failed');
       if (!ok) wrong++;
@@ -40,18 +44,15 @@ export const demo: Command = {
       }
       cells.push(first.length > 100 ? `${first.slice(0, 99)}…` : first);
       rows.push(cells);
-      io.out(`${formatRow(cells, header)}\n`);
+      io.out(`${formatRow(cells)}\n`);
     }
     io.out(`\n${rows.length - wrong}/${rows.length} cases got the expected verdict\n`);
     return broken > 0 ? 3 : wrong > 0 ? 1 : 0;
   },
 };
 
-const WIDTHS: Record<string, number> = { case: 20, expected: 8, verdict: 9 };
-function widthOf(i: number, header: readonly string[]): number {
+const WIDTHS: Readonly<Record<string, number>> = { case: 20, expected: 8, verdict: 9 };
+function widthOf(i: number, header: readonly string[], widths: Readonly<Record<string, number>>): number {
   const h = header[i]!;
-  return WIDTHS[h] ?? (h.startsWith('p=') ? 6 : h.length);
-}
-function formatRow(cells: readonly string[], header: readonly string[]): string {
-  return cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widthOf(i, header)))).join('  ');
+  return widths[h] ?? (h.startsWith('p=') ? 6 : h.length);
 }
