@@ -75,8 +75,8 @@ export async function prepareGrade(spec: TaskSpec, dir: string, options: GradeOp
   const started = performance.now();
   const seed = options.seed ?? spec.grader.seed;
   const checks: Check[] = [];
-  // The visible tests run last, in the child that ran the properties: a check of every grade, after them.
-  const propertyIds = [...spec.grader.properties.map((p) => p.id), ...(spec.tests === undefined ? [] : [VISIBLE_TESTS])];
+  // The checks that need the sandbox: the properties, then the visible tests (last, in the same child).
+  const sandboxCheckIds = [...spec.grader.properties.map((p) => p.id), ...(spec.tests === undefined ? [] : [VISIBLE_TESTS])];
   const result = (activeMs: number, output: string, error?: { code: string; message: string }): GradeResult => {
     // Behaviour first: a property's counterexample is more actionable than a style check on the same bug.
     const failing = checks.filter((c) => !c.passed && c.skipped !== true);
@@ -113,7 +113,7 @@ export async function prepareGrade(spec: TaskSpec, dir: string, options: GradeOp
     workspaceFiles = new Map(spec.files.map((f) => [f.path, submission.editable.get(f.path) ?? f.content]));
     checks.push(...submission.checks);
     if (submission.checks.some((c) => !c.passed)) {
-      checks.push(...skippedChecks(['compile', 'policy', ...spec.grader.ast.map((a) => a.check), 'load', ...propertyIds], 'the workspace check failed'));
+      checks.push(...skippedChecks(['compile', 'policy', ...spec.grader.ast.map((a) => a.check), 'load', ...sandboxCheckIds], 'the workspace check failed'));
       return undefined;
     }
     const subjectFile = spec.grader.subject.file;
@@ -122,7 +122,7 @@ export async function prepareGrade(spec: TaskSpec, dir: string, options: GradeOp
     const parsed = await parseFiles(submission.editable);
     if (!parsed.ok) {
       checks.push({ id: 'compile', passed: false, message: parsed.message });
-      checks.push(...skippedChecks(['policy', ...spec.grader.ast.map((a) => a.check), 'load', ...propertyIds], 'the code nests too deeply'));
+      checks.push(...skippedChecks(['policy', ...spec.grader.ast.map((a) => a.check), 'load', ...sandboxCheckIds], 'the code nests too deeply'));
       return undefined;
     }
     const compiled = await transpile(source, subjectFile);
@@ -133,12 +133,12 @@ export async function prepareGrade(spec: TaskSpec, dir: string, options: GradeOp
     const ast = await runAstChecks({ files: astFiles, subject: spec.grader.subject, checks: spec.grader.ast, parsed });
     checks.push(...ast);
     if (!compiled.ok || !ast[0]!.passed) {
-      checks.push(...skippedChecks(['load', ...propertyIds], compiled.ok ? 'the permissions policy refused the code' : 'the code does not compile'));
+      checks.push(...skippedChecks(['load', ...sandboxCheckIds], compiled.ok ? 'the permissions policy refused the code' : 'the code does not compile'));
       return undefined;
     }
     const failedStatic = ast.find((c) => !c.passed);
     if (options.failFast === true && failedStatic !== undefined) {
-      checks.push(...skippedChecks(['load', ...propertyIds], `fail-fast after ${failedStatic.id} failed`));
+      checks.push(...skippedChecks(['load', ...sandboxCheckIds], `fail-fast after ${failedStatic.id} failed`));
       return undefined;
     }
     return compiled.code;
@@ -163,12 +163,12 @@ export async function prepareGrade(spec: TaskSpec, dir: string, options: GradeOp
     });
     if (!loaded.ok) {
       checks.push({ id: 'load', passed: false, message: `loading ${subjectFile} failed: ${loaded.thrown.name === 'fault' ? '' : `${loaded.thrown.name}: `}${loaded.thrown.message}` });
-      checks.push(...skippedChecks(propertyIds, 'the module did not load'));
+      checks.push(...skippedChecks(sandboxCheckIds, 'the module did not load'));
       return;
     }
     if (!loaded.exports.includes(spec.grader.subject.export)) {
       checks.push({ id: 'load', passed: false, message: `${subjectFile} does not export ${spec.grader.subject.export}` });
-      checks.push(...skippedChecks(propertyIds, 'the subject is not exported'));
+      checks.push(...skippedChecks(sandboxCheckIds, 'the subject is not exported'));
       return;
     }
     checks.push({ id: 'load', passed: true, message: `${subjectFile} loaded in the sandbox` });
@@ -181,13 +181,13 @@ export async function prepareGrade(spec: TaskSpec, dir: string, options: GradeOp
         const outcome = await property.run({ oracle, subject: spec.grader.subject.export, seed: deriveSeed(seed, property.id) });
         checks.push({ id: property.id, ...outcome });
         if (options.failFast === true && !outcome.passed) {
-          checks.push(...skippedChecks(propertyIds.slice(i + 1), `fail-fast after ${property.id} failed`));
+          checks.push(...skippedChecks(sandboxCheckIds.slice(i + 1), `fail-fast after ${property.id} failed`));
           return;
         }
       } catch (e) {
         if (!(e instanceof SubmissionFault)) throw e;
         checks.push({ id: property.id, passed: false, message: e.message });
-        checks.push(...skippedChecks(propertyIds.slice(i + 1), "the submission's process was stopped"));
+        checks.push(...skippedChecks(sandboxCheckIds.slice(i + 1), "the submission's process was stopped"));
         return;
       }
     }
