@@ -72,4 +72,27 @@ describe('Oracle.run (batches)', () => {
     assert.deepEqual(replies[3], { ok: false, thrown: { name: 'ReferenceError', message: 'handle already in use' } });
     assert.equal(oracle.roundTrips, 3);
   });
+
+  it('a kept array passed with a value is overwritten first (same object), and only a kept array of that length', async () => {
+    const { request: keep, handle } = oracle.keepRequest(new Float64Array([1, 2]));
+    const { request: make, handle: counter } = oracle.constructRequest('Counter', []);
+    const replies = await oracle.run(
+      [
+        keep,
+        make,
+        { op: 'callExport', target: 'keep', args: [{ kept: handle }], echoArgs: false },
+        { op: 'callExport', target: 'doubleInPlace', args: [{ kept: handle, value: new Float64Array([10, 20]) }], echoArgs: true },
+        // The object the submission kept is the very array that was overwritten and doubled.
+        { op: 'callExport', target: 'scribble', args: [], echoArgs: false },
+        { op: 'callExport', target: 'doubleInPlace', args: [{ kept: handle }], echoArgs: true },
+        { op: 'callExport', target: 'doubleInPlace', args: [{ kept: handle, value: new Float64Array(3) }], echoArgs: false },
+        { op: 'callExport', target: 'doubleInPlace', args: [{ kept: counter, value: new Float64Array(2) }], echoArgs: false },
+      ],
+      'kept with values',
+    );
+    const echo = (r: (typeof replies)[number] | undefined): number[] => (r?.ok === true && r.args?.[0]?.type === 'typed' ? [...r.args[0].value] : []);
+    assert.deepEqual(echo(replies[3]), [20, 40]);
+    assert.deepEqual(echo(replies[5]), [-2, 80]);
+    for (const r of replies.slice(6)) assert.deepEqual(r, { ok: false, thrown: { name: 'RangeError', message: 'kept: not a kept array of that length' } });
+  });
 });

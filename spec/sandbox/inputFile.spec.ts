@@ -115,3 +115,37 @@ describe('a sandbox with the input file', () => {
     assert.deepEqual(viaFile.slice(0, 3), [...x.subarray(0, 3)].map((v) => v * 2));
   });
 });
+
+describe('frames with many small arrays', () => {
+  it('small arrays travel in a few buffers and a few reads, large and placed ones on their own, every byte exact', () => {
+    const small = Array.from({ length: 5000 }, (_, i) => new Float64Array([i, -0, Number.NaN, i / 3]).subarray(0, 1 + (i % 4)));
+    const large = new Float64Array(5000).map((_, i) => Math.sin(i));
+    const placed = new Float64Array([9, 9, 9]);
+    const file = Buffer.alloc(64);
+    file.set(new Uint8Array(placed.buffer), 8);
+    const args = [...small.slice(0, 2500), large, placed, ...small.slice(2500)];
+    const message = { kind: 'batch', id: 2, requests: [{ args }] };
+    const parts = encodeFrame(message, (a) => (a === placed ? 8 : undefined));
+    // The header and the first 2,500 small arrays, the large array, the other small arrays.
+    assert.equal(parts.length, 3);
+    assert.equal(parts[1]!.length, large.byteLength);
+    const bytes = Buffer.concat(parts);
+    let at = 0;
+    let reads = 0;
+    const { value } = readFrameBlocking(
+      (into, offset, length) => {
+        reads++;
+        into.set(bytes.subarray(at, at + length), offset);
+        at += length;
+      },
+      (n) => new Float64Array(n),
+      (a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength),
+      (into, offset) => into.set(file.subarray(offset, offset + into.length)),
+    );
+    assert.equal(at, bytes.length);
+    assert.ok(reads <= 6, `${reads} reads`);
+    const got = (value as { requests: { args: Float64Array[] }[] }).requests[0]!.args;
+    assert.equal(got.length, args.length);
+    got.forEach((a, i) => assert.deepEqual(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), new Uint8Array(args[i]!.buffer, args[i]!.byteOffset, args[i]!.byteLength)));
+  });
+});

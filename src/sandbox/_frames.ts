@@ -9,8 +9,8 @@
  * In a parent→child frame an entry of `a` may be `[offset, n]` instead of `n`: an array the child reads from the
  * batch's input file (fd 4, see _inputFile.ts) instead of the channel; it has no blob.
  * This avoids the three copies of Node's 'advanced' IPC (serialize, channel, deserialize) for the large arrays
- * the properties exchange: the sender writes views of the arrays' memory, and the receiver hands out
- * Float64Array views into the frame it collected.
+ * the properties exchange: the sender writes views of the large arrays' memory (small ones are copied together
+ * into one buffer), and the receiver hands out Float64Array views into the frame it collected.
  *
  * JSON rather than `v8.serialize`: the child would have to load node:v8, whose module graph (heap utils,
  * streams) is compiled from scratch when the process runs with V8 flags (they change the flag hash that
@@ -30,6 +30,8 @@ const F64 = Float64Array;
 const U8 = Uint8Array;
 const MAX_U32 = 0xffff_ffff;
 const MAX_DEPTH = 64;
+const COPY_BELOW_BYTES = 16 * 1024;
+const RUN_BYTES = 1024 * 1024;
 const isArray = Array.isArray;
 const hasOwn = Object.prototype.hasOwnProperty;
 const objectKeys = Object.keys;
@@ -52,7 +54,7 @@ function align8(n: number): number {
 export function encodeFrame(message: unknown, place?: (a: Float64Array) => number | undefined): Buffer[] {
   const index = new Map<Float64Array, number>();
   const table: (number | [number, number])[] = [];
-  const blobs: Buffer[] = [];
+  const blobs: Float64Array[] = [];
   let blobBytes = 0;
   const body = jsonStringify(message, (_key, value: unknown) => {
     switch (typeof value) {
@@ -72,7 +74,7 @@ export function encodeFrame(message: unknown, place?: (a: Float64Array) => numbe
             if (offset !== undefined) table.push([offset, value.length]);
             else {
               table.push(value.length);
-              blobs.push(fromArrayBuffer(value.buffer, value.byteOffset, value.byteLength));
+              blobs.push(value);
               blobBytes += value.byteLength;
             }
           }
@@ -87,13 +89,45 @@ export function encodeFrame(message: unknown, place?: (a: Float64Array) => numbe
   const blobStart = align8(4 + header.length);
   const length = blobStart + blobBytes;
   if (length > MAX_U32) throw new RangeError(`a sandbox message of ${length} bytes is too large`);
-  // Pooled memory is fine here (only written out, never viewed as Float64Array): no ArrayBuffer per message.
-  const head = Buffer.allocUnsafe(4 + blobStart);
-  head.writeUInt32LE(length, 0);
-  head.writeUInt32LE(header.length, 4);
-  header.copy(head, 8);
-  head.fill(0, 8 + header.length);
-  return [head, ...blobs];
+  // Small arrays are copied in after the header, into one buffer: a long sequence's batch carries tens of
+  // thousands of arrays of a few elements, and a socket write (or a Buffer) per array costs far more than
+  // copying their bytes. Large arrays are written from their own memory.
+  const parts: Buffer[] = [];
+  let group: Float64Array[] = [];
+  let groupBytes = 0;
+  let withHeader = true;
+  const flush = (): void => {
+    if (!withHeader && group.length === 0) return;
+    const prefix = withHeader ? 4 + blobStart : 0;
+    // Pooled memory is fine here (only written out, never viewed as Float64Array).
+    const out = Buffer.allocUnsafe(prefix + groupBytes);
+    if (withHeader) {
+      out.writeUInt32LE(length, 0);
+      out.writeUInt32LE(header.length, 4);
+      header.copy(out, 8);
+      out.fill(0, 8 + header.length, prefix);
+      withHeader = false;
+    }
+    let at = prefix;
+    for (const a of group) {
+      out.set(new U8(a.buffer, a.byteOffset, a.byteLength), at);
+      at += a.byteLength;
+    }
+    parts.push(out);
+    group = [];
+    groupBytes = 0;
+  };
+  for (const a of blobs) {
+    if (a.byteLength >= COPY_BELOW_BYTES) {
+      flush();
+      parts.push(fromArrayBuffer(a.buffer, a.byteOffset, a.byteLength));
+    } else {
+      group.push(a);
+      groupBytes += a.byteLength;
+    }
+  }
+  flush();
+  return parts;
 }
 
 /** An element count that fits a frame. */
@@ -140,9 +174,13 @@ function revive(node: unknown, arrays: readonly Float64Array[], depth: number): 
     }
     if (key === '$u') return undefined;
   }
+  const record = node as Record<string, unknown>;
   for (const key of keys) {
-    // defineProperty, not assignment: a key "__proto__" (JSON.parse makes it an own property) must stay one.
-    defineProperty(node, key, { value: revive((node as Record<string, unknown>)[key], arrays, depth + 1), writable: true, enumerable: true, configurable: true });
+    const v = record[key];
+    if (typeof v !== 'object' || v === null) continue;
+    // defineProperty, not assignment, for "__proto__" (JSON.parse makes it an own property): it must stay one.
+    if (key === '__proto__') defineProperty(node, key, { value: revive(v, arrays, depth + 1), writable: true, enumerable: true, configurable: true });
+    else record[key] = revive(v, arrays, depth + 1);
   }
   return node;
 }
@@ -196,11 +234,44 @@ export function readFrameBlocking(
   if (readAt === undefined && table.some((e) => e.offset !== undefined)) throw new RangeError('a frame refers to an input file this process does not have');
   // Blobs come in table order from the channel; file entries are read after them, out of the way of the stream.
   const arrays = table.map(({ n }) => makeArray(n));
-  table.forEach((e, i) => {
-    if (e.offset !== undefined) return;
-    const bytes = bytesOf(arrays[i]!);
-    read(bytes, 0, bytes.length);
-  });
+  // Small arrays are read in runs, one read into a scratch buffer and copied out (a read per array of a few
+  // elements costs far more than the copy); large ones straight into their memory.
+  let scratch = new U8(0);
+  for (let i = 0; i < table.length; ) {
+    const e = table[i]!;
+    if (e.offset !== undefined) {
+      i++;
+      continue;
+    }
+    if (e.n * 8 >= COPY_BELOW_BYTES) {
+      const bytes = bytesOf(arrays[i]!);
+      read(bytes, 0, bytes.length);
+      i++;
+      continue;
+    }
+    let end = i;
+    let bytes = 0;
+    while (end < table.length && bytes < RUN_BYTES) {
+      const f = table[end]!;
+      if (f.offset !== undefined) {
+        end++;
+        continue;
+      }
+      if (f.n * 8 >= COPY_BELOW_BYTES) break;
+      bytes += f.n * 8;
+      end++;
+    }
+    if (scratch.length < bytes) scratch = new U8(Math.max(bytes, 4096));
+    read(scratch, 0, bytes);
+    let at = 0;
+    for (let j = i; j < end; j++) {
+      if (table[j]!.offset !== undefined) continue;
+      const into = bytesOf(arrays[j]!);
+      into.set(scratch.subarray(at, at + into.length));
+      at += into.length;
+    }
+    i = end;
+  }
   table.forEach((e, i) => {
     if (e.offset !== undefined) readAt!(bytesOf(arrays[i]!), e.offset);
   });

@@ -183,6 +183,12 @@ function toContext(sb: Sandbox, arg: RequestArg): unknown {
     if ('kept' in arg) {
       const kept = handles.get(arg.kept);
       if (kept === undefined) throw new ReferenceError('unknown handle');
+      const value = (arg as { value?: unknown }).value;
+      if (value !== undefined) {
+        // Only an array a `keep` stored is overwritten, and only with as many elements as it has.
+        if (!keptArrays.has(kept) || typedLength.call(kept) !== typedLength.call(value)) throw new RangeError('kept: not a kept array of that length');
+        typedSet.call(kept, value);
+      }
       return kept;
     }
     const r = arg as { rng: number; constant?: number };

@@ -30,7 +30,7 @@ function unitsOf(args: readonly RequestArg[], kept: ReadonlyMap<number, number>,
     else if (typeof a === 'number' && Number.isInteger(a) && a >= 1) {
       dims = Math.min(MAX_DIMS, dims * a);
       integers++;
-    } else if (a !== null && typeof a === 'object' && 'kept' in a) sent += kept.get(a.kept) ?? largest;
+    } else if (a !== null && typeof a === 'object' && 'kept' in a) sent += a.value?.length ?? kept.get(a.kept) ?? largest;
   }
   return { sent, dims: integers === 0 ? 0 : dims };
 }

@@ -14,9 +14,11 @@ export type OracleArg = number | boolean | string | null | undefined | Float64Ar
 /**
  * An argument of a request: an OracleArg, or `{ kept: handle }`, the very object kept under that handle (an
  * array stored by a `keep` request, or a constructed object), so that successive calls can be given the same
- * array, as a caller that keeps its state in arrays updated in place would.
+ * array, as a caller that keeps its state in arrays updated in place would. With `value`, a kept array's elements
+ * are first overwritten with it (same object, new contents; the lengths must agree): a `keep` and a call in one
+ * request, which is what long sequences that reset state before every call send.
  */
-export type RequestArg = OracleArg | { readonly kept: number };
+export type RequestArg = OracleArg | { readonly kept: number; readonly value?: Float64Array };
 
 /** A value that came back from the submission, described structurally (never a live object). */
 export type OracleValue =
