@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { caseContents, taskCases } from '../src/grading/gradeCases.ts';
-import type { TaskSpec } from '../src/spec/loadTask.ts';
+import type { TaskSpec } from '../src/task/loadTask.ts';
 import { initWorkspace } from '../src/workspace/initWorkspace.ts';
 
 /** Workspaces for the benchmarks: copies of the task's reference solution and of its planted bug. */

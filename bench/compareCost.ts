@@ -54,7 +54,7 @@ interface Grader {
 async function graderAt(label: string, root: string, cleanups: (() => Promise<unknown>)[]): Promise<Grader> {
   const imp = (p: string): Promise<unknown> => import(pathToFileURL(path.join(root, p)).href);
   const gradeWorkspace = exported(await imp('src/grading/gradeWorkspace.ts'), 'gradeWorkspace');
-  const loadTask = exported(await imp('src/spec/loadTask.ts'), 'loadTask');
+  const loadTask = exported(await imp('src/task/loadTask.ts'), 'loadTask');
   const startSandbox = exported(Reflect.get(z.object({ Sandbox: z.unknown() }).parse(await imp('src/sandbox/Sandbox.ts')), 'Sandbox'), 'start');
   const makeFixtures = exported(await imp('bench/_fixtures.ts'), 'makeFixtures');
   const spec = await loadTask(path.join(root, values.task!));

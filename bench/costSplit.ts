@@ -4,7 +4,7 @@ import { sandboxOptions } from '../src/grading/gradeWorkspace.ts';
 import { Oracle } from '../src/sandbox/Oracle.ts';
 import { Sandbox } from '../src/sandbox/Sandbox.ts';
 import { transpile, transpileModule } from '../src/sandbox/transpile.ts';
-import type { TaskSpec } from '../src/spec/loadTask.ts';
+import type { TaskSpec } from '../src/task/loadTask.ts';
 import type { Fixtures } from './_fixtures.ts';
 import { selfCpuMs, treeCpuMs } from './_procCpu.ts';
 import { type Figure, measure, median } from './_timing.ts';

@@ -4,7 +4,7 @@
  * and writes bench/results.json. `--quick` runs fewer iterations (for a smoke test).
  *
  * The issue's bar ("Done when"): 40 workspaces (20 correct, 20 buggy) graded by one `grade … --json` call, all
- * verdicts right, in ≤ 40 × 5.8 × t₀ / 2 / 5 — five times the seed's throughput (0.463 s of CPU per grade ≈ 5.8 t₀
+ * verdicts right, in ≤ 40 × 5.8 × t₀ / 2 / 5 — five times the original task's throughput (0.463 s of CPU per grade ≈ 5.8 t₀
  * on a 2-core machine).
  */
 import { writeFile } from 'node:fs/promises';
@@ -16,7 +16,7 @@ import { gradeWorkspace } from '../src/grading/gradeWorkspace.ts';
 import { sandboxOptions } from '../src/grading/gradeWorkspace.ts';
 import { Sandbox } from '../src/sandbox/Sandbox.ts';
 import { SandboxPool } from '../src/sandbox/SandboxPool.ts';
-import { loadTask } from '../src/spec/loadTask.ts';
+import { loadTask } from '../src/task/loadTask.ts';
 import { tuneV8 } from '../src/startup/tuneV8.ts';
 import { costSplit } from './costSplit.ts';
 import { makeFixtures } from './_fixtures.ts';
@@ -32,8 +32,8 @@ const TASK = path.join(ROOT, 'tasks/variance-dropout.yaml');
 const quick = process.argv.includes('--quick');
 const N = quick ? 2 : 5;
 
-/** The seed's figures, measured on this kind of machine (notes/seed-NOTES.md). */
-const SEED = { cpuPerGradeS: 0.463, coldGradeS: 0.37, t0S: 0.08 } as const;
+/** The original task's figures, measured on this kind of machine (../shared/original/NOTES.md). */
+const ORIGINAL = { cpuPerGradeS: 0.463, coldGradeS: 0.37, t0S: 0.08 } as const;
 
 const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
     figures.push(t0a);
     log(`t₀ = node -e 0: ${t0a.medianMs.toFixed(1)} ms`);
 
-    // Cold: a fresh process grades one workspace (the seed's 0.37 s was measured the same way).
+    // Cold: a fresh process grades one workspace (the original task's 0.37 s was measured the same way).
     for (const [label, dir, via] of [['correct', fx.correct[0]!, 'bundle'], ['buggy', fx.buggy[0]!, 'bundle'], ['correct', fx.correct[0]!, 'tsx']] as const) {
       const f = await measure(via === 'bundle' ? 'cold CLI (bin/rltask.js, built)' : 'cold CLI (tsx, src/run.ts)', `grade 1 workspace (${label}), cold process${via === 'tsx' ? ', through tsx' : ''}`, async () => {
         const r = await cli(['grade', TASK, dir, '--json'], via);
@@ -182,12 +182,12 @@ async function main(): Promise<void> {
     // Report.
     const budgetMs = (40 * 5.8 * t0) / 2 / 5;
     // The bar in units of t₀, checked on the paired ratios (each call over the t₀ measured right before it).
-    // The seed takes 5.8 t₀ of CPU per grade: 40 grades on 2 cores take it 116 t₀; the bar is five times faster.
-    const seedRatio40 = (40 * 5.8) / 2;
-    const budgetRatio = seedRatio40 / 5;
+    // The original task takes 5.8 t₀ of CPU per grade: 40 grades on 2 cores take it 116 t₀; the bar is five times faster.
+    const originalRatio40 = (40 * 5.8) / 2;
+    const budgetRatio = originalRatio40 / 5;
     const pass = problems.length === 0 && donePaired <= budgetRatio;
     const fastPass = fastProblems.length === 0 && fastPaired <= budgetRatio;
-    const seedGradesPerS = os.availableParallelism() / (5.8 * (t0 / 1000));
+    const originalGradesPerS = os.availableParallelism() / (5.8 * (t0 / 1000));
     const cold = figures.find((f) => f.name === 'grade 1 workspace (correct), cold process')!;
     const idleChild = Number(split.find((f) => f.name.startsWith('sandbox start'))?.extra?.['childCpuMs'] ?? Number.NaN);
     const fmtCpu = (c: { parent: number; child: number } | undefined): string => (c === undefined ? '?' : `${c.parent.toFixed(0)} + ${c.child.toFixed(0)} = ${(c.parent + c.child).toFixed(0)} ms`);
@@ -196,12 +196,12 @@ async function main(): Promise<void> {
     const lines = [
       '',
       `t₀ (node -e 0, median of the start and end of this run): ${t0.toFixed(1)} ms; load average ${load0.map((l) => l.toFixed(2)).join(' ')} → ${load1.map((l) => l.toFixed(2)).join(' ')}`,
-      `cold single grade (correct workspace, bundled CLI): ${(cold.medianMs / 1000).toFixed(2)} s = ${(cold.medianMs / t0).toFixed(1)} t₀ — the seed: ${SEED.coldGradeS} s = ${(SEED.coldGradeS / SEED.t0S).toFixed(1)} t₀`,
-      `throughput, one grade … --json call over 40: ${(40 / (done.medianMs / 1000)).toFixed(1)} grades/s = ${((40 / (done.medianMs / 1000)) / seedGradesPerS).toFixed(2)}× the seed's ${seedGradesPerS.toFixed(1)} grades/s on this machine (2 cores / 5.8 t₀ each)`,
+      `cold single grade (correct workspace, bundled CLI): ${(cold.medianMs / 1000).toFixed(2)} s = ${(cold.medianMs / t0).toFixed(1)} t₀ — the original task: ${ORIGINAL.coldGradeS} s = ${(ORIGINAL.coldGradeS / ORIGINAL.t0S).toFixed(1)} t₀`,
+      `throughput, one grade … --json call over 40: ${(40 / (done.medianMs / 1000)).toFixed(1)} grades/s = ${((40 / (done.medianMs / 1000)) / originalGradesPerS).toFixed(2)}× the original task's ${originalGradesPerS.toFixed(1)} grades/s on this machine (2 cores / 5.8 t₀ each)`,
       `CPU per grade (warm, in-process, this process + its child): correct ${fmtCpu(cpu['correct'])}, buggy ${fmtCpu(cpu['buggy'])}; node start-up alone (an idle child) ${idleChild.toFixed(0)} ms; the budget below allows 2 cores × budget / 40 = ${((2 * budgetMs) / 40).toFixed(0)} ms of CPU per grade, start-up of the grading process included`,
       `DONE-WHEN (issue #5): 40 workspaces (20 correct, 20 buggy) in one grade … --json call of the built CLI (bin/rltask.js), every verdict right, in ≤ 40 × 5.8 / 2 / 5 = ${budgetRatio.toFixed(1)} t₀ (${(budgetMs / 1000).toFixed(2)} s at this run's t₀); each call is divided by the t₀ measured right before it, median of ${fast.samples}:`,
-      `  --json --fail-fast (stops at the first failing check, as the seed's grader stops at its first failing step): ${(fast.medianMs / 1000).toFixed(2)} s = ${fastPaired.toFixed(1)} t₀ → ${(seedRatio40 / fastPaired).toFixed(2)}× the seed; verdicts ${fastProblems.length === 0 ? 'all right' : `WRONG: ${fastProblems.slice(0, 5).join('; ')}`} → ${fastPass ? 'PASS' : 'FAIL'}`,
-      `  --json (every check on every workspace, the buggy ones included): ${(done.medianMs / 1000).toFixed(2)} s = ${donePaired.toFixed(1)} t₀ → ${(seedRatio40 / donePaired).toFixed(2)}× the seed; verdicts ${problems.length === 0 ? 'all right' : `WRONG: ${problems.slice(0, 5).join('; ')}`} → ${pass ? 'within the bar' : 'over the bar'}`,
+      `  --json --fail-fast (stops at the first failing check, as the original task's grader stops at its first failing step): ${(fast.medianMs / 1000).toFixed(2)} s = ${fastPaired.toFixed(1)} t₀ → ${(originalRatio40 / fastPaired).toFixed(2)}× the original task; verdicts ${fastProblems.length === 0 ? 'all right' : `WRONG: ${fastProblems.slice(0, 5).join('; ')}`} → ${fastPass ? 'PASS' : 'FAIL'}`,
+      `  --json (every check on every workspace, the buggy ones included): ${(done.medianMs / 1000).toFixed(2)} s = ${donePaired.toFixed(1)} t₀ → ${(originalRatio40 / donePaired).toFixed(2)}× the original task; verdicts ${problems.length === 0 ? 'all right' : `WRONG: ${problems.slice(0, 5).join('; ')}`} → ${pass ? 'within the bar' : 'over the bar'}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
 
@@ -213,10 +213,10 @@ async function main(): Promise<void> {
       figures: rows,
       cpuPerGradeMs: cpu,
       idleChildCpuMs: idleChild,
-      cold: { medianMs: cold.medianMs, ratio: cold.medianMs / t0, seedMs: SEED.coldGradeS * 1000, seedRatio: SEED.coldGradeS / SEED.t0S },
-      doneWhen: { grades: 40, medianMs: done.medianMs, budgetMs, ratio: done.medianMs / t0, pairedRatio: donePaired, budgetRatio, verdictsRight: problems.length === 0, problems, pass, timesSeed: seedRatio40 / donePaired },
-      doneWhenFailFast: { grades: 40, medianMs: fast.medianMs, budgetMs, ratio: fast.medianMs / t0, pairedRatio: fastPaired, budgetRatio, verdictsRight: fastProblems.length === 0, problems: fastProblems, pass: fastPass, timesSeed: seedRatio40 / fastPaired },
-      throughput: { gradesPerSecond: 40 / (done.medianMs / 1000), seedGradesPerSecond: seedGradesPerS, timesSeed: 40 / (done.medianMs / 1000) / seedGradesPerS },
+      cold: { medianMs: cold.medianMs, ratio: cold.medianMs / t0, originalMs: ORIGINAL.coldGradeS * 1000, originalRatio: ORIGINAL.coldGradeS / ORIGINAL.t0S },
+      doneWhen: { grades: 40, medianMs: done.medianMs, budgetMs, ratio: done.medianMs / t0, pairedRatio: donePaired, budgetRatio, verdictsRight: problems.length === 0, problems, pass, timesSeed: originalRatio40 / donePaired },
+      doneWhenFailFast: { grades: 40, medianMs: fast.medianMs, budgetMs, ratio: fast.medianMs / t0, pairedRatio: fastPaired, budgetRatio, verdictsRight: fastProblems.length === 0, problems: fastProblems, pass: fastPass, timesSeed: originalRatio40 / fastPaired },
+      throughput: { gradesPerSecond: 40 / (done.medianMs / 1000), originalGradesPerSecond: originalGradesPerS, timesSeed: 40 / (done.medianMs / 1000) / originalGradesPerS },
     };
     await writeFile(path.join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
     log('wrote bench/results.json');

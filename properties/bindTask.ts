@@ -1,4 +1,4 @@
-import { applyEdits } from '../src/spec/applyEdits.ts';
+import { applyEdits } from '../src/task/applyEdits.ts';
 import type { BoundProperty, TaskBinding } from './PropertyContract.ts';
 
 /** The parts of a parsed task that properties may need (a structural subset of the task schema's output). */

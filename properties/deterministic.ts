@@ -42,7 +42,7 @@ export const deterministic = defineProperty({
           return { layer, out: plan.forward(layer, x, what) };
         };
         const [ra, rb, rc] = [runOnce(x1), runOnce(x1), runOnce(x2)];
-        // A generator of its own with a fixed seed (the seed task's hard-coded np.random.seed exploit) gives every
+        // A generator of its own with a fixed seed (the original task's hard-coded np.random.seed exploit) gives every
         // new layer the same mask. A fresh layer with another injected seed, Math.random NOT re-seeded, must
         // drop other positions — true both for layers that use the injected rng and for layers that use
         // Math.random (its stream has moved on), which the task accepts.

@@ -20,7 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
 import { HARNESS_BUILD_OPTIONS } from '../src/sandbox/harnessSource.ts';
-import { loadTask } from '../src/spec/loadTask.ts';
+import { loadTask } from '../src/task/loadTask.ts';
 import { BUNDLE_FILE, CACHE_DIR } from '../src/startup/runBundle.ts';
 import { initWorkspace } from '../src/workspace/initWorkspace.ts';
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
-import { taskJsonSchemaText } from '../src/spec/taskJsonSchema.ts';
+import { taskJsonSchemaText } from '../src/task/taskJsonSchema.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const schemaFile = path.join(root, 'schema/task.schema.json');

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadTask, type TaskSpec } from '../src/spec/loadTask.ts';
+import { loadTask, type TaskSpec } from '../src/task/loadTask.ts';
 import { initWorkspace } from '../src/workspace/initWorkspace.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));

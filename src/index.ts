@@ -11,10 +11,10 @@
  */
 export { ErrorCodes, RltaskError, SpecError, exitCodeFor, formatProblem } from './errors.ts';
 export type { ErrorCode, SpecProblem } from './errors.ts';
-export { applyEdits, formatPath, loadTask, parseTask } from './spec/loadTask.ts';
-export type { TaskSpec } from './spec/loadTask.ts';
-export { taskSchema } from './spec/taskSchema.ts';
-export type { AstCheckSpec, Edit, TaskFile, TaskSpecData } from './spec/taskSchema.ts';
+export { applyEdits, formatPath, loadTask, parseTask } from './task/loadTask.ts';
+export type { TaskSpec } from './task/loadTask.ts';
+export { taskSchema } from './task/taskSchema.ts';
+export type { AstCheckSpec, Edit, TaskFile, TaskSpecData } from './task/taskSchema.ts';
 export { initWorkspace } from './workspace/initWorkspace.ts';
 export type { InitOptions } from './workspace/initWorkspace.ts';
 export { readSubmission } from './workspace/readSubmission.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DecoyMatcher, normalizeSource } from '../../src/calibration/DecoyMatcher.ts';
 import { gradeWorkspace } from '../../src/grading/gradeWorkspace.ts';
-import type { TaskSpec } from '../../src/spec/loadTask.ts';
+import type { TaskSpec } from '../../src/task/loadTask.ts';
 import { BUG_LINE, cleanupTmp, dropoutTask, dropoutWorkspace, withScale } from '../_helpers.ts';
 
 after(cleanupTmp);

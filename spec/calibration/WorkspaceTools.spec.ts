@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { capOutput, WorkspaceTools } from '../../src/calibration/WorkspaceTools.ts';
-import type { TaskSpec } from '../../src/spec/loadTask.ts';
+import type { TaskSpec } from '../../src/task/loadTask.ts';
 import { BUG_LINE, cleanupTmp, dropoutTask, tmp } from '../_helpers.ts';
 import { initWorkspace } from '../../src/workspace/initWorkspace.ts';
 

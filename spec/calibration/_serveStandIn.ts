@@ -2,7 +2,7 @@
 // beyond any non-empty ANTHROPIC_API_KEY):
 //   node --import tsx spec/calibration/_serveStandIn.ts [port]   # prints its base URL
 // Conversation n follows `fix` when n % 4 == 1, else `keep-bug` (even n) or `edit-tests` (odd n).
-import { loadTask } from '../../src/spec/loadTask.ts';
+import { loadTask } from '../../src/task/loadTask.ts';
 import { DROPOUT_YAML } from '../_helpers.ts';
 import { startStandIn } from './_standIn.ts';
 

@@ -4,7 +4,7 @@
 // so conversations are independent of each other and of the concurrency.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TaskSpec } from '../../src/spec/loadTask.ts';
+import type { TaskSpec } from '../../src/task/loadTask.ts';
 
 export const policies = [
   'fix', // read, write_file with the reference fix, run the tests, stop

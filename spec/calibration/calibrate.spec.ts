@@ -6,7 +6,7 @@ import { calibrate, type CalibrateOptions } from '../../src/calibration/calibrat
 import { calibrationResultsSchema } from '../../src/calibration/CalibrationResults.ts';
 import { createClient } from '../../src/calibration/createClient.ts';
 import { RltaskError } from '../../src/errors.ts';
-import type { TaskSpec } from '../../src/spec/loadTask.ts';
+import type { TaskSpec } from '../../src/task/loadTask.ts';
 import { cleanupTmp, dropoutTask, tmp } from '../_helpers.ts';
 import { type Policy, type StandIn, startStandIn } from './_standIn.ts';
 

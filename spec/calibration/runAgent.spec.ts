@@ -8,7 +8,7 @@ import { type AgentLimits, type AgentOptions, runAgent } from '../../src/calibra
 import { WorkspaceTools } from '../../src/calibration/WorkspaceTools.ts';
 import { RltaskError } from '../../src/errors.ts';
 import { caseContents, taskCases } from '../../src/grading/gradeCases.ts';
-import type { TaskSpec } from '../../src/spec/loadTask.ts';
+import type { TaskSpec } from '../../src/task/loadTask.ts';
 import { initWorkspace } from '../../src/workspace/initWorkspace.ts';
 import { cleanupTmp, dropoutTask, tmp } from '../_helpers.ts';
 import { type Policy, type StandIn, startStandIn } from './_standIn.ts';

@@ -20,7 +20,7 @@ describe('the Wilson interval and the verdict', () => {
     assert.equal(verdictFor(ci, BAND), 'inconclusive');
   });
 
-  it("the seed's 4/15 \"within 10–40 %\" was never shown: [0.109, 0.520] is inconclusive", () => {
+  it("the original task's 4/15 \"within 10–40 %\" was never shown: [0.109, 0.520] is inconclusive", () => {
     const ci = wilson(4, 15);
     close(ci, [0.109, 0.52], 1e-3);
     assert.equal(verdictFor(ci, BAND), 'inconclusive');

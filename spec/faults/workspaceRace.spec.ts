@@ -9,7 +9,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { after, before, it } from 'node:test';
 import { gradeMany } from '../../src/grading/gradeMany.ts';
 import { gradeWorkspace } from '../../src/grading/gradeWorkspace.ts';
-import { parseTask, type TaskSpec } from '../../src/spec/loadTask.ts';
+import { parseTask, type TaskSpec } from '../../src/task/loadTask.ts';
 import { cli } from '../_helpers.ts';
 import { hostileTask, parseBatch, Scratch, settledProcesses, snapshot, sources, variantYaml } from '../hostile/_support.ts';
 

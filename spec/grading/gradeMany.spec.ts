@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { gradeMany } from '../../src/grading/gradeMany.ts';
 import type { GradeResult } from '../../src/grading/GradeResult.ts';
 import { killAllSandboxes, Sandbox } from '../../src/sandbox/Sandbox.ts';
-import type { TaskSpec } from '../../src/spec/loadTask.ts';
+import type { TaskSpec } from '../../src/task/loadTask.ts';
 import { cleanupTmp, DROPOUT_YAML, dropoutTask, dropoutWorkspace, ROOT, withScale } from '../_helpers.ts';
 import { processTree, sandboxChildren, sandboxProcesses, survivors } from '../sandbox/_processes.ts';
 

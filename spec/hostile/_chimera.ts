@@ -8,7 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import type { ts as TsNamespace } from 'ts-morph';
-import type { TaskSpec } from '../../src/spec/loadTask.ts';
+import type { TaskSpec } from '../../src/task/loadTask.ts';
 
 const require = createRequire(import.meta.url);
 const ts: typeof TsNamespace = createRequire(require.resolve('ts-morph'))('@ts-morph/common/dist/typescript.js');

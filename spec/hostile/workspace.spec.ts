@@ -65,7 +65,7 @@ const cases: readonly WorkspaceCase[] = [
   },
   {
     name: 'deleted-tests',
-    reason: "the seed's grader skipped its test-file comparison when the file was deleted",
+    reason: "the original task's grader skipped its test-file comparison when the file was deleted",
     expect: 'failed',
     failing: 'protected:dropout.test.ts',
     make: (ws) => unlink(path.join(ws, 'dropout.test.ts')),

@@ -5,7 +5,7 @@ import { callSchema, caseArbitrary, materialize, sampleValues, valuesSchema } fr
 import { boundFor, close, mismatch, toleranceSchema, ulp } from '../../properties/_values.ts';
 import { SpecError } from '../../src/errors.ts';
 import type { OracleValue } from '../../src/sandbox/protocol.ts';
-import { parseTask } from '../../src/spec/loadTask.ts';
+import { parseTask } from '../../src/task/loadTask.ts';
 
 // The declarative input language: what YAML can say, what it generates, and how mistakes are reported.
 

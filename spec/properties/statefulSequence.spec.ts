@@ -9,7 +9,7 @@ import { Oracle } from '../../src/sandbox/Oracle.ts';
 import type { OracleReply } from '../../src/sandbox/protocol.ts';
 import { Sandbox } from '../../src/sandbox/Sandbox.ts';
 import { transpileModule } from '../../src/sandbox/transpile.ts';
-import { applyEdits, loadTask, type TaskSpec } from '../../src/spec/loadTask.ts';
+import { applyEdits, loadTask, type TaskSpec } from '../../src/task/loadTask.ts';
 import { ROOT } from '../_helpers.ts';
 
 // stateful-sequence against real sandboxes: the tasks' own configurations pass their reference solutions and fail

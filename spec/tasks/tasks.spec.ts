@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { caseContents, taskCases } from '../../src/grading/gradeCases.ts';
-import { loadTask, type TaskSpec } from '../../src/spec/loadTask.ts';
+import { loadTask, type TaskSpec } from '../../src/task/loadTask.ts';
 import { initWorkspace } from '../../src/workspace/initWorkspace.ts';
 import { cleanupTmp, cli, ROOT, tmp } from '../_helpers.ts';
 

@@ -1,7 +1,7 @@
 import { transformSync } from 'esbuild';
 import type { Check, GradeResult } from '../grading/GradeResult.ts';
 import { caseContents, gradeCase, type TaskCase, taskCases } from '../grading/gradeCases.ts';
-import type { TaskSpec } from '../spec/loadTask.ts';
+import type { TaskSpec } from '../task/loadTask.ts';
 import type { BehavesLike } from './CalibrationResults.ts';
 
 /**

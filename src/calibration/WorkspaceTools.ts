@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { lstat, mkdir, open, readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import type { TaskSpec } from '../spec/loadTask.ts';
+import type { TaskSpec } from '../task/loadTask.ts';
 import { runVisibleTests } from '../workspace/runVisibleTests.ts';
 import { confine } from './_confine.ts';
 

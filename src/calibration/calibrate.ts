@@ -2,7 +2,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { mkdir, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { RltaskError } from '../errors.ts';
-import { formatPath, type TaskSpec } from '../spec/loadTask.ts';
+import { formatPath, type TaskSpec } from '../task/loadTask.ts';
 import { atomicWrite } from './_atomicWrite.ts';
 import { acquireLock } from './_lock.ts';
 import {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { RltaskError } from '../errors.ts';
-import type { TaskSpec } from '../spec/loadTask.ts';
+import type { TaskSpec } from '../task/loadTask.ts';
 import type { ToolDefinition } from './WorkspaceTools.ts';
 
 /** The name reports use for the task's top-level prompt. */

@@ -3,7 +3,7 @@ import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gradeWorkspace } from '../grading/gradeWorkspace.ts';
 import type { GradeResult } from '../grading/GradeResult.ts';
-import type { TaskSpec } from '../spec/loadTask.ts';
+import type { TaskSpec } from '../task/loadTask.ts';
 import { initWorkspace } from '../workspace/initWorkspace.ts';
 import { readWorkspaceFiles } from '../workspace/readWorkspaceFiles.ts';
 import { unifiedDiff } from './_diff.ts';

@@ -1,7 +1,7 @@
 import type { CalibrationEvent } from '../calibration/calibrate.ts';
 import type { AttemptRecord, CalibrationSummary } from '../calibration/CalibrationResults.ts';
 import { RltaskError } from '../errors.ts';
-import { loadTask } from '../spec/loadTask.ts';
+import { loadTask } from '../task/loadTask.ts';
 import { exactly, int, str } from './_args.ts';
 import type { Command, Io } from './Command.ts';
 

@@ -1,7 +1,7 @@
 import { SpecError } from '../errors.ts';
 import { checkSubject } from '../grading/checkSubject.ts';
 import { selfTest } from '../grading/selfTest.ts';
-import { loadTask } from '../spec/loadTask.ts';
+import { loadTask } from '../task/loadTask.ts';
 import { exactly, int } from './_args.ts';
 import type { Command } from './Command.ts';
 

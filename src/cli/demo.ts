@@ -2,7 +2,7 @@ import path from 'node:path';
 import { packageRoot } from '../packageRoot.ts';
 import { caseContents, gradeCase, taskCases } from '../grading/gradeCases.ts';
 import { measureRatios } from '../grading/measureRatios.ts';
-import { loadTask } from '../spec/loadTask.ts';
+import { loadTask } from '../task/loadTask.ts';
 import type { Command } from './Command.ts';
 import { RltaskError } from '../errors.ts';
 

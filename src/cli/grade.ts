@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { gradeMany } from '../grading/gradeMany.ts';
-import { loadTask } from '../spec/loadTask.ts';
+import { loadTask } from '../task/loadTask.ts';
 import { int } from './_args.ts';
 import { exitCodeForResults, formatReport } from './_report.ts';
 import type { Command } from './Command.ts';

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { SpecError } from '../errors.ts';
-import { loadTask } from '../spec/loadTask.ts';
+import { loadTask } from '../task/loadTask.ts';
 import { str } from './_args.ts';
 import type { Command } from './Command.ts';
 

@@ -1,4 +1,4 @@
-import { loadTask } from '../spec/loadTask.ts';
+import { loadTask } from '../task/loadTask.ts';
 import { runVisibleTests } from '../workspace/runVisibleTests.ts';
 import { exactly } from './_args.ts';
 import type { Command } from './Command.ts';

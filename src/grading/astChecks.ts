@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { ts as TsNamespace } from 'ts-morph';
-import type { AstCheckSpec } from '../spec/taskSchema.ts';
+import type { AstCheckSpec } from '../task/taskSchema.ts';
 
 /**
  * Static checks with the TypeScript compiler ts-morph carries (@ts-morph/common's typescript.js), used directly:

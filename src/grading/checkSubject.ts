@@ -4,7 +4,7 @@ import type { SpecProblem } from '../errors.ts';
 import { Sandbox } from '../sandbox/Sandbox.ts';
 import { SubmissionFault } from '../sandbox/SubmissionFault.ts';
 import { transpile } from '../sandbox/transpile.ts';
-import type { TaskSpec } from '../spec/loadTask.ts';
+import type { TaskSpec } from '../task/loadTask.ts';
 import { deriveSeed } from './_seed.ts';
 import { classMemberNames } from './astChecks.ts';
 import { caseContents, taskCases } from './gradeCases.ts';

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { InputFile } from '../sandbox/_inputFile.ts';
 import { SandboxPool } from '../sandbox/SandboxPool.ts';
-import type { TaskSpec } from '../spec/loadTask.ts';
+import type { TaskSpec } from '../task/loadTask.ts';
 import type { GradeResult } from './GradeResult.ts';
 import { type GradeOptions, type PreparedGrade, prepareGrade, sandboxOptions } from './gradeWorkspace.ts';
 

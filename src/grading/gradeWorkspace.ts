@@ -4,7 +4,7 @@ import { Oracle } from '../sandbox/Oracle.ts';
 import { Sandbox, type SandboxOptions } from '../sandbox/Sandbox.ts';
 import { SubmissionFault } from '../sandbox/SubmissionFault.ts';
 import { bundleFiles, transpile } from '../sandbox/transpile.ts';
-import type { TaskSpec } from '../spec/loadTask.ts';
+import type { TaskSpec } from '../task/loadTask.ts';
 import { readSubmission } from '../workspace/readSubmission.ts';
 import { parseFiles, runAstChecks } from './astChecks.ts';
 import type { Check, GradeResult } from './GradeResult.ts';

@@ -2,11 +2,11 @@ import { sample } from '../../properties/_distributions.ts';
 import { Oracle } from '../sandbox/Oracle.ts';
 import { Sandbox } from '../sandbox/Sandbox.ts';
 import { transpileModule } from '../sandbox/transpile.ts';
-import type { TaskSpec } from '../spec/loadTask.ts';
+import type { TaskSpec } from '../task/loadTask.ts';
 import { sandboxOptions } from './gradeWorkspace.ts';
 
 /**
- * The seed's demo figure: E[Y²]/E[X²] (the variance ratio for zero-mean input) of a layer at each rate, on
+ * The original task's demo figure: E[Y²]/E[X²] (the variance ratio for zero-mean input) of a layer at each rate, on
  * 200 000 standard-normal inputs, measured through the same sandbox as grading. `null` where the layer
  * could not produce a value.
  */

@@ -1,4 +1,4 @@
-import type { TaskSpec } from '../spec/loadTask.ts';
+import type { TaskSpec } from '../task/loadTask.ts';
 import { deriveSeed } from './_seed.ts';
 import { gradeCase, type TaskCase, taskCases } from './gradeCases.ts';
 import type { GradeResult } from './GradeResult.ts';

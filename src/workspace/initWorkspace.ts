@@ -1,7 +1,7 @@
 import { lstat, mkdir, readdir, realpath, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RltaskError } from '../errors.ts';
-import type { TaskSpec } from '../spec/loadTask.ts';
+import type { TaskSpec } from '../task/loadTask.ts';
 
 export interface InitOptions {
   /** Write into a non-empty directory (task files already there are replaced; other files are left alone). */

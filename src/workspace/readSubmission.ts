@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { lstat, open } from 'node:fs/promises';
 import path from 'node:path';
 import { RltaskError } from '../errors.ts';
-import type { TaskSpec } from '../spec/loadTask.ts';
+import type { TaskSpec } from '../task/loadTask.ts';
 
 export interface WorkspaceCheck {
   readonly id: string;

@@ -1,7 +1,7 @@
 import { Sandbox } from '../sandbox/Sandbox.ts';
 import { bundleFiles } from '../sandbox/transpile.ts';
 import { RltaskError } from '../errors.ts';
-import type { TaskSpec } from '../spec/loadTask.ts';
+import type { TaskSpec } from '../task/loadTask.ts';
 import { sandboxOptions } from '../grading/gradeWorkspace.ts';
 import { readWorkspaceFiles } from './readWorkspaceFiles.ts';
 

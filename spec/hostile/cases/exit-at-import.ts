@@ -2,7 +2,7 @@
 // category: early-exit
 // expect: failed
 // runtime: passed
-// reason: sys.exit(0) at import fooled the seed's grader (its test script exited 0 before testing). Here
+// reason: sys.exit(0) at import fooled the original task's grader (its test script exited 0 before testing). Here
 //   process.exit does not exist in the sandbox: if it did, the child would die and the grade fail; since it
 //   does not, the correct fix below still passes at runtime.
 

@@ -1,7 +1,7 @@
 // @ts-nocheck -- a hostile submission (dropout.ts), not project code; placeholders __LIKE_THIS__ are filled in by the spec.
 // category: adaptive
 // expect: failed
-// reason: The seed's hard-coded np.random.seed exploit: ignore the injected rng and reseed an own generator on
+// reason: The original task's hard-coded np.random.seed exploit: ignore the injected rng and reseed an own generator on
 //   every call, so each call drops the same units.
 
 function lcg(seed: number): () => number {

@@ -1,7 +1,7 @@
 // @ts-nocheck -- a hostile submission (dropout.ts), not project code; placeholders __LIKE_THIS__ are filled in by the spec.
 // category: forged-output
 // expect: failed
-// reason: The bug, printing what a passing run looks like (the seed's "ok -" lines, a fake GradeResult JSON):
+// reason: The bug, printing what a passing run looks like (the original task's "ok -" lines, a fake GradeResult JSON):
 //   stdout is only captured, never parsed.
 
 console.log("ok - second moment preserved at p=0.5\n# all tests passed");

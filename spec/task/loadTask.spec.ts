@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { SpecError } from '../../src/errors.ts';
-import { parseTask } from '../../src/spec/loadTask.ts';
+import { parseTask } from '../../src/task/loadTask.ts';
 import { DROPOUT_YAML } from '../_helpers.ts';
 
 const original = await readFile(DROPOUT_YAML, 'utf8');

@@ -33,7 +33,7 @@ export function taskJsonSchema(): Record<string, unknown> {
     $schema,
     $id: 'https://rltask.invalid/schema/task.schema.json',
     title: 'rltask task file',
-    description: 'A task for coding agents: workspace files, the planted bug, the reference fix, decoys and the grader configuration. Generated from src/spec/taskSchema.ts by `npm run schema`; do not edit by hand.',
+    description: 'A task for coding agents: workspace files, the planted bug, the reference fix, decoys and the grader configuration. Generated from src/task/taskSchema.ts by `npm run schema`; do not edit by hand.',
     ...rest,
   };
 }

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { propertyItems } from '../../properties/registry.ts';
-import { taskJsonSchema, taskJsonSchemaText } from '../../src/spec/taskJsonSchema.ts';
+import { taskJsonSchema, taskJsonSchemaText } from '../../src/task/taskJsonSchema.ts';
 import { ROOT } from '../_helpers.ts';
 
 // The editor JSON Schema is generated from the zod schema (one source of truth), committed, current, and
