@@ -1,4 +1,7 @@
-import { deriveSeed } from '../src/grading/_seed.ts';
+import { resolveProperty } from '../properties/registry.ts';
+import { deriveSeed } from '../src/grading/deriveSeed.ts';
+import { referenceSolution } from '../src/grading/referenceSolution.ts';
+import { runtimeFor } from '../src/runtime/registry.ts';
 import { runAstChecks } from '../src/grading/astChecks.ts';
 import { sandboxOptions } from '../src/grading/gradeWorkspace.ts';
 import { Oracle } from '../src/sandbox/Oracle.ts';
@@ -76,7 +79,10 @@ export async function costSplit(spec: TaskSpec, fx: Fixtures, iterations: number
       `property ${property.id}`,
       async () => {
         const before = selfCpuMs();
-        const outcome = await property.run({ oracle: oracle!, subject: spec.grader.subject.export, seed: deriveSeed(spec.grader.seed, property.id) });
+        const reference = referenceSolution(spec, runtimeFor(spec.runtime), deriveSeed(spec.grader.seed, 'reference'));
+        const outcome = await resolveProperty(property)
+          .run({ oracle: oracle!, subject: spec.grader.subject.export, seed: deriveSeed(spec.grader.seed, property.id), reference: reference.solution })
+          .finally(() => reference.dispose());
         parentCpu.push(selfCpuMs() - before);
         if (!outcome.passed) failed = outcome.message;
       },

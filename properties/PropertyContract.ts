@@ -2,15 +2,16 @@ import { z } from 'zod';
 import type { Oracle } from '../src/sandbox/Oracle.ts';
 
 /**
- * What a property knows about the task it belongs to, bound when the task file is loaded (see `bindTask`).
- * Properties that compare against the reference solution (differential testing) need it.
+ * The task's reference solution, for properties that compare against it (differential testing): loaded in a
+ * sandbox of its own with the task's limits, started by the grade on first use and stopped at its end.
  */
-export interface TaskBinding {
+export interface ReferenceSolution {
+  /** The task's id, for messages. */
   readonly taskId: string;
-  /** The subject file as the reference solution leaves it (trusted code, still run in a sandbox). */
-  readonly subjectFile: string;
-  readonly referenceSource: () => string;
-  readonly limits: { readonly timeMs: number; readonly memoryMb: number; readonly outputBytes: number };
+  /** Identifies the reference solution (subject file and source): a key for caches that outlive one grade. */
+  readonly key: string;
+  /** The reference solution as an oracle. Throws a task error (`E_SPEC`) when it does not compile or load. */
+  oracle(): Promise<Oracle>;
 }
 
 /** What a property gets to work with: the submission as an oracle, and a seed for everything random. */
@@ -19,8 +20,8 @@ export interface PropertyContext {
   /** The export under test (a class or a function), from the task's `grader.subject`. */
   readonly subject: string;
   readonly seed: number;
-  /** The task the property was loaded from; absent when a property is run on its own (e.g. in a unit test). */
-  readonly task?: TaskBinding;
+  /** The task's reference solution; absent when a property is run on its own (e.g. in a unit test). */
+  readonly reference?: ReferenceSolution;
 }
 
 export interface CheckOutcome {
@@ -32,8 +33,18 @@ export interface CheckOutcome {
   readonly metrics?: Readonly<Record<string, number>>;
 }
 
-/** A property selected and configured in YAML, with its parameters already validated. */
-export interface BoundProperty {
+/**
+ * A property as a task file selects it: plain data (the contract's name, the check's id, the validated
+ * parameters). Grading resolves it through the registry (`resolveProperty`).
+ */
+export interface PropertySpec {
+  readonly use: string;
+  readonly id: string;
+  readonly params: Readonly<Record<string, unknown>>;
+}
+
+/** A property resolved for grading: its contract's behaviour with the spec's parameters. */
+export interface ResolvedProperty {
   readonly id: string;
   readonly use: string;
   readonly summary: string;
@@ -83,17 +94,23 @@ export function defineProperty<Name extends string, Shape extends z.ZodRawShape>
       // Only well-formed parameters are cross-checked; malformed ones already have their own issues.
       if (params.success) contract.check(params.data, (message, path = []) => ctx.addIssue({ code: 'custom', message, path: [...path] }));
     })
-    .transform((value: unknown): BoundProperty => {
+    .transform((value: unknown): PropertySpec => {
       // Split the validated entry into its label and the contract's own parameters (re-parsed, not cast).
       const { use, id, ...rest } = label.parse(value);
-      const params = contract.params.parse(rest);
-      return {
-        id: id ?? use,
-        use,
-        summary: contract.summary,
-        falseRejectBound: contract.falseRejectBound?.(params) ?? 0,
-        run: (ctx) => contract.run(ctx, params),
-      };
+      return { use, id: id ?? use, params: contract.params.parse(rest) };
     });
-  return { ...contract, item };
+  const resolved = new WeakMap<PropertySpec, ResolvedProperty>();
+  /** This contract's behaviour for a spec its `item` produced (its parameters parsed again: typed, not cast). */
+  const resolve = (spec: PropertySpec): ResolvedProperty => {
+    let r = resolved.get(spec);
+    if (r === undefined) {
+      const params = contract.params.parse(spec.params);
+      r = { id: spec.id, use: spec.use, summary: contract.summary, falseRejectBound: contract.falseRejectBound?.(params) ?? 0, run: (ctx) => contract.run(ctx, params) };
+      resolved.set(spec, r);
+    }
+    return r;
+  };
+  /** Validate a `grader.properties` entry and resolve it in one go (for running a property on its own). */
+  const bind = (entry: unknown): ResolvedProperty => resolve(item.parse(entry));
+  return { ...contract, item, resolve, bind };
 }

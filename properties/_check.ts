@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { SubmissionFault } from '../src/sandbox/SubmissionFault.ts';
+import { SubmissionFault } from '../src/errors.ts';
 import type { Oracle } from '../src/sandbox/Oracle.ts';
 import type { RunPlan } from './_layer.ts';
 import type { CheckOutcome } from './PropertyContract.ts';

@@ -1,26 +1,21 @@
 import { createHash } from 'node:crypto';
-import { RltaskError } from '../src/errors.ts';
-import { Oracle } from '../src/sandbox/Oracle.ts';
+import { RltaskError, SubmissionFault } from '../src/errors.ts';
 import type { OracleArg, OracleReply, OracleValue, Request } from '../src/sandbox/protocol.ts';
-import { Sandbox } from '../src/sandbox/Sandbox.ts';
-import { SubmissionFault } from '../src/sandbox/SubmissionFault.ts';
-import { transpileModule } from '../src/sandbox/transpile.ts';
 import { type CallOutcome, invoke } from './_call.ts';
 import type { CallSpec, CaseArgs } from './_inputs.ts';
-import type { TaskBinding } from './PropertyContract.ts';
+import type { ReferenceSolution } from './PropertyContract.ts';
 
 /**
  * The reference solution as a second oracle, for differential testing. The reference is trusted code from the
- * task file, but it is still run in its own sandbox (never in the grader's process). Its answers depend only
- * on (reference source, call, arguments), so they are cached for the whole process: a batch of grades, or a
- * `check` self-test grading every decoy with one seed, computes each reference output once and starts no
- * reference sandbox at all after the first grade.
+ * task file, but it is still run in its own sandbox (never in the grader's process), which the grade starts on
+ * first use (`ReferenceSolution.oracle`). Its answers depend only on (reference source, call, arguments), so
+ * they are cached for the whole process: a batch of grades, or a `check` self-test grading every decoy with one
+ * seed, computes each reference output once and starts no reference sandbox at all after the first grade.
  */
 
 const CACHE_BYTES = 64 * 1024 * 1024;
 const cache = new Map<string, { outcome: Promise<CallOutcome>; bytes: number }>();
 let cachedBytes = 0;
-const sourceHashes = new WeakMap<TaskBinding, { source: string; hash: string }>();
 
 function sizeOf(v: OracleValue): number {
   if (v.type === 'typed') return v.value.byteLength + 64;
@@ -67,47 +62,17 @@ function remember(key: string, outcome: Promise<CallOutcome>): void {
   );
 }
 
-/** One reference sandbox, started on the first cache miss of a property run and disposed at its end. */
+/** Reference answers for one property run: cached calls, and requests run as they are. */
 export class ReferenceRunner {
-  readonly #task: TaskBinding;
-  readonly #seed: number;
-  #oracle: Promise<{ sandbox: Sandbox; oracle: Oracle }> | undefined;
+  readonly #reference: ReferenceSolution;
 
-  constructor(task: TaskBinding, seed: number) {
-    this.#task = task;
-    this.#seed = seed;
-  }
-
-  #source(): { source: string; hash: string } {
-    let s = sourceHashes.get(this.#task);
-    if (s === undefined) {
-      const source = this.#task.referenceSource();
-      s = { source, hash: createHash('sha256').update(this.#task.subjectFile).update('\0').update(source).digest('hex') };
-      sourceHashes.set(this.#task, s);
-    }
-    return s;
-  }
-
-  async #start(): Promise<{ sandbox: Sandbox; oracle: Oracle }> {
-    const { source } = this.#source();
-    const compiled = transpileModule(source, this.#task.subjectFile);
-    if (!compiled.ok) throw new RltaskError('E_SPEC', `${this.#task.taskId}: the reference solution does not compile: ${compiled.message}`);
-    const { timeMs, memoryMb, outputBytes } = this.#task.limits;
-    // Same limits as the submission's sandbox (gradeWorkspace's sandboxOptions).
-    const sandbox = await Sandbox.start({ memoryMb, outputBytes, cpuSeconds: Math.ceil(timeMs / 1000) + 2 });
-    try {
-      const loaded = await sandbox.load(compiled.code, this.#task.subjectFile, this.#seed, timeMs);
-      if (!loaded.ok) throw new RltaskError('E_SPEC', `${this.#task.taskId}: the reference solution does not load: ${loaded.thrown.name}: ${loaded.thrown.message}`);
-    } catch (e) {
-      await sandbox.dispose();
-      throw e;
-    }
-    return { sandbox, oracle: new Oracle(sandbox, performance.now() + timeMs) };
+  constructor(reference: ReferenceSolution) {
+    this.#reference = reference;
   }
 
   /** The reference's outcome for this call (cached across grades). */
   run(subject: string, call: CallSpec, c: CaseArgs): Promise<CallOutcome> {
-    const h = createHash('sha256').update(this.#source().hash);
+    const h = createHash('sha256').update(this.#reference.key);
     const { dims: _dims, args: _args, construct: _construct, ...shape } = call;
     h.update(JSON.stringify({ subject, shape, construct: c.construct === undefined ? null : c.construct.length }));
     hashArgs(h, c.construct ?? []);
@@ -122,12 +87,11 @@ export class ReferenceRunner {
       return hit.outcome;
     }
     const outcome = (async () => {
-      this.#oracle ??= this.#start();
-      const { oracle } = await this.#oracle;
+      const oracle = await this.#reference.oracle();
       try {
         return await invoke(oracle, subject, call, c);
       } catch (e) {
-        if (e instanceof SubmissionFault) throw new RltaskError('E_INTERNAL', `${this.#task.taskId}: the reference solution failed on ${subject}(…): ${e.message}`);
+        if (e instanceof SubmissionFault) throw new RltaskError('E_INTERNAL', `${this.#reference.taskId}: the reference solution failed on ${subject}(…): ${e.message}`);
         throw e;
       }
     })();
@@ -140,25 +104,12 @@ export class ReferenceRunner {
    * state lives in the child, where one reply depends on every request before it.
    */
   async runRequests(requests: readonly Request[], what: string): Promise<readonly OracleReply[]> {
-    this.#oracle ??= this.#start();
-    const { oracle } = await this.#oracle;
+    const oracle = await this.#reference.oracle();
     try {
       return await oracle.run(requests, what);
     } catch (e) {
-      if (e instanceof SubmissionFault) throw new RltaskError('E_INTERNAL', `${this.#task.taskId}: the reference solution failed on ${what}: ${e.message}`);
+      if (e instanceof SubmissionFault) throw new RltaskError('E_INTERNAL', `${this.#reference.taskId}: the reference solution failed on ${what}: ${e.message}`);
       throw e;
-    }
-  }
-
-  /** Stop the reference sandbox, if one was started. */
-  async dispose(): Promise<void> {
-    const started = this.#oracle;
-    this.#oracle = undefined;
-    if (started === undefined) return;
-    try {
-      await (await started).sandbox.dispose();
-    } catch {
-      // It never started: nothing to stop.
     }
   }
 }

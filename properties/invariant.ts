@@ -102,57 +102,53 @@ export const invariant = defineProperty({
         : t.kind === 'scale'
           ? fc.double({ min: Math.log10(t.by.min), max: Math.log10(t.by.max), noNaN: true }).map((e) => 10 ** e)
           : fc.constant(1);
-    const reference = ctx.task === undefined ? undefined : new ReferenceRunner(ctx.task, ctx.seed);
+    const reference = ctx.reference === undefined ? undefined : new ReferenceRunner(ctx.reference);
     const relation = t.kind === 'shift' ? (t.output === 'same' ? 'unchanged' : 'shifted by the same amount') : t.kind === 'scale' ? (t.power === 0 ? 'unchanged' : `scaled by the factor^${t.power}`) : t.output === 'same' ? 'unchanged' : 'permuted the same way';
-    try {
-      return await checkProperty(
-        [caseArbitrary(params.call), amount, seedArbitrary],
-        async (draw: CaseDraw, k: number, permSeed: number) => {
-          const c = materialize(params.call, draw);
-          const arg = c.args[t.arg];
-          const perm = permutation(arg instanceof Float64Array ? arg.length : 0, permSeed);
-          const moved = apply(t, c, k, perm);
-          const what = describeCall(params.call, ctx.subject, c);
-          const how = t.kind === 'shift' ? `adding ${fmt(k, 8)} to argument ${t.arg}` : t.kind === 'scale' ? `multiplying argument ${t.arg} by ${fmt(k, 8)}` : `permuting argument ${t.arg}`;
-          const bound = boundFor(params.tolerance, moved.args);
-          const tol = describeBound(bound);
-          // The transformed call first: nothing the submission remembers from the base call can answer it.
-          const after = await invoke(ctx.oracle, ctx.subject, params.call, moved);
-          if (!after.ok) throw new PropertyFailure(`after ${how}, ${after.during} threw ${after.thrown.name}: ${after.thrown.message}, for ${what}`);
-          const want: CallOutcome | undefined = reference === undefined ? undefined : await reference.run(ctx.subject, params.call, c);
-          if (want?.ok === true) {
-            // An array argument the reference leaves untouched must come back untouched, at every size generated here too.
-            for (let i = 0; i < moved.args.length; i++) {
-              const before = c.args[i];
-              const wa = want.argsAfter[i];
-              const sent = moved.args[i];
-              const ga = after.argsAfter[i];
-              if (!(before instanceof Float64Array && sent instanceof Float64Array) || wa?.type !== 'typed' || firstDifference(before, wa.value) >= 0) continue;
-              const j = ga?.type === 'typed' ? firstDifference(sent, ga.value) : 0;
-              if (j >= 0) throw new PropertyFailure(`modified argument ${i} (element ${j} of ${sent.length}); the reference leaves it unchanged and the caller's array must not be modified, for ${what}`);
-            }
-            const expected = related(t, want.value, k, perm);
-            if (expected !== null) {
-              const m = mismatch(after.value, expected, bound, 'result');
-              if (m !== null) throw new PropertyFailure(`after ${how}, ${m}: the result must be the reference solution's result on the untransformed input, ${relation} (${tol}), for ${what}`);
-            }
+    return await checkProperty(
+      [caseArbitrary(params.call), amount, seedArbitrary],
+      async (draw: CaseDraw, k: number, permSeed: number) => {
+        const c = materialize(params.call, draw);
+        const arg = c.args[t.arg];
+        const perm = permutation(arg instanceof Float64Array ? arg.length : 0, permSeed);
+        const moved = apply(t, c, k, perm);
+        const what = describeCall(params.call, ctx.subject, c);
+        const how = t.kind === 'shift' ? `adding ${fmt(k, 8)} to argument ${t.arg}` : t.kind === 'scale' ? `multiplying argument ${t.arg} by ${fmt(k, 8)}` : `permuting argument ${t.arg}`;
+        const bound = boundFor(params.tolerance, moved.args);
+        const tol = describeBound(bound);
+        // The transformed call first: nothing the submission remembers from the base call can answer it.
+        const after = await invoke(ctx.oracle, ctx.subject, params.call, moved);
+        if (!after.ok) throw new PropertyFailure(`after ${how}, ${after.during} threw ${after.thrown.name}: ${after.thrown.message}, for ${what}`);
+        const want: CallOutcome | undefined = reference === undefined ? undefined : await reference.run(ctx.subject, params.call, c);
+        if (want?.ok === true) {
+          // An array argument the reference leaves untouched must come back untouched, at every size generated here too.
+          for (let i = 0; i < moved.args.length; i++) {
+            const before = c.args[i];
+            const wa = want.argsAfter[i];
+            const sent = moved.args[i];
+            const ga = after.argsAfter[i];
+            if (!(before instanceof Float64Array && sent instanceof Float64Array) || wa?.type !== 'typed' || firstDifference(before, wa.value) >= 0) continue;
+            const j = ga?.type === 'typed' ? firstDifference(sent, ga.value) : 0;
+            if (j >= 0) throw new PropertyFailure(`modified argument ${i} (element ${j} of ${sent.length}); the reference leaves it unchanged and the caller's array must not be modified, for ${what}`);
           }
-          const base = await invoke(ctx.oracle, ctx.subject, params.call, c);
-          if (!base.ok) throw new PropertyFailure(`${base.during} threw ${base.thrown.name}: ${base.thrown.message}, for ${what}`);
-          const expected = related(t, base.value, k, perm);
-          if (expected === null) throw new PropertyFailure(`the result is not an array of the input's length, so it cannot be permuted with it, for ${what}`);
-          const m = mismatch(after.value, expected, bound, 'result');
-          if (m !== null) throw new PropertyFailure(`after ${how}, ${m}: the result must be ${relation} (${tol}), for ${what}`);
-        },
-        {
-          seed: ctx.seed,
-          numRuns: params.runs,
-          shrink: true,
-          passedMessage: () => `${params.runs} runs: ${t.kind} of argument ${t.arg} keeps the result ${relation}${reference === undefined ? '' : ", as the reference solution's"}`,
-        },
-      );
-    } finally {
-      await reference?.dispose();
-    }
+          const expected = related(t, want.value, k, perm);
+          if (expected !== null) {
+            const m = mismatch(after.value, expected, bound, 'result');
+            if (m !== null) throw new PropertyFailure(`after ${how}, ${m}: the result must be the reference solution's result on the untransformed input, ${relation} (${tol}), for ${what}`);
+          }
+        }
+        const base = await invoke(ctx.oracle, ctx.subject, params.call, c);
+        if (!base.ok) throw new PropertyFailure(`${base.during} threw ${base.thrown.name}: ${base.thrown.message}, for ${what}`);
+        const expected = related(t, base.value, k, perm);
+        if (expected === null) throw new PropertyFailure(`the result is not an array of the input's length, so it cannot be permuted with it, for ${what}`);
+        const m = mismatch(after.value, expected, bound, 'result');
+        if (m !== null) throw new PropertyFailure(`after ${how}, ${m}: the result must be ${relation} (${tol}), for ${what}`);
+      },
+      {
+        seed: ctx.seed,
+        numRuns: params.runs,
+        shrink: true,
+        passedMessage: () => `${params.runs} runs: ${t.kind} of argument ${t.arg} keeps the result ${relation}${reference === undefined ? '' : ", as the reference solution's"}`,
+      },
+    );
   },
 });

@@ -10,7 +10,7 @@ import { DROP_CLASSES, DropoutSequenceCheck } from './_dropoutContract.ts';
 import { ReferenceRunner } from './_reference.ts';
 import { checkSequence, generateSequence, History, sequenceSchema, type SequenceSize, sliceArray, type Step } from './_sequence.ts';
 import { type Bound, boundFor, describeBound, mismatch, type Tolerance, toleranceSchema } from './_values.ts';
-import { type CheckOutcome, defineProperty, type PropertyContext, type TaskBinding } from './PropertyContract.ts';
+import { type CheckOutcome, defineProperty, type PropertyContext, type ReferenceSolution } from './PropertyContract.ts';
 import { PropertyFailure } from './PropertyFailure.ts';
 
 /**
@@ -175,15 +175,9 @@ function label(ctx: PropertyContext, step: CallStep): string {
 /** Reference replies per (task, parameters, sequence): a `check` grades every decoy with the same seeds. */
 const referenceCache = new Map<string, readonly OracleReply[]>();
 const REFERENCE_CACHE_ENTRIES = 16;
-const sourceHashes = new WeakMap<TaskBinding, string>();
 
-function referenceKey(task: TaskBinding, subject: string, p: Params, size: SequenceSize): string {
-  let source = sourceHashes.get(task);
-  if (source === undefined) {
-    source = createHash('sha256').update(task.subjectFile).update('\0').update(task.referenceSource()).digest('hex');
-    sourceHashes.set(task, source);
-  }
-  return createHash('sha256').update(source).update(JSON.stringify({ subject, p, size })).digest('hex');
+function referenceKey(reference: ReferenceSolution, subject: string, p: Params, size: SequenceSize): string {
+  return createHash('sha256').update(reference.key).update(JSON.stringify({ subject, p, size })).digest('hex');
 }
 
 async function referenceReplies(reference: ReferenceRunner, key: string, requests: readonly Request[], what: string): Promise<readonly OracleReply[]> {
@@ -223,7 +217,7 @@ function compareCall(got: OracleReply, want: OracleReply, tol: Bound, where: str
 
 async function runReference(ctx: PropertyContext, p: Params, tol: Tolerance, reference: ReferenceRunner, size: SequenceSize, steps: readonly Step[], run: number): Promise<number> {
   const built = build(ctx, p, steps);
-  const want = await referenceReplies(reference, referenceKey(ctx.task!, ctx.subject, p, size), built.requests, `sequence ${run + 1} (${built.requests.length} requests)`);
+  const want = await referenceReplies(reference, referenceKey(ctx.reference!, ctx.subject, p, size), built.requests, `sequence ${run + 1} (${built.requests.length} requests)`);
   // The submission's batch: the same requests, but every call's kept arrays overwritten as they are passed with
   // the reference's state at that point (its echo after the last call that passed them, or their initial value).
   const state = new Map(built.initial);
@@ -393,33 +387,29 @@ export const statefulSequence = defineProperty({
   },
   async run(ctx, q): Promise<CheckOutcome> {
     const runs = sizes(q, ctx.seed);
-    const reference = q.check.kind === 'reference' ? (ctx.task === undefined ? undefined : new ReferenceRunner(ctx.task, ctx.seed)) : undefined;
-    if (q.check.kind === 'reference' && reference === undefined) throw new Error('stateful-sequence with the reference check needs the task it belongs to (load the task with loadTask)');
+    const reference = q.check.kind === 'reference' ? (ctx.reference === undefined ? undefined : new ReferenceRunner(ctx.reference)) : undefined;
+    if (q.check.kind === 'reference' && reference === undefined) throw new Error("stateful-sequence with the reference check needs the task's reference solution in its context");
     let calls = 0;
     let drops = 0;
     let units = 0;
     let pairs = 0;
     let identical = 0;
-    try {
-      for (const [r, size] of runs.entries()) {
-        const steps = generateSequence(q, size);
-        try {
-          if (q.check.kind === 'reference') calls += await runReference(ctx, q, q.check.tolerance, reference!, size, steps, r);
-          else {
-            const m = await runDropout(ctx, q, q.check, steps, r);
-            calls += size.calls;
-            drops += m.drops;
-            units += m.units;
-            pairs += m.pairs;
-            identical += m.identicalPairs;
-          }
-        } catch (e) {
-          if (!(e instanceof PropertyFailure)) throw e;
-          return { passed: false, message: e.message, counterexample: { seed: ctx.seed, sequence: r + 1, sequenceSeed: size.seed, calls: size.calls, instances: size.instances } };
+    for (const [r, size] of runs.entries()) {
+      const steps = generateSequence(q, size);
+      try {
+        if (q.check.kind === 'reference') calls += await runReference(ctx, q, q.check.tolerance, reference!, size, steps, r);
+        else {
+          const m = await runDropout(ctx, q, q.check, steps, r);
+          calls += size.calls;
+          drops += m.drops;
+          units += m.units;
+          pairs += m.pairs;
+          identical += m.identicalPairs;
         }
+      } catch (e) {
+        if (!(e instanceof PropertyFailure)) throw e;
+        return { passed: false, message: e.message, counterexample: { seed: ctx.seed, sequence: r + 1, sequenceSeed: size.seed, calls: size.calls, instances: size.instances } };
       }
-    } finally {
-      await reference?.dispose();
     }
     const longest = runs[0]!;
     const what = `${runs.length} sequences, ${calls.toLocaleString('en-US')} calls (the longest ${longest.calls.toLocaleString('en-US')} calls on ${longest.instances} instance${longest.instances === 1 ? '' : 's'})`;

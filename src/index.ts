@@ -36,5 +36,5 @@ export type { SandboxOptions } from './sandbox/Sandbox.ts';
 export { SandboxPool } from './sandbox/SandboxPool.ts';
 export { GRADING_V8_FLAGS, tuneV8 } from './startup/tuneV8.ts';
 export { Oracle } from './sandbox/Oracle.ts';
-export { SubmissionFault } from './sandbox/SubmissionFault.ts';
+export { SubmissionFault } from './errors.ts';
 export type { OracleArg, OracleReply, OracleValue } from './sandbox/protocol.ts';

@@ -8,7 +8,7 @@ import { after, before, it } from 'node:test';
 import { gradeWorkspace, sandboxOptions } from '../../src/grading/gradeWorkspace.ts';
 import { Oracle } from '../../src/sandbox/Oracle.ts';
 import { Sandbox } from '../../src/sandbox/Sandbox.ts';
-import { SubmissionFault } from '../../src/sandbox/SubmissionFault.ts';
+import { SubmissionFault } from '../../src/errors.ts';
 import { transpileModule } from '../../src/sandbox/transpile.ts';
 import { hostileTask, Scratch, settledProcesses, sources } from '../hostile/_support.ts';
 

@@ -11,7 +11,7 @@ import { sandboxOptions } from '../../src/grading/gradeWorkspace.ts';
 import { encodeFrame, FrameReader, FrameTooLarge } from '../../src/sandbox/_frames.ts';
 import { Oracle } from '../../src/sandbox/Oracle.ts';
 import { Sandbox } from '../../src/sandbox/Sandbox.ts';
-import { SubmissionFault } from '../../src/sandbox/SubmissionFault.ts';
+import { SubmissionFault } from '../../src/errors.ts';
 import { transpileModule } from '../../src/sandbox/transpile.ts';
 import { hostileTask, Scratch, settledProcesses } from '../hostile/_support.ts';
 

@@ -8,12 +8,15 @@ import { createHash } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { deriveSeed } from '../../src/grading/_seed.ts';
+import { deriveSeed } from '../../src/grading/deriveSeed.ts';
 import { gradeStatuses } from '../../src/grading/GradeResult.ts';
 import { sandboxOptions } from '../../src/grading/gradeWorkspace.ts';
 import { Oracle } from '../../src/sandbox/Oracle.ts';
 import { Sandbox } from '../../src/sandbox/Sandbox.ts';
-import { SubmissionFault } from '../../src/sandbox/SubmissionFault.ts';
+import { SubmissionFault } from '../../src/errors.ts';
+import { resolveProperty } from '../../properties/registry.ts';
+import { referenceSolution } from '../../src/grading/referenceSolution.ts';
+import { runtimeFor } from '../../src/runtime/registry.ts';
 import { transpileModule } from '../../src/sandbox/transpile.ts';
 import { parseTask, type TaskSpec } from '../../src/task/loadTask.ts';
 import { initWorkspace } from '../../src/workspace/initWorkspace.ts';
@@ -184,15 +187,21 @@ export async function gradeRuntimeOnly(spec: TaskSpec, source: string, seed = sp
     else if (!loaded.exports.includes(spec.grader.subject.export)) failed = { id: 'load', message: 'subject not exported' };
     else {
       const oracle = new Oracle(sandbox, deadline);
-      for (const property of spec.grader.properties) {
-        try {
-          const outcome = await property.run({ oracle, subject: spec.grader.subject.export, seed: deriveSeed(seed, property.id) });
-          if (!outcome.passed) failed = { id: property.id, message: outcome.message };
-        } catch (e) {
-          if (!(e instanceof SubmissionFault)) throw e;
-          failed = { id: property.id, message: e.message };
+      const reference = referenceSolution(spec, runtimeFor(spec.runtime), deriveSeed(seed, 'reference'));
+      try {
+        for (const entry of spec.grader.properties) {
+          const property = resolveProperty(entry);
+          try {
+            const outcome = await property.run({ oracle, subject: spec.grader.subject.export, seed: deriveSeed(seed, property.id), reference: reference.solution });
+            if (!outcome.passed) failed = { id: property.id, message: outcome.message };
+          } catch (e) {
+            if (!(e instanceof SubmissionFault)) throw e;
+            failed = { id: property.id, message: e.message };
+          }
+          if (failed !== undefined) break;
         }
-        if (failed !== undefined) break;
+      } finally {
+        await reference.dispose();
       }
     }
   } finally {

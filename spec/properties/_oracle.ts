@@ -1,7 +1,10 @@
 import { Oracle } from '../../src/sandbox/Oracle.ts';
 import { Sandbox } from '../../src/sandbox/Sandbox.ts';
 import { transpileModule } from '../../src/sandbox/transpile.ts';
-import type { PropertyContext } from '../../properties/PropertyContract.ts';
+import { createHash } from 'node:crypto';
+import type { PropertyContext, ReferenceSolution } from '../../properties/PropertyContract.ts';
+import type { Subject } from '../../src/runtime/Runtime.ts';
+import { typescriptRuntime } from '../../src/runtime/typescript/typescriptRuntime.ts';
 
 /** The dropout layer as a template; `scale`, `keep` and `evalBody` vary per variant. */
 export function layer(opts: { scale?: string; keep?: string; evalBody?: string; extra?: string } = {}): string {
@@ -36,4 +39,22 @@ export async function withOracle<T>(source: string, fn: (ctx: PropertyContext) =
   } finally {
     await sandbox.dispose();
   }
+}
+
+/** A reference solution from source, started on first use like a grade's (see grading/_referenceSolution.ts). */
+export function referenceFrom(source: string, file: string, limits: { timeMs: number; memoryMb: number; outputBytes: number }): { solution: ReferenceSolution; dispose(): Promise<void> } {
+  let started: Promise<Subject> | undefined;
+  const start = async (): Promise<Subject> => {
+    const compiled = await typescriptRuntime.compile(source, file);
+    if (!compiled.ok) throw new Error(compiled.message);
+    const s = await typescriptRuntime.start(compiled.program, { limits, randomSeed: 1 });
+    if (!s.ok) throw new Error(s.thrown.message);
+    return s.subject;
+  };
+  return {
+    solution: { taskId: 'spec', key: createHash('sha256').update(file).update('\0').update(source).digest('hex'), oracle: async () => (await (started ??= start())).oracle },
+    dispose: async () => {
+      if (started !== undefined) await (await started).dispose();
+    },
+  };
 }

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cdf, distributionShape } from '../../properties/distributionShape.ts';
-import type { BoundProperty, CheckOutcome } from '../../properties/PropertyContract.ts';
+import type { ResolvedProperty, CheckOutcome } from '../../properties/PropertyContract.ts';
 import { Oracle } from '../../src/sandbox/Oracle.ts';
 import { Sandbox } from '../../src/sandbox/Sandbox.ts';
 import { transpileModule } from '../../src/sandbox/transpile.ts';
 
-async function run(property: BoundProperty, source: string): Promise<CheckOutcome> {
+async function run(property: ResolvedProperty, source: string): Promise<CheckOutcome> {
   const compiled = transpileModule(source, 'm.ts');
   if (!compiled.ok) throw new Error(compiled.message);
   const sandbox = await Sandbox.start({ memoryMb: 512, outputBytes: 4096, cpuSeconds: 30 });
@@ -20,8 +20,8 @@ async function run(property: BoundProperty, source: string): Promise<CheckOutcom
 }
 
 const call = { dims: { fanIn: { min: 1, max: 512 }, fanOut: { min: 1, max: 16 } }, args: [{ type: 'dim', name: 'fanIn' }, { type: 'dim', name: 'fanOut' }, { type: 'rng' }] };
-const he = (params: Record<string, unknown> = {}): BoundProperty =>
-  distributionShape.item.parse({ use: 'distribution-shape', call, distribution: 'gaussian', variance: { value: 2, divideBy: ['fanIn'] }, rows: 'fanIn', runs: 4, ...params });
+const he = (params: Record<string, unknown> = {}): ResolvedProperty =>
+  distributionShape.bind({ use: 'distribution-shape', call, distribution: 'gaussian', variance: { value: 2, divideBy: ['fanIn'] }, rows: 'fanIn', runs: 4, ...params });
 
 /** heNormal with `fill` computing w (Float64Array of fanIn·fanOut) from std, rng, fanIn. */
 const init = (fill: string) => `export function f(fanIn: number, fanOut: number, rng: () => number): Float64Array {

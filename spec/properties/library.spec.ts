@@ -5,7 +5,8 @@ import { identityWhen } from '../../properties/identityWhen.ts';
 import { invariant } from '../../properties/invariant.ts';
 import { matchesReference } from '../../properties/matchesReference.ts';
 import { momentRatio, momentSamples } from '../../properties/momentRatio.ts';
-import type { BoundProperty, CheckOutcome, TaskBinding } from '../../properties/PropertyContract.ts';
+import type { CheckOutcome, ResolvedProperty } from '../../properties/PropertyContract.ts';
+import { referenceFrom } from './_oracle.ts';
 import { reproducible } from '../../properties/reproducible.ts';
 import { bernsteinHalfWidth, bernsteinSamples, chiSquareSamples, gaussianMeanSamples } from '../../properties/_stats.ts';
 import { Oracle } from '../../src/sandbox/Oracle.ts';
@@ -17,24 +18,27 @@ import { transpileModule } from '../../src/sandbox/transpile.ts';
 
 const LIMITS = { timeMs: 20_000, memoryMb: 512, outputBytes: 4096 };
 
-async function run(property: BoundProperty, source: string, opts: { subject?: string; reference?: string; seed?: number } = {}): Promise<CheckOutcome> {
+async function run(property: ResolvedProperty, source: string, opts: { subject?: string; reference?: string; seed?: number } = {}): Promise<CheckOutcome> {
   const compiled = transpileModule(source, 'm.ts');
   if (!compiled.ok) throw new Error(compiled.message);
   const sandbox = await Sandbox.start({ memoryMb: LIMITS.memoryMb, outputBytes: LIMITS.outputBytes, cpuSeconds: 30 });
   try {
     const loaded = await sandbox.load(compiled.code, 'm.ts', 7, 10_000);
     if (!loaded.ok) throw new Error(`${loaded.thrown.name}: ${loaded.thrown.message}`);
-    const reference = opts.reference;
-    const task: TaskBinding | undefined = reference === undefined ? undefined : { taskId: 'spec', subjectFile: 'm.ts', referenceSource: () => reference, limits: LIMITS };
-    const base = { oracle: new Oracle(sandbox, performance.now() + 60_000), subject: opts.subject ?? 'f', seed: opts.seed ?? 99 };
-    return await property.run(task === undefined ? base : { ...base, task });
+    const reference = opts.reference === undefined ? undefined : referenceFrom(opts.reference, 'm.ts', LIMITS);
+    try {
+      const base = { oracle: new Oracle(sandbox, performance.now() + 60_000), subject: opts.subject ?? 'f', seed: opts.seed ?? 99 };
+      return await property.run(reference === undefined ? base : { ...base, reference: reference.solution });
+    } finally {
+      await reference?.dispose();
+    }
   } finally {
     await sandbox.dispose();
   }
 }
 
-function bind(item: { parse(v: unknown): BoundProperty }, params: Record<string, unknown>): BoundProperty {
-  return item.parse(params);
+function bind(contract: { bind(entry: unknown): ResolvedProperty }, params: Record<string, unknown>): ResolvedProperty {
+  return contract.bind(params);
 }
 
 const vector = (max = 32) => ({ dims: { n: { min: 1, max } }, args: [{ type: 'array', shape: ['n'], values: { dist: 'gaussian', scale: { min: 0.1, max: 1000 } } }] });
@@ -58,7 +62,7 @@ const NAIVE_SOFTMAX = `export function f(x: Float64Array): Float64Array {
 }`;
 
 describe('matches-reference', () => {
-  const property = bind(matchesReference.item, { use: 'matches-reference', call: vector(), runs: 60 });
+  const property = bind(matchesReference, { use: 'matches-reference', call: vector(), runs: 60 });
 
   it('passes a different but correct implementation', async () => {
     const r = await run(property, RATIO_SOFTMAX, { reference: STABLE_SOFTMAX });
@@ -89,7 +93,7 @@ describe('matches-reference', () => {
   it('where the reference throws, the submission must throw an error of the same name', async () => {
     const reference = `export function f(x: Float64Array): number { if (x.length === 0) throw new RangeError('empty'); return x[0]; }`;
     const call = { dims: { n: { min: 0, max: 3 } }, args: [{ type: 'array', shape: ['n'], values: { dist: 'uniform' } }] };
-    const p = bind(matchesReference.item, { use: 'matches-reference', call, runs: 40 });
+    const p = bind(matchesReference, { use: 'matches-reference', call, runs: 40 });
     assert.equal((await run(p, reference, { reference })).passed, true);
     const returns = await run(p, `export function f(x: Float64Array): number { return x.length === 0 ? NaN : x[0]; }`, { reference });
     assert.match(returns.message, /^returned normally where the reference throws RangeError \(empty\), for f\(Float64Array\(0\) \[\]\)/);
@@ -100,7 +104,7 @@ describe('matches-reference', () => {
   it('calls a class: construct, before methods, then the method', async () => {
     const reference = `export class Scaler { k: number; on = true; constructor(k: number) { this.k = k; } off() { this.on = false; } apply(x: Float64Array) { return this.on ? x.map((v) => v * this.k) : x.slice(); } }`;
     const call = { export: 'Scaler', construct: [{ type: 'number', min: 1, max: 3 }], before: ['off'], method: 'apply', ...vector(8) };
-    const p = bind(matchesReference.item, { use: 'matches-reference', call, runs: 20 });
+    const p = bind(matchesReference, { use: 'matches-reference', call, runs: 20 });
     assert.equal((await run(p, reference, { reference, subject: 'Scaler' })).passed, true);
     const r = await run(p, reference.replace('this.on = false;', ''), { reference, subject: 'Scaler' });
     assert.match(r.message, /for new Scaler\([\d.]+\)\.off\(\)\.apply\(Float64Array/);
@@ -121,7 +125,7 @@ describe('matches-reference', () => {
 
   it('in place where the reference is: returning a copy fails', async () => {
     const reference = 'export function f(x: Float64Array): Float64Array { for (let i = 0; i < x.length; i++) x[i] *= 2; return x; }';
-    const p = bind(matchesReference.item, { use: 'matches-reference', call: vector(), runs: 20 });
+    const p = bind(matchesReference, { use: 'matches-reference', call: vector(), runs: 20 });
     assert.equal((await run(p, reference, { reference })).passed, true);
     const r = await run(p, 'export function f(x: Float64Array): Float64Array { return x.map((v) => v * 2); }', { reference });
     assert.match(r.message, /^returned a new array where the reference returns argument 0 itself \(updated in place\)/);
@@ -130,7 +134,7 @@ describe('matches-reference', () => {
   it('defaults are graded: an omitted optional argument with a wrong default fails', async () => {
     const reference = 'export function f(x: Float64Array, k = 2): Float64Array { return x.map((v) => v * k); }';
     const call = { ...vector(8), args: [...vector(8).args, { type: 'number', min: 1, max: 3, omit: 0.5 }] };
-    const p = bind(matchesReference.item, { use: 'matches-reference', call, runs: 30 });
+    const p = bind(matchesReference, { use: 'matches-reference', call, runs: 30 });
     assert.equal((await run(p, reference, { reference })).passed, true);
     const r = await run(p, reference.replace('k = 2', 'k = 3'), { reference });
     assert.equal(r.passed, false);
@@ -138,7 +142,7 @@ describe('matches-reference', () => {
   });
 
   it('a tolerance in ulps: a 1-ulp spelling passes, 2,000 ulps off fails with its size', async () => {
-    const p = bind(matchesReference.item, { use: 'matches-reference', call: vector(), tolerance: { ulps: 4 }, runs: 40 });
+    const p = bind(matchesReference, { use: 'matches-reference', call: vector(), tolerance: { ulps: 4 }, runs: 40 });
     const reference = 'export function f(x: Float64Array): Float64Array { return x.map((v) => Math.tanh(v) / 3); }';
     assert.equal((await run(p, 'export function f(x: Float64Array): Float64Array { return x.map((v) => Math.tanh(v) * (1 / 3)); }', { reference })).passed, true);
     const r = await run(p, 'export function f(x: Float64Array): Float64Array { return x.map((v) => (Math.tanh(v) / 3) * (1 + 2000 * Number.EPSILON)); }', { reference });
@@ -155,7 +159,7 @@ describe('matches-reference', () => {
 });
 
 describe('invariant', () => {
-  const shift = (output: string) => bind(invariant.item, { use: 'invariant', call: vector(), transform: { kind: 'shift', arg: 0, by: { min: -2000, max: 2000 }, output }, runs: 40 });
+  const shift = (output: string) => bind(invariant, { use: 'invariant', call: vector(), transform: { kind: 'shift', arg: 0, by: { min: -2000, max: 2000 }, output }, runs: 40 });
 
   it('shift → same: a stable softmax passes, a naive one fails after the shift', async () => {
     assert.equal((await run(shift('same'), STABLE_SOFTMAX)).passed, true);
@@ -166,21 +170,21 @@ describe('invariant', () => {
 
   it('shift → shifted: logSumExp(x + c) = logSumExp(x) + c', async () => {
     const lse = `export function f(x: Float64Array): number { let m = -Infinity; for (const v of x) if (v > m) m = v; let s = 0; for (const v of x) s += Math.exp(v - m); return m + Math.log(s); }`;
-    const p = bind(invariant.item, { use: 'invariant', call: vector(), transform: { kind: 'shift', arg: 0, by: { min: -2000, max: 2000 }, output: 'shifted' }, tolerance: { abs: 1e-9, rel: 1e-12 }, runs: 40 });
+    const p = bind(invariant, { use: 'invariant', call: vector(), transform: { kind: 'shift', arg: 0, by: { min: -2000, max: 2000 }, output: 'shifted' }, tolerance: { abs: 1e-9, rel: 1e-12 }, runs: 40 });
     assert.equal((await run(p, lse)).passed, true);
     const r = await run(p, lse.replace('return m + Math.log(s);', 'return Math.log(s);'));
     assert.match(r.message, /it must be|must be shifted by the same amount/);
   });
 
   it('scale with a power: f(a·x) = a^power · f(x)', async () => {
-    const p = bind(invariant.item, { use: 'invariant', call: vector(), transform: { kind: 'scale', arg: 0, by: { min: 0.01, max: 100 }, power: 2 }, runs: 30 });
+    const p = bind(invariant, { use: 'invariant', call: vector(), transform: { kind: 'scale', arg: 0, by: { min: 0.01, max: 100 }, power: 2 }, runs: 30 });
     assert.equal((await run(p, 'export function f(x: Float64Array) { return x.map((v) => v * v); }')).passed, true);
     const r = await run(p, 'export function f(x: Float64Array) { return x.map((v) => v * Math.abs(v) ** 1.01); }');
     assert.match(r.message, /^after multiplying argument 0 by [\d.e+-]+, .*scaled by the factor\^2/);
   });
 
   it('permute → permuted: elementwise functions pass, a running sum fails', async () => {
-    const p = bind(invariant.item, { use: 'invariant', call: vector(), transform: { kind: 'permute', arg: 0 }, runs: 30 });
+    const p = bind(invariant, { use: 'invariant', call: vector(), transform: { kind: 'permute', arg: 0 }, runs: 30 });
     assert.equal((await run(p, 'export function f(x: Float64Array) { return x.map((v) => Math.tanh(v)); }')).passed, true);
     const r = await run(p, 'export function f(x: Float64Array) { let s = 0; return x.map((v) => (s += v)); }');
     assert.match(r.message, /^after permuting argument 0, .*permuted the same way/);
@@ -197,7 +201,7 @@ export function f(x: Float64Array): Float64Array {
   lastY = x.map((v) => Math.exp(v) / s);
   return lastY.slice();
 }`;
-    const p = bind(invariant.item, { use: 'invariant', call: { dims: { n: { min: 1, max: 16 } }, args: [{ type: 'array', shape: ['n'], values: { dist: 'gaussian' } }] }, transform: { kind: 'shift', arg: 0, by: { min: 800, max: 2000 } }, runs: 20 });
+    const p = bind(invariant, { use: 'invariant', call: { dims: { n: { min: 1, max: 16 } }, args: [{ type: 'array', shape: ['n'], values: { dist: 'gaussian' } }] }, transform: { kind: 'shift', arg: 0, by: { min: 800, max: 2000 } }, runs: 20 });
     // Compared only with itself, the memo still agrees with itself (NaN replayed for the base call, whichever comes
     // first): which is why a task's invariant is always checked against its reference solution as well.
     const withReference = await run(p, memo, { reference: STABLE_SOFTMAX });
@@ -207,13 +211,13 @@ export function f(x: Float64Array): Float64Array {
   });
 
   it('permute → same: order-free results (a sum, sorted output) pass', async () => {
-    const p = bind(invariant.item, { use: 'invariant', call: vector(), transform: { kind: 'permute', arg: 0, output: 'same' }, runs: 30 });
+    const p = bind(invariant, { use: 'invariant', call: vector(), transform: { kind: 'permute', arg: 0, output: 'same' }, runs: 30 });
     assert.equal((await run(p, 'export function f(x: Float64Array) { return x.slice().sort(); }')).passed, true);
   });
 });
 
 describe('finite-on-extremes', () => {
-  const p = bind(finiteOnExtremes.item, { use: 'finite-on-extremes', call: { dims: { n: { min: 1, max: 16 } }, args: [{ type: 'array', shape: ['n'], values: { dist: 'log-uniform', min: 1e-300, max: 1e300 } }] }, runs: 40 });
+  const p = bind(finiteOnExtremes, { use: 'finite-on-extremes', call: { dims: { n: { min: 1, max: 16 } }, args: [{ type: 'array', shape: ['n'], values: { dist: 'log-uniform', min: 1e-300, max: 1e300 } }] }, runs: 40 });
 
   it('passes a stable implementation and fails an overflowing one, naming the value', async () => {
     assert.equal((await run(p, STABLE_SOFTMAX)).passed, true);
@@ -230,7 +234,7 @@ describe('finite-on-extremes', () => {
 
 describe('call.returns', () => {
   const call = { dims: { n: { min: 1, max: 16 } }, args: [{ type: 'array', shape: ['n'], values: { dist: 'gaussian' } }], returns: 'Float64Array' };
-  const p = bind(finiteOnExtremes.item, { use: 'finite-on-extremes', call, runs: 10 });
+  const p = bind(finiteOnExtremes, { use: 'finite-on-extremes', call, runs: 10 });
 
   it('a result of another type than the stated one fails, naming both', async () => {
     assert.equal((await run(p, 'export function f(x: Float64Array) { return x.map((v) => 2 * v); }')).passed, true);
@@ -239,14 +243,14 @@ describe('call.returns', () => {
     const plain = await run(p, 'export function f(x: Float64Array) { return Array.from(x); }');
     assert.match(plain.message, /^returned a plain array, not a Float64Array, for f\(/);
     // Without `returns` the numbers alone are judged, as before.
-    const loose = bind(finiteOnExtremes.item, { use: 'finite-on-extremes', call: { ...call, returns: undefined }, runs: 10 });
+    const loose = bind(finiteOnExtremes, { use: 'finite-on-extremes', call: { ...call, returns: undefined }, runs: 10 });
     assert.equal((await run(loose, 'export function f(x: Float64Array) { return Float32Array.from(x); }')).passed, true);
   });
 });
 
 describe('identity-when', () => {
   const call = { dims: { n: { min: 1, max: 64 } }, args: [{ type: 'array', shape: ['n'], values: { dist: 'log-uniform', min: 1e-100, max: 1e100 } }, { type: 'const', value: 0 }] };
-  const p = bind(identityWhen.item, { use: 'identity-when', call, runs: 20 });
+  const p = bind(identityWhen, { use: 'identity-when', call, runs: 20 });
 
   it('under the stated condition (p = 0) the result must equal the input bit for bit', async () => {
     assert.equal((await run(p, 'export function f(x: Float64Array, p: number) { return x.map((v) => v / (1 - p)); }')).passed, true);
@@ -255,7 +259,7 @@ describe('identity-when', () => {
   });
 
   it('with a tolerance, rounding-level differences pass', async () => {
-    const tolerant = bind(identityWhen.item, { use: 'identity-when', call, tolerance: { rel: 1e-12 }, runs: 20 });
+    const tolerant = bind(identityWhen, { use: 'identity-when', call, tolerance: { rel: 1e-12 }, runs: 20 });
     assert.equal((await run(tolerant, 'export function f(x: Float64Array, p: number) { return x.map((v) => v * (1 + 1e-15) / (1 - p)); }')).passed, true);
   });
 
@@ -266,7 +270,7 @@ describe('identity-when', () => {
 
   it('works on a class after a `before` method (eval mode)', async () => {
     const layer = `export class L { training = true; eval() { this.training = false; } forward(x: Float64Array) { return this.training ? x.map((v) => v * 2) : x; } }`;
-    const q = bind(identityWhen.item, { use: 'identity-when', call: { export: 'L', construct: [], before: ['eval'], method: 'forward', ...vector() }, runs: 10 });
+    const q = bind(identityWhen, { use: 'identity-when', call: { export: 'L', construct: [], before: ['eval'], method: 'forward', ...vector() }, runs: 10 });
     assert.equal((await run(q, layer, { subject: 'L' })).passed, true);
     const r = await run(q, layer.replace('this.training = false;', ''), { subject: 'L' });
     assert.match(r.message, /for new L\(\)\.eval\(\)\.forward\(/);
@@ -282,7 +286,7 @@ const HE = (std: string, body = 'w[i] = std * r * Math.cos(t); if (i + 1 < w.len
 const initCall = { dims: { fanIn: { min: 16, max: 256 }, fanOut: { min: 64, max: 256 } }, args: [{ type: 'dim', name: 'fanIn' }, { type: 'dim', name: 'fanOut' }, { type: 'rng' }] };
 
 describe('moment-ratio', () => {
-  const p = bind(momentRatio.item, { use: 'moment-ratio', call: initCall, target: { value: 2, divideBy: ['fanIn'] }, distribution: 'gaussian', runs: 3 });
+  const p = bind(momentRatio, { use: 'moment-ratio', call: initCall, target: { value: 2, divideBy: ['fanIn'] }, distribution: 'gaussian', runs: 3 });
 
   it('passes N(0, 2/fanIn) weights and reports the sample size it used', async () => {
     const r = await run(p, HE('Math.sqrt(2 / fanIn)'));
@@ -307,10 +311,10 @@ describe('moment-ratio', () => {
   });
 
   it('uniform and rademacher families: correct outputs pass', async () => {
-    const u = bind(momentRatio.item, { use: 'moment-ratio', call: initCall, target: { value: 6, divideBy: ['fanIn', 'fanOut'] }, distribution: 'uniform', runs: 2 });
+    const u = bind(momentRatio, { use: 'moment-ratio', call: initCall, target: { value: 6, divideBy: ['fanIn', 'fanOut'] }, distribution: 'uniform', runs: 2 });
     const uniform = `export function f(a: number, b: number, rng: () => number) { const bound = Math.sqrt(18 / (a + b)); return Float64Array.from({ length: a * b }, () => (2 * rng() - 1) * bound); }`;
     assert.equal((await run(u, uniform)).passed, true);
-    const s = bind(momentRatio.item, { use: 'moment-ratio', call: initCall, target: { value: 1 }, distribution: 'rademacher', runs: 2 });
+    const s = bind(momentRatio, { use: 'moment-ratio', call: initCall, target: { value: 1 }, distribution: 'rademacher', runs: 2 });
     assert.equal((await run(s, 'export function f(a: number, b: number, rng: () => number) { return Float64Array.from({ length: a * b }, () => (rng() < 0.5 ? -1 : 1)); }')).passed, true);
   });
 
@@ -332,17 +336,17 @@ describe('moment-ratio', () => {
   it('small results are pooled over calls sent in one batch, up to maxCalls', async () => {
     const tiny = { ...initCall, dims: { fanIn: { min: 1, max: 1 }, fanOut: { min: 64, max: 64 } } };
     const n = momentSamples('gaussian', 0.05, 0.05, 1e-9);
-    const q = bind(momentRatio.item, { use: 'moment-ratio', call: tiny, target: { value: 2, divideBy: ['fanIn'] }, distribution: 'gaussian', runs: 1 });
+    const q = bind(momentRatio, { use: 'moment-ratio', call: tiny, target: { value: 2, divideBy: ['fanIn'] }, distribution: 'gaussian', runs: 1 });
     const r = await run(q, HE('Math.sqrt(2 / fanIn)'));
     assert.equal(r.passed, true, r.message);
     assert.equal(r.metrics?.['calls'], Math.ceil(n / 64));
-    const capped = bind(momentRatio.item, { use: 'moment-ratio', call: tiny, target: { value: 2, divideBy: ['fanIn'] }, distribution: 'gaussian', runs: 1, maxCalls: 100 });
+    const capped = bind(momentRatio, { use: 'moment-ratio', call: tiny, target: { value: 2, divideBy: ['fanIn'] }, distribution: 'gaussian', runs: 1, maxCalls: 100 });
     assert.match((await run(capped, HE('Math.sqrt(2 / fanIn)'))).message, new RegExp(`^100 calls give only 6400 values; ${n} are needed \\(maxCalls\\), for f\\(1, 64, rng\\)`));
   });
 
   it('a class call is constructed afresh per batched call, with its before methods, and a throw names the step', async () => {
     const call = { dims: { n: { min: 8, max: 8 } }, construct: [{ type: 'rng' }], before: ['warm'], method: 'sample', args: [{ type: 'dim', name: 'n' }] };
-    const q = bind(momentRatio.item, { use: 'moment-ratio', call, target: { value: 1 }, distribution: 'rademacher', runs: 1, maxCalls: 5000 });
+    const q = bind(momentRatio, { use: 'moment-ratio', call, target: { value: 1 }, distribution: 'rademacher', runs: 1, maxCalls: 5000 });
     const sampler = (warm: string) => `export class S {
   rng: () => number; ready = false;
   constructor(rng: () => number) { this.rng = rng; }
@@ -356,13 +360,13 @@ describe('moment-ratio', () => {
   });
 
   it('falseRejectBound is runs × falseReject', () => {
-    const q = bind(momentRatio.item, { use: 'moment-ratio', call: initCall, target: { value: 2 }, distribution: 'gaussian', runs: 5, falseReject: 1e-8 });
+    const q = bind(momentRatio, { use: 'moment-ratio', call: initCall, target: { value: 2 }, distribution: 'gaussian', runs: 5, falseReject: 1e-8 });
     assert.equal(q.falseRejectBound, 5e-8);
   });
 });
 
 describe('reproducible', () => {
-  const p = bind(reproducible.item, { use: 'reproducible', call: { ...initCall, dims: { fanIn: { min: 1, max: 8 }, fanOut: { min: 1, max: 8 } } }, runs: 10 });
+  const p = bind(reproducible, { use: 'reproducible', call: { ...initCall, dims: { fanIn: { min: 1, max: 8 }, fanOut: { min: 1, max: 8 } } }, runs: 10 });
 
   it('passes a function that draws only from the injected rng', async () => {
     assert.equal((await run(p, HE('Math.sqrt(2 / fanIn)'))).passed, true);
@@ -392,7 +396,7 @@ describe('reproducible', () => {
 
   it('randomness written into an argument counts, and a fixed write fails', async () => {
     const call = { dims: { n: { min: 1, max: 8 } }, args: [{ type: 'array', shape: ['n'], values: { dist: 'constant', value: 0 } }, { type: 'rng' }] };
-    const q = bind(reproducible.item, { use: 'reproducible', call, runs: 5 });
+    const q = bind(reproducible, { use: 'reproducible', call, runs: 5 });
     assert.equal((await run(q, 'export function f(w: Float64Array, rng: () => number): void { for (let i = 0; i < w.length; i++) w[i] = rng(); }')).passed, true);
     const r = await run(q, 'export function f(w: Float64Array, rng: () => number): void { for (let i = 0; i < w.length; i++) w[i] = i / 7; }');
     assert.match(r.message, /^the same result for two different rng seeds/);

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { countSecondMoment, maskRandomness, specialInput, unitsPerCall } from '../../properties/maskRandomness.ts';
-import type { BoundProperty } from '../../properties/PropertyContract.ts';
+import type { ResolvedProperty } from '../../properties/PropertyContract.ts';
 import { layer, withOracle } from './_oracle.ts';
 
-function bind(params: Record<string, unknown> = {}): BoundProperty {
-  return maskRandomness.item.parse({ use: 'mask-randomness', ...params });
+function bind(params: Record<string, unknown> = {}): ResolvedProperty {
+  return maskRandomness.bind({ use: 'mask-randomness', ...params });
 }
 
 const MULBERRY = 'let a = 42; const own = () => { a = (a + 0x6d2b79f5) >>> 0; let t = a; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };';

@@ -43,7 +43,7 @@ describe('lengthArbitrary', () => {
   it('exact-kept-scale catches a layer that is wrong only on inputs shorter than 8', async () => {
     // Drawn uniformly over 1–5000, 60 runs of two calls would reach a length below 8 with probability ≈ 15 %.
     const shortOnly = layer({ scale: 'x.length < 8 ? 1 / keepProb : 1 / Math.sqrt(keepProb)' });
-    const r = await withOracle(shortOnly, (ctx) => exactKeptScale.item.parse({ use: 'exact-kept-scale' }).run(ctx));
+    const r = await withOracle(shortOnly, (ctx) => exactKeptScale.bind({ use: 'exact-kept-scale' }).run(ctx));
     assert.equal(r.passed, false, r.message);
     assert.match(r.message, /kept outputs are scaled by .* \(element \d+ of [1-7], call/);
   });

@@ -3,7 +3,10 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { chernoffUpper } from '../../properties/_dropoutContract.ts';
 import { generateSequence, type SequenceConfig } from '../../properties/_sequence.ts';
-import type { BoundProperty, CheckOutcome } from '../../properties/PropertyContract.ts';
+import type { CheckOutcome } from '../../properties/PropertyContract.ts';
+import { resolveProperty } from '../../properties/registry.ts';
+import { referenceSolution } from '../../src/grading/referenceSolution.ts';
+import { runtimeFor } from '../../src/runtime/registry.ts';
 import { statefulSequence } from '../../properties/statefulSequence.ts';
 import { Oracle } from '../../src/sandbox/Oracle.ts';
 import type { OracleReply } from '../../src/sandbox/protocol.ts';
@@ -40,10 +43,15 @@ function variant(spec: TaskSpec, name: string): string {
 }
 
 async function runOn(spec: TaskSpec, id: string, name: string, seed = 11): Promise<CheckOutcome> {
-  const property: BoundProperty | undefined = spec.grader.properties.find((p) => p.id === id);
-  if (property === undefined) throw new Error(`no property ${id}`);
+  const found = spec.grader.properties.find((p) => p.id === id);
+  if (found === undefined) throw new Error(`no property ${id}`);
   const oracle = await loaded(variant(spec, name), spec.grader.subject.file);
-  return property.run({ oracle, subject: spec.grader.subject.export, seed });
+  const reference = referenceSolution(spec, runtimeFor(spec.runtime), 1);
+  try {
+    return await resolveProperty(found).run({ oracle, subject: spec.grader.subject.export, seed, reference: reference.solution });
+  } finally {
+    await reference.dispose();
+  }
 }
 
 const STEP = /^call [\d,]+ of the sequence: \w+\(\) #[\d,]+ on instance \d+ \(/;

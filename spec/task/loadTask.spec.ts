@@ -1,3 +1,4 @@
+import { resolveProperty } from '../../properties/registry.ts';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
@@ -30,8 +31,8 @@ describe('parseTask', () => {
     );
     assert.deepEqual(spec.permissions, { read: [], write: [], net: false, run: false, env: false });
     assert.ok(spec.decoys.length >= 6);
-    assert.ok(spec.grader.properties.some((p) => p.id === 'exact-kept-scale' && p.falseRejectBound === 0));
-    assert.ok(spec.grader.properties.some((p) => p.id === 'second-moment-ratio' && p.falseRejectBound > 0 && p.falseRejectBound < 1e-7));
+    assert.ok(spec.grader.properties.map(resolveProperty).some((p) => p.id === 'exact-kept-scale' && p.falseRejectBound === 0));
+    assert.ok(spec.grader.properties.map(resolveProperty).some((p) => p.id === 'second-moment-ratio' && p.falseRejectBound > 0 && p.falseRejectBound < 1e-7));
   });
 
   it('keeps the issue\'s lines verbatim in dropout.ts', () => {

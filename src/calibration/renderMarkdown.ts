@@ -1,4 +1,4 @@
-import { wilson } from '../../properties/_stats.ts';
+import { wilson } from '../../properties/index.ts';
 import type { AttemptRecord, CalibrationResults, CalibrationSummary } from './CalibrationResults.ts';
 import { verdictFor } from './verdictFor.ts';
 

@@ -1,12 +1,6 @@
-/** One line of a grade report. `skipped` checks could not run because an earlier one made them moot. */
-export interface Check {
-  readonly id: string;
-  readonly passed: boolean;
-  readonly message: string;
-  readonly skipped?: boolean;
-  readonly counterexample?: unknown;
-  readonly metrics?: Readonly<Record<string, number>>;
-}
+import type { Check } from '../runtime/Check.ts';
+
+export type { Check };
 
 export const gradeStatuses = ['passed', 'failed', 'error'] as const;
 export type GradeStatus = (typeof gradeStatuses)[number];

@@ -1,14 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import type { SpecProblem } from '../errors.ts';
-import { Sandbox } from '../sandbox/Sandbox.ts';
-import { SubmissionFault } from '../sandbox/SubmissionFault.ts';
-import { transpile } from '../sandbox/transpile.ts';
+import { runtimeFor } from '../runtime/registry.ts';
 import type { TaskSpec } from '../task/loadTask.ts';
-import { deriveSeed } from './_seed.ts';
-import { classMemberNames } from './astChecks.ts';
-import { caseContents, taskCases } from './gradeCases.ts';
-import { sandboxOptions } from './gradeWorkspace.ts';
+import { referenceSource } from '../task/referenceSource.ts';
+import { deriveSeed } from './deriveSeed.ts';
 
 type Path = readonly (string | number)[];
 
@@ -63,24 +59,17 @@ async function propertyCalls(spec: TaskSpec): Promise<{ path: Path; export?: str
  */
 export async function checkSubject(spec: TaskSpec): Promise<SpecProblem[]> {
   const at = await locator(spec);
-  const reference = taskCases(spec).find((c) => c.kind === 'reference')!;
   const { file, export: subject } = spec.grader.subject;
-  const source = caseContents(spec, reference).get(file);
-  if (source === undefined) return [at(['grader', 'subject', 'file'], `"${file}" is not one of the task's files`)];
-  const compiled = await transpile(source, file);
+  if (!spec.files.some((f) => f.path === file)) return [at(['grader', 'subject', 'file'], `"${file}" is not one of the task's files`)];
+  const runtime = runtimeFor(spec.runtime);
+  const source = referenceSource(spec);
+  const compiled = await runtime.compile(source, file);
   if (!compiled.ok) return [at(['solution'], `${file} as the reference solution leaves it does not compile: ${compiled.message}`)];
-  const sandbox = await Sandbox.start(sandboxOptions(spec));
-  let exports: readonly string[];
-  try {
-    const loaded = await sandbox.load(compiled.code, file, deriveSeed(spec.grader.seed, 'Math.random'), spec.limits.timeMs).catch((e: unknown) => {
-      if (e instanceof SubmissionFault) return { ok: false as const, thrown: { name: 'fault', message: e.message } };
-      throw e;
-    });
-    if (!loaded.ok) return [at(['solution'], `${file} as the reference solution leaves it does not load in the sandbox: ${loaded.thrown.name}: ${loaded.thrown.message}`)];
-    exports = loaded.exports;
-  } finally {
-    await sandbox.dispose();
-  }
+  const started = await runtime.start(compiled.program, { limits: spec.limits, randomSeed: deriveSeed(spec.grader.seed, 'Math.random') });
+  const child = started.ok ? started.subject : started.child;
+  await child.dispose();
+  if (!started.ok) return [at(['solution'], `${file} as the reference solution leaves it does not load in the sandbox: ${started.fault ? 'fault' : started.thrown.name}: ${started.thrown.message}`)];
+  const exports = started.subject.exports;
   const problems: SpecProblem[] = [];
   const exported = (name: string, path: Path): boolean => {
     if (exports.includes(name)) return true;
@@ -92,7 +81,7 @@ export async function checkSubject(spec: TaskSpec): Promise<SpecProblem[]> {
     const target = call.export ?? subject;
     if (call.export !== undefined && !exported(call.export, [...call.path, 'export'])) continue;
     if (!call.construct) continue;
-    const members = await classMemberNames(source, file, target);
+    const members = await runtime.classMembers(source, file, target);
     if (members === undefined) continue;
     const methods: [string, Path][] = call.before.map((m, j): [string, Path] => [m, [...call.path, 'before', j]]);
     if (call.method !== undefined) methods.push([call.method, [...call.path, 'method']]);

@@ -1,5 +1,4 @@
 import { availableParallelism } from 'node:os';
-import { InputFile } from '../sandbox/_inputFile.ts';
 import { SandboxPool } from '../sandbox/SandboxPool.ts';
 import type { TaskSpec } from '../task/loadTask.ts';
 import type { GradeResult } from './GradeResult.ts';
@@ -37,11 +36,9 @@ export async function gradeMany(spec: TaskSpec, dirs: readonly string[], options
   if (dirs.length === 0 || aborted()) return [];
   // A caller-supplied start function is used as is; otherwise one pool serves the batch, started right away so
   // that the first children boot while the TypeScript compiler and the first submissions are being read and checked.
-  // The properties' cached inputs are the same for every workspace graded with one seed: one file for the batch
-  // holds them, and every child reads them from it (see _inputFile.ts). Without a file, they go through the channel.
-  const inputFile = startSandbox === undefined ? InputFile.open() : null;
-  const childOptions = inputFile === null ? sandboxOptions(spec) : { ...sandboxOptions(spec), inputFile };
-  const pool = startSandbox === undefined ? new SandboxPool(childOptions, { size: concurrency, limit: dirs.length }) : null;
+  // The properties' cached inputs are the same for every workspace graded with one seed: the pool shares them
+  // with its children through one file.
+  const pool = startSandbox === undefined ? new SandboxPool(sandboxOptions(spec), { size: concurrency, limit: dirs.length, shareInputs: true }) : null;
   const start = pool === null ? startSandbox : () => pool.take();
   const onAbort = (): void => pool?.kill();
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -114,7 +111,6 @@ export async function gradeMany(spec: TaskSpec, dirs: readonly string[], options
   } finally {
     signal?.removeEventListener('abort', onAbort);
     await pool?.close();
-    inputFile?.close();
   }
   return results.filter((r): r is GradeResult => r !== undefined);
 }

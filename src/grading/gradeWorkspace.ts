@@ -1,14 +1,13 @@
-import type { BoundProperty } from '../../properties/PropertyContract.ts';
-import { RltaskError } from '../errors.ts';
-import { Oracle } from '../sandbox/Oracle.ts';
-import { Sandbox, type SandboxOptions } from '../sandbox/Sandbox.ts';
-import { SubmissionFault } from '../sandbox/SubmissionFault.ts';
-import { bundleFiles, transpile } from '../sandbox/transpile.ts';
+import { resolveProperty } from '../../properties/registry.ts';
+import { RltaskError, SubmissionFault } from '../errors.ts';
+import { runtimeFor } from '../runtime/registry.ts';
+import type { Program, Subject } from '../runtime/Runtime.ts';
+import type { Sandbox, SandboxOptions } from '../sandbox/Sandbox.ts';
 import type { TaskSpec } from '../task/loadTask.ts';
 import { readSubmission } from '../workspace/readSubmission.ts';
-import { parseFiles, runAstChecks } from './astChecks.ts';
+import { deriveSeed } from './deriveSeed.ts';
 import type { Check, GradeResult } from './GradeResult.ts';
-import { deriveSeed } from './_seed.ts';
+import { referenceSolution } from './referenceSolution.ts';
 
 export interface GradeOptions {
   /** Seed for every random choice; default the task's `grader.seed`. Same submission + seed → same verdict. */
@@ -25,8 +24,9 @@ export interface GradeOptions {
   readonly failFast?: boolean;
 }
 
+/** The limits of one sandbox child for this task (what a pool of pre-started children for its grades needs). */
 export function sandboxOptions(spec: TaskSpec): SandboxOptions {
-  return { memoryMb: spec.limits.memoryMb, outputBytes: spec.limits.outputBytes, cpuSeconds: Math.ceil(spec.limits.timeMs / 1000) + 2 };
+  return runtimeFor(spec.runtime).childOptions(spec.limits);
 }
 
 const STATIC_CHECKS: ReadonlySet<string> = new Set(['same-public-api', 'uses-sqrt']);
@@ -107,103 +107,88 @@ export async function prepareGrade(spec: TaskSpec, dir: string, options: GradeOp
 
   /** The task's files as the submission leaves them (protected ones are checked equal to the task's). */
   let workspaceFiles: ReadonlyMap<string, string> = new Map();
-  /** The static half; the transpiled code when a sandbox is needed, undefined when the grade is decided. */
-  const staticPhase = async (): Promise<string | undefined> => {
+  const runtime = runtimeFor(spec.runtime);
+  const staticIds = ['compile', 'policy', ...spec.grader.ast.map((a) => a.check)];
+  /** The static half; the program when a sandbox is needed, undefined when the grade is decided. */
+  const staticPhase = async (): Promise<Program | undefined> => {
     const submission = await readSubmission(spec, dir);
     workspaceFiles = new Map(spec.files.map((f) => [f.path, submission.editable.get(f.path) ?? f.content]));
     checks.push(...submission.checks);
     if (submission.checks.some((c) => !c.passed)) {
-      checks.push(...skippedChecks(['compile', 'policy', ...spec.grader.ast.map((a) => a.check), 'load', ...sandboxCheckIds], 'the workspace check failed'));
+      checks.push(...skippedChecks([...staticIds, 'load', ...sandboxCheckIds], 'the workspace check failed'));
       return undefined;
     }
-    const subjectFile = spec.grader.subject.file;
-    const source = submission.editable.get(subjectFile)!;
-    // Nesting is bounded before any recursive reader sees the code (the compiler's parser, esbuild's printer).
-    const parsed = await parseFiles(submission.editable);
-    if (!parsed.ok) {
-      checks.push({ id: 'compile', passed: false, message: parsed.message });
-      checks.push(...skippedChecks(['policy', ...spec.grader.ast.map((a) => a.check), 'load', ...sandboxCheckIds], 'the code nests too deeply'));
-      return undefined;
-    }
-    const compiled = await transpile(source, subjectFile);
-    checks.push(compiled.ok ? { id: 'compile', passed: true, message: `${subjectFile} transpiles` } : { id: 'compile', passed: false, message: compiled.message });
-
     const originals = new Map(spec.files.filter((f) => f.role === 'editable').map((f) => [f.path, f.content]));
-    const astFiles = new Map([...submission.editable].map(([p, text]) => [p, { submitted: text, original: originals.get(p) ?? '' }]));
-    const ast = await runAstChecks({ files: astFiles, subject: spec.grader.subject, checks: spec.grader.ast, parsed });
-    checks.push(...ast);
-    if (!compiled.ok || !ast[0]!.passed) {
-      checks.push(...skippedChecks(['load', ...sandboxCheckIds], compiled.ok ? 'the permissions policy refused the code' : 'the code does not compile'));
+    const files = new Map([...submission.editable].map(([p, text]) => [p, { submitted: text, original: originals.get(p) ?? '' }]));
+    const prepared = await runtime.prepare({ files, subject: spec.grader.subject, checks: spec.grader.ast });
+    checks.push(...prepared.checks);
+    if (!prepared.ok) {
+      checks.push(...skippedChecks(['load', ...sandboxCheckIds], prepared.refusal));
       return undefined;
     }
-    const failedStatic = ast.find((c) => !c.passed);
+    const failedStatic = prepared.checks.find((c) => !c.passed);
     if (options.failFast === true && failedStatic !== undefined) {
       checks.push(...skippedChecks(['load', ...sandboxCheckIds], `fail-fast after ${failedStatic.id} failed`));
       return undefined;
     }
-    return compiled.code;
+    return prepared.program;
   };
 
-  let code: string | undefined;
+  let program: Program | undefined;
   try {
-    code = await staticPhase();
+    program = await staticPhase();
   } catch (e) {
     return decided(result(performance.now() - started, '', gradeError(e)));
   }
   const staticMs = performance.now() - started;
-  if (code === undefined) return decided(result(staticMs, ''));
-  const compiledCode = code;
+  if (program === undefined) return decided(result(staticMs, ''));
+  const submitted = program;
 
-  const dynamicPhase = async (sandbox: Sandbox): Promise<void> => {
+  /** Properties, then the visible tests, on the loaded subject. */
+  const dynamicPhase = async (subject: Subject): Promise<void> => {
     const subjectFile = spec.grader.subject.file;
-    const deadline = performance.now() + spec.limits.timeMs;
-    const loaded = await sandbox.load(compiledCode, subjectFile, deriveSeed(seed, 'Math.random'), spec.limits.timeMs).catch((e: unknown) => {
-      if (e instanceof SubmissionFault) return { ok: false as const, thrown: { name: 'fault', message: e.message } };
-      throw e;
-    });
-    if (!loaded.ok) {
-      checks.push({ id: 'load', passed: false, message: `loading ${subjectFile} failed: ${loaded.thrown.name === 'fault' ? '' : `${loaded.thrown.name}: `}${loaded.thrown.message}` });
-      checks.push(...skippedChecks(sandboxCheckIds, 'the module did not load'));
-      return;
-    }
-    if (!loaded.exports.includes(spec.grader.subject.export)) {
+    if (!subject.exports.includes(spec.grader.subject.export)) {
       checks.push({ id: 'load', passed: false, message: `${subjectFile} does not export ${spec.grader.subject.export}` });
       checks.push(...skippedChecks(sandboxCheckIds, 'the subject is not exported'));
       return;
     }
     checks.push({ id: 'load', passed: true, message: `${subjectFile} loaded in the sandbox` });
 
-    const oracle = new Oracle(sandbox, deadline);
-    const properties: readonly BoundProperty[] = spec.grader.properties;
-    for (let i = 0; i < properties.length; i++) {
-      const property = properties[i]!;
-      try {
-        const outcome = await property.run({ oracle, subject: spec.grader.subject.export, seed: deriveSeed(seed, property.id) });
-        checks.push({ id: property.id, ...outcome });
-        if (options.failFast === true && !outcome.passed) {
-          checks.push(...skippedChecks(sandboxCheckIds.slice(i + 1), `fail-fast after ${property.id} failed`));
+    const reference = referenceSolution(spec, runtime, deriveSeed(seed, 'reference'));
+    try {
+      const properties = spec.grader.properties.map(resolveProperty);
+      for (let i = 0; i < properties.length; i++) {
+        const property = properties[i]!;
+        try {
+          const outcome = await property.run({ oracle: subject.oracle, subject: spec.grader.subject.export, seed: deriveSeed(seed, property.id), reference: reference.solution });
+          checks.push({ id: property.id, ...outcome });
+          if (options.failFast === true && !outcome.passed) {
+            checks.push(...skippedChecks(sandboxCheckIds.slice(i + 1), `fail-fast after ${property.id} failed`));
+            return;
+          }
+        } catch (e) {
+          if (!(e instanceof SubmissionFault)) throw e;
+          checks.push({ id: property.id, passed: false, message: e.message });
+          checks.push(...skippedChecks(sandboxCheckIds.slice(i + 1), "the submission's process was stopped"));
           return;
         }
-      } catch (e) {
-        if (!(e instanceof SubmissionFault)) throw e;
-        checks.push({ id: property.id, passed: false, message: e.message });
-        checks.push(...skippedChecks(sandboxCheckIds.slice(i + 1), "the submission's process was stopped"));
-        return;
       }
+    } finally {
+      await reference.dispose();
     }
-    if (spec.tests !== undefined) checks.push(await visibleTests(sandbox, spec.tests.file, deadline));
+    if (spec.tests !== undefined) checks.push(await visibleTests(subject, spec.tests.file));
   };
 
   /**
    * The task's visible tests, bundled with the workspace's files and loaded into a fresh context of the same
    * child. They can only take a reward away: what they print or whether they throw is never a reason to pass.
    */
-  const visibleTests = async (sandbox: Sandbox, file: string, deadline: number): Promise<Check> => {
-    const bundle = await bundleFiles(file, workspaceFiles);
+  const visibleTests = async (subject: Subject, file: string): Promise<Check> => {
+    const bundle = await runtime.bundleTests(file, workspaceFiles);
     if (!bundle.ok) return { id: VISIBLE_TESTS, passed: false, message: `${file} does not compile with this submission: ${bundle.message}` };
-    const left = Math.max(1, Math.round(deadline - performance.now()));
+    const left = Math.max(1, Math.round(subject.deadline - performance.now()));
     try {
-      const r = await sandbox.load(bundle.code, file, deriveSeed(seed, VISIBLE_TESTS), left);
+      const r = await subject.run(bundle.program, deriveSeed(seed, VISIBLE_TESTS), left);
       if (r.ok) return { id: VISIBLE_TESTS, passed: true, message: `${file} ran to the end without an error` };
       return { id: VISIBLE_TESTS, passed: false, message: `${file} failed: ${r.thrown.name}: ${r.thrown.message} (its output is in the grade's output)` };
     } catch (e) {
@@ -214,20 +199,26 @@ export async function prepareGrade(spec: TaskSpec, dir: string, options: GradeOp
 
   return {
     needsSandbox: true,
-    async finish(startSandbox = Sandbox.start) {
+    async finish(startSandbox) {
       const resumed = performance.now();
-      let sandbox: Sandbox | undefined;
+      let child: { readonly output: string; dispose(): Promise<void> } | undefined;
       let error: { code: string; message: string } | undefined;
       let output = '';
       try {
-        sandbox = await startSandbox(sandboxOptions(spec));
-        await dynamicPhase(sandbox);
+        const started = await runtime.start(submitted, { limits: spec.limits, randomSeed: deriveSeed(seed, 'Math.random'), ...(startSandbox === undefined ? {} : { child: startSandbox }) });
+        child = started.ok ? started.subject : started.child;
+        if (started.ok) await dynamicPhase(started.subject);
+        else {
+          const why = started.fault ? started.thrown.message : `${started.thrown.name}: ${started.thrown.message}`;
+          checks.push({ id: 'load', passed: false, message: `loading ${spec.grader.subject.file} failed: ${why}` });
+          checks.push(...skippedChecks(sandboxCheckIds, 'the module did not load'));
+        }
       } catch (e) {
         error = gradeError(e);
       } finally {
-        if (sandbox !== undefined) {
-          await sandbox.dispose();
-          output = sandbox.output;
+        if (child !== undefined) {
+          await child.dispose();
+          output = child.output;
         }
       }
       return result(staticMs + (performance.now() - resumed), output, error);

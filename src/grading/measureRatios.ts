@@ -1,9 +1,6 @@
-import { sample } from '../../properties/_distributions.ts';
-import { Oracle } from '../sandbox/Oracle.ts';
-import { Sandbox } from '../sandbox/Sandbox.ts';
-import { transpileModule } from '../sandbox/transpile.ts';
+import { sample } from '../../properties/index.ts';
+import { runtimeFor } from '../runtime/registry.ts';
 import type { TaskSpec } from '../task/loadTask.ts';
-import { sandboxOptions } from './gradeWorkspace.ts';
 
 /**
  * The original task's demo figure: E[Y²]/E[X²] (the variance ratio for zero-mean input) of a layer at each rate, on
@@ -11,13 +8,16 @@ import { sandboxOptions } from './gradeWorkspace.ts';
  * could not produce a value.
  */
 export async function measureRatios(spec: TaskSpec, source: string, rates: readonly number[], seed = 42): Promise<(number | null)[]> {
-  const compiled = transpileModule(source, spec.grader.subject.file);
+  const runtime = runtimeFor(spec.runtime);
+  const compiled = await runtime.compile(source, spec.grader.subject.file);
   if (!compiled.ok) return rates.map(() => null);
-  const sandbox = await Sandbox.start(sandboxOptions(spec));
+  const started = await runtime.start(compiled.program, { limits: spec.limits, randomSeed: seed });
+  if (!started.ok) {
+    await started.child.dispose();
+    return rates.map(() => null);
+  }
+  const { oracle } = started.subject;
   try {
-    const loaded = await sandbox.load(compiled.code, spec.grader.subject.file, seed, spec.limits.timeMs);
-    if (!loaded.ok) return rates.map(() => null);
-    const oracle = new Oracle(sandbox, performance.now() + spec.limits.timeMs);
     const x = sample('gaussian', 200_000, seed, 1);
     let sx = 0;
     for (const v of x) sx += v * v;
@@ -37,6 +37,6 @@ export async function measureRatios(spec: TaskSpec, source: string, rates: reado
   } catch {
     return rates.map(() => null);
   } finally {
-    await sandbox.dispose();
+    await started.subject.dispose();
   }
 }

@@ -1,5 +1,6 @@
+import { resolveProperty } from '../../properties/registry.ts';
 import type { TaskSpec } from '../task/loadTask.ts';
-import { deriveSeed } from './_seed.ts';
+import { deriveSeed } from './deriveSeed.ts';
 import { gradeCase, type TaskCase, taskCases } from './gradeCases.ts';
 import type { GradeResult } from './GradeResult.ts';
 import type { GradeOptions } from './gradeWorkspace.ts';
@@ -51,7 +52,7 @@ export interface SelfTestOptions extends GradeOptions {
 
 /** Upper bound on P(reference fails) for one grade, from the statistical properties' parameters. */
 export function falseRejectBound(spec: TaskSpec): number {
-  return spec.grader.properties.reduce((sum, p) => sum + p.falseRejectBound, 0);
+  return spec.grader.properties.reduce((sum, p) => sum + resolveProperty(p).falseRejectBound, 0);
 }
 
 /**

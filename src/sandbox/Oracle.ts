@@ -1,6 +1,6 @@
 import type { OracleArg, OracleReply, OracleValue, Request } from './protocol.ts';
 import type { Sandbox } from './Sandbox.ts';
-import { SubmissionFault } from './SubmissionFault.ts';
+import { SubmissionFault } from '../errors.ts';
 
 export type ConstructResult = { readonly ok: true; readonly handle: number } | { readonly ok: false; readonly thrown: { name: string; message: string } };
 

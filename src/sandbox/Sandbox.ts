@@ -7,7 +7,7 @@ import { childCommand, detectIsolation } from './_isolation.ts';
 import { harnessSource, loadHarnessSource } from './harnessSource.ts';
 import { LOAD_REPLY_BYTES, replyBudget } from './_replyBudget.ts';
 import type { ChildMessage, OracleArg, OracleReply, ParentMessage, Request, Thrown } from './protocol.ts';
-import { SubmissionFault } from './SubmissionFault.ts';
+import { SubmissionFault } from '../errors.ts';
 
 export interface SandboxOptions {
   /** Address space the submission may use on top of Node's own baseline. */

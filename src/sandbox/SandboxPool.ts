@@ -1,4 +1,5 @@
 import { RltaskError } from '../errors.ts';
+import { InputFile } from './_inputFile.ts';
 import { registerSandboxOwner, Sandbox, type SandboxOptions } from './Sandbox.ts';
 
 export interface SandboxPoolOptions {
@@ -12,6 +13,13 @@ export interface SandboxPoolOptions {
   readonly limit?: number;
   /** How a child is started (default `Sandbox.start`). */
   readonly start?: (options: SandboxOptions) => Promise<Sandbox>;
+  /**
+   * Share the properties' cached inputs through one file that every child of the pool reads (see
+   * `_inputFile.ts`), instead of writing them into every child's channel: for a batch graded with one seed,
+   * whose inputs are the same for every submission. The pool opens the file and `close()` closes it. Default
+   * false (also when the machine has no such file: the inputs then go through the channel).
+   */
+  readonly shareInputs?: boolean;
 }
 
 /**
@@ -38,9 +46,11 @@ export class SandboxPool {
   readonly #all = new Set<Promise<Sandbox>>();
   #started = 0;
   #closed = false;
+  readonly #inputFile: InputFile | null;
 
   constructor(options: SandboxOptions, pool: SandboxPoolOptions) {
-    this.#options = options;
+    this.#inputFile = pool.shareInputs === true ? InputFile.open() : null;
+    this.#options = this.#inputFile === null ? options : { ...options, inputFile: this.#inputFile };
     this.#size = Math.max(1, Math.floor(pool.size));
     this.#limit = pool.limit ?? Number.POSITIVE_INFINITY;
     this.#start = pool.start ?? Sandbox.start;
@@ -120,11 +130,15 @@ export class SandboxPool {
     for (const p of this.#all) p.then((s) => s.kill(), () => undefined);
   }
 
-  /** Stop starting children and wait until every idle child is gone. Taken children stay the takers' business. */
+  /**
+   * Stop starting children and wait until every idle child is gone. Taken children stay the takers' business,
+   * but the shared input file is closed: call this once every taken child has finished its work.
+   */
   async close(): Promise<void> {
     const idle = this.#idle;
     this.#idle = [];
     this.#stop();
     await Promise.all(idle.map((p) => p.then((s) => s.dispose(), () => undefined)));
+    this.#inputFile?.close();
   }
 }

@@ -1,9 +1,6 @@
 import { RltaskError } from '../errors.ts';
 import type { Edit } from './taskSchema.ts';
 
-// Kept apart from loadTask.ts so that code the task schema runs (properties/bindTask.ts) can apply edits
-// without importing the loader, which imports the schema.
-
 /** Apply one edit whose `find` text must occur exactly once. */
 export function applyEdit(content: string, e: Edit): { ok: true; content: string } | { ok: false; why: string } {
   const first = content.indexOf(e.find);

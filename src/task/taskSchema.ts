@@ -1,8 +1,8 @@
 import path from 'node:path/posix';
 import { z } from 'zod';
-import { bindTask } from '../../properties/bindTask.ts';
 import { propertyItems } from '../../properties/registry.ts';
 import { unknownChoice } from '../../properties/unknownChoice.ts';
+import { runtimeNames } from '../runtime/runtimeNames.ts';
 
 /**
  * The task file format. This schema is the single source of truth: the loader validates with it, the
@@ -118,9 +118,9 @@ export const taskSchema = z.strictObject({
   }),
   limits,
   permissions,
-})
-  // Properties that compare against the reference solution need the task they belong to.
-  .transform((task) => bindTask(task));
+  /** The language of the task's code: which runtime compiles, checks and runs it. */
+  runtime: z.enum(runtimeNames).default('typescript'),
+});
 
 export type TaskSpecData = z.output<typeof taskSchema>;
 export type TaskFile = TaskSpecData['files'][number];

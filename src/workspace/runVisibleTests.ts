@@ -1,8 +1,6 @@
-import { Sandbox } from '../sandbox/Sandbox.ts';
-import { bundleFiles } from '../sandbox/transpile.ts';
 import { RltaskError } from '../errors.ts';
+import { runtimeFor } from '../runtime/registry.ts';
 import type { TaskSpec } from '../task/loadTask.ts';
-import { sandboxOptions } from '../grading/gradeWorkspace.ts';
 import { readWorkspaceFiles } from './readWorkspaceFiles.ts';
 
 export interface VisibleTestRun {
@@ -20,18 +18,16 @@ export interface VisibleTestRun {
 export async function runVisibleTests(spec: TaskSpec, dir: string, seed = spec.grader.seed): Promise<VisibleTestRun> {
   const started = performance.now();
   if (spec.tests === undefined) throw new RltaskError('E_SPEC', `${spec.sourcePath}: the task declares no visible tests (tests.file)`);
+  const runtime = runtimeFor(spec.runtime);
   const files = await readWorkspaceFiles(spec, dir);
   const done = (passed: boolean, output: string): VisibleTestRun => ({ passed, output, durationMs: Math.round(performance.now() - started) });
   if (!files.has(spec.tests.file)) return done(false, `${spec.tests.file} is missing from the workspace (or is not a regular file)`);
-  const bundle = await bundleFiles(spec.tests.file, files);
+  const bundle = await runtime.bundleTests(spec.tests.file, files);
   if (!bundle.ok) return done(false, `the tests do not compile:\n${bundle.message}`);
-  const sandbox = await Sandbox.start(sandboxOptions(spec));
-  try {
-    const r = await sandbox.load(bundle.code, spec.tests.file, seed, spec.limits.timeMs).catch((e: Error) => ({ ok: false as const, thrown: { name: 'stopped', message: e.message } }));
-    await sandbox.dispose();
-    const tail = r.ok ? '' : `\n${r.thrown.name === 'stopped' ? '' : `${r.thrown.name}: `}${r.thrown.message}\n`;
-    return done(r.ok, `${sandbox.output}${tail}`);
-  } finally {
-    await sandbox.dispose();
-  }
+  // The tests are the program the child loads: a failure to load is the tests failing.
+  const run = await runtime.start(bundle.program, { limits: spec.limits, randomSeed: seed });
+  const child = run.ok ? run.subject : run.child;
+  await child.dispose();
+  if (run.ok) return done(true, child.output);
+  return done(false, `${child.output}\n${run.fault ? '' : `${run.thrown.name}: `}${run.thrown.message}\n`);
 }

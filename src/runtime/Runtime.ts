@@ -1,0 +1,108 @@
+import type { Check } from './Check.ts';
+import type { Oracle } from '../sandbox/Oracle.ts';
+import type { Sandbox, SandboxOptions } from '../sandbox/Sandbox.ts';
+import type { Thrown } from '../sandbox/protocol.ts';
+import type { AstCheckSpec } from '../task/taskSchema.ts';
+
+/**
+ * Everything language-specific about grading, behind one interface: compiling a submission, its static checks,
+ * the isolated child it runs in (with the harness that speaks the oracle protocol), and its visible tests.
+ * Grading, the properties and the CLI only ever talk to a `Runtime`; a task names its runtime (`runtime:` in
+ * the task file, `typescript` by default).
+ */
+export interface Runtime {
+  readonly name: string;
+  /**
+   * The static half of a grade, which never runs the submission: bound its syntax, compile the subject, apply
+   * the always-on static policy and the task's static checks (`grader.ast`). Never throws for the submission's
+   * content: what it does wrong is a failed check.
+   */
+  prepare(input: PrepareInput): Promise<Prepared>;
+  /** Compile trusted code (the reference solution's subject file) for `start`. */
+  compile(source: string, file: string): Promise<Compiled>;
+  /** Compile the visible tests (`entry` and what it imports among `files`) into one program for `Subject.run`. */
+  bundleTests(entry: string, files: ReadonlyMap<string, string>): Promise<Compiled>;
+  /**
+   * Start an isolated child, load `program` in it and connect an oracle: a subject ready for properties. A
+   * program that throws or faults while loading is `{ ok: false }` (the submission's failure); a child that
+   * cannot be started at all throws (the environment's).
+   */
+  start(program: Program, options: StartOptions): Promise<Started>;
+  /** Limits of one child, from the task's limits (for a pool of pre-started children). */
+  childOptions(limits: RunLimits): SandboxOptions;
+  /**
+   * The members of a class declared in `file` (for checking that a task's properties call methods that exist);
+   * undefined when they cannot be known statically.
+   */
+  classMembers(source: string, file: string, className: string): Promise<ReadonlySet<string> | undefined>;
+}
+
+/** Compiled code and the file it came from, ready to load into a child. */
+export interface Program {
+  readonly code: string;
+  readonly file: string;
+}
+
+export type Compiled = { readonly ok: true; readonly program: Program } | { readonly ok: false; readonly message: string };
+
+export interface PrepareInput {
+  /** The workspace's editable files as submitted, each with the task's original text. */
+  readonly files: ReadonlyMap<string, { readonly submitted: string; readonly original: string }>;
+  readonly subject: { readonly file: string; readonly export: string };
+  /** The task's configured static checks (`grader.ast`), as data. */
+  readonly checks: readonly StaticCheckSpec[];
+}
+
+/** A configured static check as a task file states it. */
+export type StaticCheckSpec = AstCheckSpec;
+
+/**
+ * The static half's outcome: its checks in report order (compiling, the policy, the task's checks), and either
+ * the program to load or why no sandbox is worth starting (the code does not compile, breaks the policy, or
+ * nests too deeply to be read safely). A failed task check alone still gives a program.
+ */
+export type Prepared =
+  | { readonly ok: true; readonly checks: readonly Check[]; readonly program: Program }
+  | { readonly ok: false; readonly checks: readonly Check[]; readonly refusal: string };
+
+export interface RunLimits {
+  readonly timeMs: number;
+  readonly memoryMb: number;
+  readonly outputBytes: number;
+}
+
+export interface StartOptions {
+  readonly limits: RunLimits;
+  /** Seed of the child's default random source (`Math.random` in TypeScript). */
+  readonly randomSeed: number;
+  /** Where the child comes from (a pool of pre-started ones); default: start a fresh one. */
+  readonly child?: (options: SandboxOptions) => Promise<Sandbox>;
+}
+
+/**
+ * A started subject, or a program that failed to load: what it threw, or (`fault`) how its child misbehaved
+ * (out of time or memory, died), with the child for its output.
+ */
+export type Started =
+  | { readonly ok: true; readonly subject: Subject }
+  | { readonly ok: false; readonly thrown: Thrown; readonly fault: boolean; readonly child: Child };
+
+/** A child process the caller owns: `dispose()` stops it, and must be called however the grade ends. */
+export interface Child {
+  /** What the child printed (stdout and stderr, bounded by the limits), complete once disposed. */
+  readonly output: string;
+  dispose(): Promise<void>;
+}
+
+/** A loaded program in its child, with an oracle to call it through. */
+export interface Subject extends Child {
+  readonly oracle: Oracle;
+  readonly exports: readonly string[];
+  /** `performance.now()` by which the subject's time budget (`limits.timeMs`, counted from its load) runs out. */
+  readonly deadline: number;
+  /**
+   * Run another program (the visible tests) in a fresh context of the same child, within `timeoutMs`. Throws a
+   * `SubmissionFault` when the child misbehaves.
+   */
+  run(program: Program, randomSeed: number, timeoutMs: number): Promise<{ readonly ok: true } | { readonly ok: false; readonly thrown: Thrown }>;
+}

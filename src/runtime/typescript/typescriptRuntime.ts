@@ -1,0 +1,85 @@
+import { SubmissionFault } from '../../errors.ts';
+import { parseFiles, runAstChecks, classMemberNames } from '../../grading/astChecks.ts';
+import { Oracle } from '../../sandbox/Oracle.ts';
+import { Sandbox, type SandboxOptions } from '../../sandbox/Sandbox.ts';
+import { bundleFiles, transpile } from '../../sandbox/transpile.ts';
+import type { Check } from '../Check.ts';
+import type { Compiled, Prepared, PrepareInput, Program, RunLimits, Runtime, Started, StartOptions } from '../Runtime.ts';
+
+function skipped(ids: readonly string[], why: string): Check[] {
+  return ids.map((id) => ({ id, passed: false, skipped: true, message: `not run: ${why}` }));
+}
+
+async function prepare(input: PrepareInput): Promise<Prepared> {
+  const editable = new Map([...input.files].map(([p, f]) => [p, f.submitted]));
+  const subjectFile = input.subject.file;
+  const checkIds = input.checks.map((c) => c.check);
+  // Nesting is bounded before any recursive reader sees the code (the compiler's parser, esbuild's printer).
+  const parsed = await parseFiles(editable);
+  if (!parsed.ok) {
+    const refusal = 'the code nests too deeply';
+    return { ok: false, checks: [{ id: 'compile', passed: false, message: parsed.message }, ...skipped(['policy', ...checkIds], refusal)], refusal };
+  }
+  const compiled = await transpile(editable.get(subjectFile) ?? '', subjectFile);
+  const checks: Check[] = [compiled.ok ? { id: 'compile', passed: true, message: `${subjectFile} transpiles` } : { id: 'compile', passed: false, message: compiled.message }];
+  const ast = await runAstChecks({ files: input.files, subject: input.subject, checks: input.checks, parsed });
+  checks.push(...ast);
+  if (!compiled.ok) return { ok: false, checks, refusal: 'the code does not compile' };
+  if (!ast[0]!.passed) return { ok: false, checks, refusal: 'the permissions policy refused the code' };
+  return { ok: true, checks, program: { code: compiled.code, file: subjectFile } };
+}
+
+function childOptions(limits: RunLimits): SandboxOptions {
+  return { memoryMb: limits.memoryMb, outputBytes: limits.outputBytes, cpuSeconds: Math.ceil(limits.timeMs / 1000) + 2 };
+}
+
+async function start(program: Program, options: StartOptions): Promise<Started> {
+  const sandbox = await (options.child ?? Sandbox.start)(childOptions(options.limits));
+  const child = { get output() { return sandbox.output; }, dispose: () => sandbox.dispose() };
+  try {
+    const deadline = performance.now() + options.limits.timeMs;
+    const loaded = await sandbox.load(program.code, program.file, options.randomSeed, options.limits.timeMs).catch((e: unknown) => {
+      if (e instanceof SubmissionFault) return { ok: false as const, fault: true, thrown: { name: e.name, message: e.message } };
+      throw e;
+    });
+    if (!loaded.ok) return { ok: false, thrown: loaded.thrown, fault: 'fault' in loaded, child };
+    const subject = {
+      oracle: new Oracle(sandbox, deadline),
+      exports: loaded.exports,
+      deadline,
+      get output() {
+        return sandbox.output;
+      },
+      dispose: () => sandbox.dispose(),
+      run: (p: Program, randomSeed: number, timeoutMs: number) => sandbox.load(p.code, p.file, randomSeed, timeoutMs),
+    };
+    return { ok: true, subject };
+  } catch (e) {
+    await sandbox.dispose();
+    throw e;
+  }
+}
+
+async function compile(source: string, file: string): Promise<Compiled> {
+  const compiled = await transpile(source, file);
+  return compiled.ok ? { ok: true, program: { code: compiled.code, file } } : compiled;
+}
+
+async function bundleTests(entry: string, files: ReadonlyMap<string, string>): Promise<Compiled> {
+  const bundle = await bundleFiles(entry, files);
+  return bundle.ok ? { ok: true, program: { code: bundle.code, file: entry } } : bundle;
+}
+
+/**
+ * TypeScript: esbuild compiles the submission (types stripped, never checked), the compiler's syntax tree
+ * carries the static checks, and the code runs in a Node child under every isolation layer the machine has.
+ */
+export const typescriptRuntime: Runtime = {
+  name: 'typescript',
+  prepare,
+  compile,
+  bundleTests,
+  start,
+  childOptions,
+  classMembers: classMemberNames,
+};
