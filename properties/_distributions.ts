@@ -1,6 +1,6 @@
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
-import { markImmutable } from '../src/sandbox/immutableArrays.ts';
+import { markImmutable } from '../src/immutableArrays.ts';
 
 /** Zero-mean, unit-variance input distributions and their kurtosis κ = E[X⁴]/σ⁴. */
 export const distributions = {

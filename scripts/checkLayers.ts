@@ -30,7 +30,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['src/runtime'],
   ['src/sandbox'],
   ['src/startup'],
-  ['src/errors.ts', 'src/packageRoot.ts'],
+  ['src/errors.ts', 'src/packageRoot.ts', 'src/immutableArrays.ts'],
 ];
 
 /** Files and folders that may import from any layer; nothing in a layer may import them. */
@@ -357,6 +357,24 @@ export function checkLayers(root: string, layers: readonly (readonly string[])[]
 }
 
 /** One output line for a problem: `file:line: import '…': message`. */
+/**
+ * Every project file that loading `entry` (relative to `root`) loads at run time: the closure of its imports,
+ * type-only ones left out (they vanish when compiled). Sorted; `entry` included.
+ */
+export function runtimeClosure(root: string, entry: string): string[] {
+  const refs = collectImports(root, listSources(root));
+  const seen = new Set([entry]);
+  const todo = [entry];
+  for (let f = todo.pop(); f !== undefined; f = todo.pop()) {
+    for (const r of refs) {
+      if (r.from !== f || r.typeOnly || r.target === undefined || seen.has(r.target)) continue;
+      seen.add(r.target);
+      todo.push(r.target);
+    }
+  }
+  return [...seen].sort();
+}
+
 export function formatProblem(p: Problem): string {
   return p.specifier === '' ? `${p.file}:${p.line}: ${p.message}` : `${p.file}:${p.line}: import '${p.specifier}': ${p.message}`;
 }

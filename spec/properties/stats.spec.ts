@@ -43,7 +43,7 @@ describe('statistics', () => {
     assert.equal(hi.toFixed(3), '0.469');
   });
 
-  it('wilson(4, 15) is the seed README\'s [10.9 %, 52.0 %]', () => {
+  it("wilson(4, 15) is the original task's [10.9 %, 52.0 %]", () => {
     const [lo, hi] = wilson(4, 15);
     assert.equal((lo * 100).toFixed(1), '10.9');
     assert.equal((hi * 100).toFixed(1), '52.0');

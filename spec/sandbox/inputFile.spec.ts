@@ -3,7 +3,7 @@ import { fstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { encodeFrame, FrameReader, readFrameBlocking } from '../../src/sandbox/_frames.ts';
 import { InputFile } from '../../src/sandbox/_inputFile.ts';
-import { markImmutable } from '../../src/sandbox/immutableArrays.ts';
+import { markImmutable } from '../../src/immutableArrays.ts';
 import { Oracle } from '../../src/sandbox/Oracle.ts';
 import { Sandbox } from '../../src/sandbox/Sandbox.ts';
 import { transpileModule } from '../../src/sandbox/transpile.ts';

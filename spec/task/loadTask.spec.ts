@@ -1,9 +1,11 @@
-import { resolveProperty } from '../../properties/registry.ts';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { resolveProperty } from '../../properties/registry.ts';
+import { runtimeClosure } from '../../scripts/checkLayers.ts';
 import { SpecError } from '../../src/errors.ts';
-import { parseTask } from '../../src/task/loadTask.ts';
+import { loadTask, parseTask } from '../../src/task/loadTask.ts';
 import { DROPOUT_YAML } from '../_helpers.ts';
 
 const original = await readFile(DROPOUT_YAML, 'utf8');
@@ -137,5 +139,28 @@ describe('parseTask', () => {
   it('reports every problem at once', () => {
     const e = problems(original.replace('version: 1\n', 'version: 0\nauthor: x\n'));
     assert.ok(e.problems.length >= 2, e.message);
+  });
+});
+
+describe('the task is plain data', () => {
+  it('loading a task loads no sandbox, runtime or grading code (type-only imports aside)', () => {
+    const loaded = runtimeClosure(fileURLToPath(new URL('../..', import.meta.url)), 'src/task/loadTask.ts');
+    assert.ok(loaded.includes('src/task/taskSchema.ts') && loaded.includes('properties/registry.ts'), loaded.join(', '));
+    const heavy = loaded.filter((f) => /^src\/(sandbox|grading|workspace|cli|calibration)\//.test(f) || (f.startsWith('src/runtime/') && f !== 'src/runtime/runtimeNames.ts' && !f.startsWith('src/runtime/staticCheck')));
+    assert.deepEqual(heavy, []);
+  });
+
+  it('a loaded task holds no functions: structuredClone (which refuses functions) copies it exactly', async () => {
+    for (const file of ['tasks/variance-dropout.yaml', 'tasks/adam-bias-correction.yaml']) {
+      const spec = await loadTask(file);
+      const functions: string[] = [];
+      const walk = (v: unknown, at: string): void => {
+        if (typeof v === 'function') functions.push(at);
+        else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, `${at}.${k}`);
+      };
+      walk(spec, file);
+      assert.deepEqual(functions, []);
+      assert.deepEqual(structuredClone(spec), spec);
+    }
   });
 });

@@ -2,7 +2,7 @@ import { closeSync, existsSync, openSync, unlinkSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { isImmutable } from './immutableArrays.ts';
+import { isImmutable } from '../immutableArrays.ts';
 
 /** A batch's input file grows up to this; arrays beyond it go through the channel as usual. */
 const MAX_BYTES = 256 * 1024 * 1024;
