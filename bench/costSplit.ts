@@ -3,7 +3,7 @@ import { runAstChecks } from '../src/grading/astChecks.ts';
 import { sandboxOptions } from '../src/grading/gradeWorkspace.ts';
 import { Oracle } from '../src/sandbox/Oracle.ts';
 import { Sandbox } from '../src/sandbox/Sandbox.ts';
-import { transpile, transpileModule } from '../src/sandbox/transpile.ts';
+import { transpile, transpileModule } from '../src/runtime/typescript/transpile.ts';
 import type { TaskSpec } from '../src/task/loadTask.ts';
 import type { Fixtures } from './_fixtures.ts';
 import { selfCpuMs, treeCpuMs } from './_procCpu.ts';

@@ -4,7 +4,7 @@ import { Oracle } from '../src/sandbox/Oracle.ts';
 import type { OracleArg, OracleReply, OracleValue, Request } from '../src/sandbox/protocol.ts';
 import { Sandbox } from '../src/sandbox/Sandbox.ts';
 import { SubmissionFault } from '../src/sandbox/SubmissionFault.ts';
-import { transpileModule } from '../src/sandbox/transpile.ts';
+import { transpileModule } from '../src/runtime/typescript/transpile.ts';
 import { type CallOutcome, invoke } from './_call.ts';
 import type { CallSpec, CaseArgs } from './_inputs.ts';
 import type { TaskBinding } from './PropertyContract.ts';

@@ -14,7 +14,7 @@ import { sandboxOptions } from '../../src/grading/gradeWorkspace.ts';
 import { Oracle } from '../../src/sandbox/Oracle.ts';
 import { Sandbox } from '../../src/sandbox/Sandbox.ts';
 import { SubmissionFault } from '../../src/sandbox/SubmissionFault.ts';
-import { transpileModule } from '../../src/sandbox/transpile.ts';
+import { transpileModule } from '../../src/runtime/typescript/transpile.ts';
 import { parseTask, type TaskSpec } from '../../src/task/loadTask.ts';
 import { initWorkspace } from '../../src/workspace/initWorkspace.ts';
 import { DROPOUT_YAML } from '../_helpers.ts';

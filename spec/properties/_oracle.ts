@@ -1,6 +1,6 @@
 import { Oracle } from '../../src/sandbox/Oracle.ts';
 import { Sandbox } from '../../src/sandbox/Sandbox.ts';
-import { transpileModule } from '../../src/sandbox/transpile.ts';
+import { transpileModule } from '../../src/runtime/typescript/transpile.ts';
 import type { PropertyContext } from '../../properties/PropertyContract.ts';
 
 /** The dropout layer as a template; `scale`, `keep` and `evalBody` vary per variant. */

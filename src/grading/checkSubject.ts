@@ -3,7 +3,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { SpecProblem } from '../errors.ts';
 import { Sandbox } from '../sandbox/Sandbox.ts';
 import { SubmissionFault } from '../sandbox/SubmissionFault.ts';
-import { transpile } from '../sandbox/transpile.ts';
+import { transpile } from '../runtime/typescript/transpile.ts';
 import type { TaskSpec } from '../task/loadTask.ts';
 import { deriveSeed } from './_seed.ts';
 import { classMemberNames } from './astChecks.ts';

@@ -3,7 +3,7 @@ import { RltaskError } from '../errors.ts';
 import { Oracle } from '../sandbox/Oracle.ts';
 import { Sandbox, type SandboxOptions } from '../sandbox/Sandbox.ts';
 import { SubmissionFault } from '../sandbox/SubmissionFault.ts';
-import { bundleFiles, transpile } from '../sandbox/transpile.ts';
+import { bundleFiles, transpile } from '../runtime/typescript/transpile.ts';
 import type { TaskSpec } from '../task/loadTask.ts';
 import { readSubmission } from '../workspace/readSubmission.ts';
 import { parseFiles, runAstChecks } from './astChecks.ts';

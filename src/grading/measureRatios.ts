@@ -1,7 +1,7 @@
 import { sample } from '../../properties/_distributions.ts';
 import { Oracle } from '../sandbox/Oracle.ts';
 import { Sandbox } from '../sandbox/Sandbox.ts';
-import { transpileModule } from '../sandbox/transpile.ts';
+import { transpileModule } from '../runtime/typescript/transpile.ts';
 import type { TaskSpec } from '../task/loadTask.ts';
 import { sandboxOptions } from './gradeWorkspace.ts';
 

@@ -1,5 +1,5 @@
 import { Sandbox } from '../sandbox/Sandbox.ts';
-import { bundleFiles } from '../sandbox/transpile.ts';
+import { bundleFiles } from '../runtime/typescript/transpile.ts';
 import { RltaskError } from '../errors.ts';
 import type { TaskSpec } from '../task/loadTask.ts';
 import { sandboxOptions } from '../grading/gradeWorkspace.ts';
