@@ -1,6 +1,6 @@
 import { deriveSeed } from '../src/grading/_seed.ts';
-import { runAstChecks } from '../src/grading/astChecks.ts';
 import { sandboxOptions } from '../src/grading/gradeWorkspace.ts';
+import { runStaticChecks } from '../src/runtime/typescript/staticChecks.ts';
 import { Oracle } from '../src/sandbox/Oracle.ts';
 import { Sandbox } from '../src/sandbox/Sandbox.ts';
 import { transpile, transpileModule } from '../src/runtime/typescript/transpile.ts';
@@ -46,7 +46,7 @@ export async function costSplit(spec: TaskSpec, fx: Fixtures, iterations: number
 
   figures.push(await measure(group, 'transpile (esbuild)', () => transpile(fx.referenceSource, file), { iterations: iterations * 4, warmup: 2 }));
   figures.push(
-    await measure(group, 'AST checks (TypeScript syntax tree)', () => runAstChecks({ files: fx.referenceFiles, subject: spec.grader.subject, checks: spec.grader.ast }), {
+    await measure(group, 'AST checks (TypeScript syntax tree)', () => runStaticChecks({ files: fx.referenceFiles, subject: spec.grader.subject, checks: spec.grader.ast }), {
       iterations: iterations * 2,
       warmup: 2,
     }),

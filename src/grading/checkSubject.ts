@@ -6,7 +6,7 @@ import { SubmissionFault } from '../sandbox/SubmissionFault.ts';
 import { transpile } from '../runtime/typescript/transpile.ts';
 import type { TaskSpec } from '../task/loadTask.ts';
 import { deriveSeed } from './_seed.ts';
-import { classMemberNames } from './astChecks.ts';
+import { classMemberNames } from '../runtime/typescript/staticChecks.ts';
 import { caseContents, taskCases } from './gradeCases.ts';
 import { sandboxOptions } from './gradeWorkspace.ts';
 

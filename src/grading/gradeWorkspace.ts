@@ -6,7 +6,8 @@ import { SubmissionFault } from '../sandbox/SubmissionFault.ts';
 import { bundleFiles, transpile } from '../runtime/typescript/transpile.ts';
 import type { TaskSpec } from '../task/loadTask.ts';
 import { readSubmission } from '../workspace/readSubmission.ts';
-import { parseFiles, runAstChecks } from './astChecks.ts';
+import { parseFiles } from '../runtime/typescript/parseFiles.ts';
+import { runStaticChecks as runAstChecks } from '../runtime/typescript/staticChecks.ts';
 import type { Check, GradeResult } from './GradeResult.ts';
 import { deriveSeed } from './_seed.ts';
 
