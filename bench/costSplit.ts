@@ -2,11 +2,11 @@ import { resolveProperty } from '../properties/registry.ts';
 import { deriveSeed } from '../src/grading/deriveSeed.ts';
 import { referenceSolution } from '../src/grading/referenceSolution.ts';
 import { runtimeFor } from '../src/runtime/registry.ts';
-import { runAstChecks } from '../src/grading/astChecks.ts';
 import { sandboxOptions } from '../src/grading/gradeWorkspace.ts';
+import { runStaticChecks } from '../src/runtime/typescript/staticChecks.ts';
 import { Oracle } from '../src/sandbox/Oracle.ts';
 import { Sandbox } from '../src/sandbox/Sandbox.ts';
-import { transpile, transpileModule } from '../src/sandbox/transpile.ts';
+import { transpile, transpileModule } from '../src/runtime/typescript/transpile.ts';
 import type { TaskSpec } from '../src/task/loadTask.ts';
 import type { Fixtures } from './_fixtures.ts';
 import { selfCpuMs, treeCpuMs } from './_procCpu.ts';
@@ -49,7 +49,7 @@ export async function costSplit(spec: TaskSpec, fx: Fixtures, iterations: number
 
   figures.push(await measure(group, 'transpile (esbuild)', () => transpile(fx.referenceSource, file), { iterations: iterations * 4, warmup: 2 }));
   figures.push(
-    await measure(group, 'AST checks (TypeScript syntax tree)', () => runAstChecks({ files: fx.referenceFiles, subject: spec.grader.subject, checks: spec.grader.ast }), {
+    await measure(group, 'AST checks (TypeScript syntax tree)', () => runStaticChecks({ files: fx.referenceFiles, subject: spec.grader.subject, checks: spec.grader.ast }), {
       iterations: iterations * 2,
       warmup: 2,
     }),

@@ -30,7 +30,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['src/runtime'],
   ['src/sandbox'],
   ['src/startup'],
-  ['src/errors.ts', 'src/packageRoot.ts', 'src/immutableArrays.ts'],
+  ['src/errors.ts', 'src/packageRoot.ts', 'src/immutableArrays.ts', 'src/relativePath.ts'],
 ];
 
 /** Files and folders that may import from any layer; nothing in a layer may import them. */

@@ -9,7 +9,7 @@ import { gradeWorkspace, sandboxOptions } from '../../src/grading/gradeWorkspace
 import { Oracle } from '../../src/sandbox/Oracle.ts';
 import { Sandbox } from '../../src/sandbox/Sandbox.ts';
 import { SubmissionFault } from '../../src/errors.ts';
-import { transpileModule } from '../../src/sandbox/transpile.ts';
+import { transpileModule } from '../../src/runtime/typescript/transpile.ts';
 import { hostileTask, Scratch, settledProcesses, sources } from '../hostile/_support.ts';
 
 let scratch: Scratch;

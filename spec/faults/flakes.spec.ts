@@ -12,7 +12,7 @@ import { sandboxOptions } from '../../src/grading/gradeWorkspace.ts';
 import { gradeWorkspace } from '../../src/grading/gradeWorkspace.ts';
 import { Oracle } from '../../src/sandbox/Oracle.ts';
 import { Sandbox } from '../../src/sandbox/Sandbox.ts';
-import { transpileModule } from '../../src/sandbox/transpile.ts';
+import { transpileModule } from '../../src/runtime/typescript/transpile.ts';
 import { dropoutTask } from '../_helpers.ts';
 import { Scratch, settledProcesses, sources } from '../hostile/_support.ts';
 

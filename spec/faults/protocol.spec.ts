@@ -12,7 +12,7 @@ import { encodeFrame, FrameReader, FrameTooLarge } from '../../src/sandbox/_fram
 import { Oracle } from '../../src/sandbox/Oracle.ts';
 import { Sandbox } from '../../src/sandbox/Sandbox.ts';
 import { SubmissionFault } from '../../src/errors.ts';
-import { transpileModule } from '../../src/sandbox/transpile.ts';
+import { transpileModule } from '../../src/runtime/typescript/transpile.ts';
 import { hostileTask, Scratch, settledProcesses } from '../hostile/_support.ts';
 
 let scratch: Scratch;

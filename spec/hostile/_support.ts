@@ -17,7 +17,7 @@ import { SubmissionFault } from '../../src/errors.ts';
 import { resolveProperty } from '../../properties/registry.ts';
 import { referenceSolution } from '../../src/grading/referenceSolution.ts';
 import { runtimeFor } from '../../src/runtime/registry.ts';
-import { transpileModule } from '../../src/sandbox/transpile.ts';
+import { transpileModule } from '../../src/runtime/typescript/transpile.ts';
 import { parseTask, type TaskSpec } from '../../src/task/loadTask.ts';
 import { initWorkspace } from '../../src/workspace/initWorkspace.ts';
 import { DROPOUT_YAML } from '../_helpers.ts';

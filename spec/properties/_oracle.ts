@@ -1,10 +1,10 @@
 import { Oracle } from '../../src/sandbox/Oracle.ts';
 import { Sandbox } from '../../src/sandbox/Sandbox.ts';
-import { transpileModule } from '../../src/sandbox/transpile.ts';
 import { createHash } from 'node:crypto';
 import type { PropertyContext, ReferenceSolution } from '../../properties/PropertyContract.ts';
 import type { Subject } from '../../src/runtime/Runtime.ts';
 import { typescriptRuntime } from '../../src/runtime/typescript/typescriptRuntime.ts';
+import { transpileModule } from '../../src/runtime/typescript/transpile.ts';
 
 /** The dropout layer as a template; `scale`, `keep` and `evalBody` vary per variant. */
 export function layer(opts: { scale?: string; keep?: string; evalBody?: string; extra?: string } = {}): string {

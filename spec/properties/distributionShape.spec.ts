@@ -4,7 +4,7 @@ import { cdf, distributionShape } from '../../properties/distributionShape.ts';
 import type { ResolvedProperty, CheckOutcome } from '../../properties/PropertyContract.ts';
 import { Oracle } from '../../src/sandbox/Oracle.ts';
 import { Sandbox } from '../../src/sandbox/Sandbox.ts';
-import { transpileModule } from '../../src/sandbox/transpile.ts';
+import { transpileModule } from '../../src/runtime/typescript/transpile.ts';
 
 async function run(property: ResolvedProperty, source: string): Promise<CheckOutcome> {
   const compiled = transpileModule(source, 'm.ts');

@@ -11,7 +11,7 @@ import { reproducible } from '../../properties/reproducible.ts';
 import { bernsteinHalfWidth, bernsteinSamples, chiSquareSamples, gaussianMeanSamples } from '../../properties/_stats.ts';
 import { Oracle } from '../../src/sandbox/Oracle.ts';
 import { Sandbox } from '../../src/sandbox/Sandbox.ts';
-import { transpileModule } from '../../src/sandbox/transpile.ts';
+import { transpileModule } from '../../src/runtime/typescript/transpile.ts';
 
 // The generic library against real sandboxes: each property passes a correct module and fails, with a message
 // that says what is wrong, a module broken in the way it targets.

@@ -11,7 +11,7 @@ import { statefulSequence } from '../../properties/statefulSequence.ts';
 import { Oracle } from '../../src/sandbox/Oracle.ts';
 import type { OracleReply } from '../../src/sandbox/protocol.ts';
 import { Sandbox } from '../../src/sandbox/Sandbox.ts';
-import { transpileModule } from '../../src/sandbox/transpile.ts';
+import { transpileModule } from '../../src/runtime/typescript/transpile.ts';
 import { applyEdits, loadTask, type TaskSpec } from '../../src/task/loadTask.ts';
 import { ROOT } from '../_helpers.ts';
 

@@ -6,7 +6,7 @@ import { InputFile } from '../../src/sandbox/_inputFile.ts';
 import { markImmutable } from '../../src/immutableArrays.ts';
 import { Oracle } from '../../src/sandbox/Oracle.ts';
 import { Sandbox } from '../../src/sandbox/Sandbox.ts';
-import { transpileModule } from '../../src/sandbox/transpile.ts';
+import { transpileModule } from '../../src/runtime/typescript/transpile.ts';
 
 // A batch's immutable inputs go to the children through one read-only file instead of every child's channel.
 

@@ -1,6 +1,7 @@
 import { resolveProperty } from '../../properties/registry.ts';
 import { RltaskError, SubmissionFault } from '../errors.ts';
 import { runtimeFor } from '../runtime/registry.ts';
+import { STATIC_IDS } from '../runtime/staticCheckRegistry.ts';
 import type { Program, Subject } from '../runtime/Runtime.ts';
 import type { Sandbox, SandboxOptions } from '../sandbox/Sandbox.ts';
 import type { TaskSpec } from '../task/loadTask.ts';
@@ -29,7 +30,6 @@ export function sandboxOptions(spec: TaskSpec): SandboxOptions {
   return runtimeFor(spec.runtime).childOptions(spec.limits);
 }
 
-const STATIC_CHECKS: ReadonlySet<string> = new Set(['same-public-api', 'uses-sqrt']);
 const VISIBLE_TESTS = 'visible-tests';
 
 function skippedChecks(ids: readonly string[], why: string): Check[] {
@@ -80,7 +80,7 @@ export async function prepareGrade(spec: TaskSpec, dir: string, options: GradeOp
   const result = (activeMs: number, output: string, error?: { code: string; message: string }): GradeResult => {
     // Behaviour first: a property's counterexample is more actionable than a style check on the same bug.
     const failing = checks.filter((c) => !c.passed && c.skipped !== true);
-    const failedCheck = failing.find((c) => !STATIC_CHECKS.has(c.id)) ?? failing[0];
+    const failedCheck = failing.find((c) => !STATIC_IDS.has(c.id)) ?? failing[0];
     const status = error !== undefined ? 'error' : failedCheck === undefined ? 'passed' : 'failed';
     const feedback =
       error !== undefined

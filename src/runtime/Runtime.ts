@@ -2,7 +2,7 @@ import type { Check } from './Check.ts';
 import type { Oracle } from '../sandbox/Oracle.ts';
 import type { Sandbox, SandboxOptions } from '../sandbox/Sandbox.ts';
 import type { Thrown } from '../sandbox/protocol.ts';
-import type { AstCheckSpec } from '../task/taskSchema.ts';
+import type { StaticCheckSpec } from './staticCheckRegistry.ts';
 
 /**
  * Everything language-specific about grading, behind one interface: compiling a submission, its static checks,
@@ -53,8 +53,6 @@ export interface PrepareInput {
   readonly checks: readonly StaticCheckSpec[];
 }
 
-/** A configured static check as a task file states it. */
-export type StaticCheckSpec = AstCheckSpec;
 
 /**
  * The static half's outcome: its checks in report order (compiling, the policy, the task's checks), and either

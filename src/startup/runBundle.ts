@@ -162,8 +162,8 @@ export function runBundle(bundleDir: string, mode: 'use' | 'record'): void {
     return (...args) => Reflect.apply(wrapper, args[0], args);
   };
 
-  // The big CommonJS packages are loaded by Node's own require (lazily, by src/grading/astChecks.ts); hook only
-  // the files a cache was made for (or, when recording, big ones) and leave every other module to Node.
+  // The big CommonJS packages are loaded by Node's own require (lazily, by src/runtime/typescript/syntax.ts); hook
+  // only the files a cache was made for (or, when recording, big ones) and leave every other module to Node.
   const filename = path.join(bundleDir, BUNDLE_FILE);
   if (mode === 'record' || [...entries.keys()].some((f) => f !== filename)) {
     const proto = Module.prototype as CompilingModule;

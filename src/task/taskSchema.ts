@@ -1,23 +1,14 @@
-import path from 'node:path/posix';
 import { z } from 'zod';
 import { propertyItems } from '../../properties/registry.ts';
 import { unknownChoice } from '../../properties/unknownChoice.ts';
 import { runtimeNames } from '../runtime/runtimeNames.ts';
+import { staticCheckItems } from '../runtime/staticCheckRegistry.ts';
+import { relativePath } from '../relativePath.ts';
 
 /**
  * The task file format. This schema is the single source of truth: the loader validates with it, the
  * `TaskSpec` type is inferred from it, and the editor JSON Schema is generated from it.
  */
-
-/** A workspace-relative path: no absolute paths, no `..`, no `.` segments, no backslashes, normalized. */
-export const relativePath = z
-  .string()
-  .min(1)
-  .refine((p) => !p.includes('\\') && !p.includes('\0'), { message: 'use forward slashes and no NUL bytes' })
-  .refine((p) => !path.isAbsolute(p), { message: 'must be a relative path inside the workspace, not an absolute one' })
-  .refine((p) => path.normalize(p) === p && !p.split('/').some((s) => s === '..' || s === '.' || s === ''), {
-    message: 'must be a normalized relative path that stays inside the workspace (no "..", ".", or empty segments)',
-  });
 
 const identifier = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { message: 'use lowercase letters, digits and dashes' });
 
@@ -47,19 +38,8 @@ export const decoyFamilies = ['wrong-formula', 'behaviour-over-time', 'randomnes
 
 const variant = z.strictObject({ prompt: z.string().min(1), description: z.string().optional() });
 
-const astCheck = z.discriminatedUnion(
-  'check',
-  [
-    z.strictObject({ check: z.literal('same-public-api'), file: relativePath.optional() }),
-    z.strictObject({
-      check: z.literal('uses-sqrt'),
-      file: relativePath.optional(),
-      /** Restrict the search to this member of the subject class (default: the whole subject). */
-      in: z.string().optional(),
-    }),
-  ],
-  { error: unknownChoice('AST check') },
-);
+/** A static check a task configures (`grader.ast`); each is registered in src/runtime/staticCheckRegistry.ts. */
+const astCheck = z.discriminatedUnion('check', staticCheckItems, { error: unknownChoice('AST check') });
 
 const limits = z
   .strictObject({

@@ -1,8 +1,9 @@
 import { SubmissionFault } from '../../errors.ts';
-import { parseFiles, runAstChecks, classMemberNames } from '../../grading/astChecks.ts';
+import { parseFiles } from './parseFiles.ts';
+import { classMemberNames, runStaticChecks } from './staticChecks.ts';
 import { Oracle } from '../../sandbox/Oracle.ts';
 import { Sandbox, type SandboxOptions } from '../../sandbox/Sandbox.ts';
-import { bundleFiles, transpile } from '../../sandbox/transpile.ts';
+import { bundleFiles, transpile } from './transpile.ts';
 import type { Check } from '../Check.ts';
 import type { Compiled, Prepared, PrepareInput, Program, RunLimits, Runtime, Started, StartOptions } from '../Runtime.ts';
 
@@ -22,7 +23,7 @@ async function prepare(input: PrepareInput): Promise<Prepared> {
   }
   const compiled = await transpile(editable.get(subjectFile) ?? '', subjectFile);
   const checks: Check[] = [compiled.ok ? { id: 'compile', passed: true, message: `${subjectFile} transpiles` } : { id: 'compile', passed: false, message: compiled.message }];
-  const ast = await runAstChecks({ files: input.files, subject: input.subject, checks: input.checks, parsed });
+  const ast = await runStaticChecks({ files: input.files, subject: input.subject, checks: input.checks, parsed });
   checks.push(...ast);
   if (!compiled.ok) return { ok: false, checks, refusal: 'the code does not compile' };
   if (!ast[0]!.passed) return { ok: false, checks, refusal: 'the permissions policy refused the code' };

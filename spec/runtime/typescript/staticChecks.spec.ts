@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { runAstChecks } from '../../src/grading/astChecks.ts';
-import { gradeWorkspace } from '../../src/grading/gradeWorkspace.ts';
-import { BUG_LINE, cleanupTmp, dropoutTask, dropoutWorkspace } from '../_helpers.ts';
+import { gradeWorkspace } from '../../../src/grading/gradeWorkspace.ts';
+import { runStaticChecks } from '../../../src/runtime/typescript/staticChecks.ts';
+import { BUG_LINE, cleanupTmp, dropoutTask, dropoutWorkspace } from '../../_helpers.ts';
 
 const spec = await dropoutTask();
 const original = spec.files.find((f) => f.path === 'dropout.ts')!.content;
 const fixed = original.replace(BUG_LINE, 'const scale = 1.0 / Math.sqrt(keepProb);');
 
 async function check(submitted: string, which: 'policy' | 'same-public-api' | 'uses-sqrt') {
-  const results = await runAstChecks({
+  const results = await runStaticChecks({
     files: new Map([['dropout.ts', { submitted, original }]]),
     subject: spec.grader.subject,
     checks: [{ check: 'same-public-api' }, { check: 'uses-sqrt' }],
@@ -134,7 +134,7 @@ describe('same-public-api', () => {
 
   /** same-public-api on a file of exported functions. */
   async function functionApi(original: string, submitted: string) {
-    const [, api] = await runAstChecks({
+    const [, api] = await runStaticChecks({
       files: new Map([['f.ts', { submitted, original }]]),
       subject: { file: 'f.ts', export: 'f' },
       checks: [{ check: 'same-public-api' }],

@@ -5,9 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { NESTING_LIMITS, runAstChecks } from '../../src/grading/astChecks.ts';
-import { gradeWorkspace } from '../../src/grading/gradeWorkspace.ts';
-import { BUG_LINE, cleanupTmp, dropoutTask, dropoutWorkspace, withScale } from '../_helpers.ts';
+import { gradeWorkspace } from '../../../src/grading/gradeWorkspace.ts';
+import { NESTING_LIMITS } from '../../../src/runtime/typescript/parseFiles.ts';
+import { runStaticChecks } from '../../../src/runtime/typescript/staticChecks.ts';
+import { BUG_LINE, cleanupTmp, dropoutTask, dropoutWorkspace, withScale } from '../../_helpers.ts';
 
 after(cleanupTmp);
 
@@ -78,10 +79,10 @@ describe('the limits themselves', () => {
     assert.match(over.feedback, /^compile: dropout\.ts:\d+: blocks nested deeper than 64 levels/);
   });
 
-  it('runAstChecks on its own refuses a too-deep file in every check (it never walks it)', async () => {
+  it('runStaticChecks on its own refuses a too-deep file in every check (it never walks it)', async () => {
     const original = spec.files.find((f) => f.path === 'dropout.ts')!.content;
     const submitted = padded(`const unused = ${rep('(', 5000)}1${rep(')', 5000)};`)(original);
-    const results = await runAstChecks({ files: new Map([['dropout.ts', { submitted, original }]]), subject: spec.grader.subject, checks: spec.grader.ast });
+    const results = await runStaticChecks({ files: new Map([['dropout.ts', { submitted, original }]]), subject: spec.grader.subject, checks: spec.grader.ast });
     assert.deepEqual(
       results.map((r) => r.id),
       ['policy', ...spec.grader.ast.map((a) => a.check)],
