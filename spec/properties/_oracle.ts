@@ -46,9 +46,12 @@ export function referenceFrom(source: string, file: string, limits: { timeMs: nu
   let started: Promise<Subject> | undefined;
   const start = async (): Promise<Subject> => {
     const compiled = await typescriptRuntime.compile(source, file);
-    if (!compiled.ok) throw new Error(compiled.message);
+    if (!compiled.ok) throw new Error(`spec: the reference solution does not compile: ${compiled.message}`);
     const s = await typescriptRuntime.start(compiled.program, { limits, randomSeed: 1 });
-    if (!s.ok) throw new Error(s.thrown.message);
+    if (!s.ok) {
+      await s.child.dispose();
+      throw new Error(`spec: the reference solution does not load: ${s.thrown.message}`);
+    }
     return s.subject;
   };
   return {

@@ -146,7 +146,7 @@ describe('the task is plain data', () => {
   it('loading a task loads no sandbox, runtime or grading code (type-only imports aside)', () => {
     const loaded = runtimeClosure(fileURLToPath(new URL('../..', import.meta.url)), 'src/task/loadTask.ts');
     assert.ok(loaded.includes('src/task/taskSchema.ts') && loaded.includes('properties/registry.ts'), loaded.join(', '));
-    const heavy = loaded.filter((f) => /^src\/(sandbox|grading|workspace|cli|calibration)\//.test(f) || (f.startsWith('src/runtime/') && f !== 'src/runtime/runtimeNames.ts' && !f.startsWith('src/runtime/staticCheck')));
+    const heavy = loaded.filter((f) => /^src\/(sandbox|grading|workspace|cli|calibration)\//.test(f) || (f.startsWith('src/runtime/') && f !== 'src/runtime/runtimeNames.ts' && !f.startsWith('src/runtime/staticCheck') && !f.startsWith('src/runtime/checks/')));
     assert.deepEqual(heavy, []);
   });
 
