@@ -7,6 +7,7 @@
  * - v8-cache/: V8 code caches of rltask.cjs and of the big CommonJS packages it loads (the TypeScript
  *   compiler ts-morph carries, esbuild's JS API), made by grading the task's own workspace once with src/startup/recordEntry.ts, so that
  *   the functions a grade compiles lazily are cached too. Best effort: without them the CLI compiles as before.
+ * - lib/index.mjs, lib/properties.mjs, lib/calibration.mjs: the library (package.json `exports`) as ESM.
  * The sandbox harness is bundled here too and embedded as a string, since the bundle has no _harness.ts next to it.
  * Packages stay external when they must be loaded from node_modules: esbuild (native binary), ts-morph and
  * @ts-morph/common (the TypeScript compiler, loaded lazily with require), @anthropic-ai/sdk (only `calibrate` needs it, and in CommonJS
@@ -63,6 +64,21 @@ const cli = await build({
 // src/run.ts's hashbang would be a syntax error inside the CommonJS module wrapper.
 await writeFile(path.join(outdir, BUNDLE_FILE), cli.outputFiles[0]!.text.replace(/^#![^\n]*\n/, ''));
 
+// The library's entry points (package.json `exports`), as ESM bundles that plain Node imports without tsx; every
+// package stays external (resolved from the consumer's node_modules). Types come from the TypeScript sources.
+const LIBRARY_ENTRIES = { index: 'src/index.ts', properties: 'properties/index.ts', calibration: 'src/calibration/index.ts' } as const;
+for (const [name, file] of Object.entries(LIBRARY_ENTRIES)) {
+  await build({
+    ...common,
+    minify: false,
+    entryPoints: [path.join(root, file)],
+    outfile: path.join(outdir, 'lib', `${name}.mjs`),
+    format: 'esm',
+    packages: 'external',
+    define: { __RLTASK_HARNESS__: JSON.stringify(harnessText) },
+  });
+}
+
 const entry = (file: string, out: string) => build({ ...common, entryPoints: [path.join(root, file)], outfile: out, format: 'esm' });
 await entry('src/startup/bundleEntry.ts', outfile);
 
@@ -91,4 +107,4 @@ try {
   await rm(recorder, { force: true });
   await rm(scratch, { recursive: true, force: true });
 }
-process.stdout.write(`wrote ${path.relative(root, outfile)}, ${BUNDLE_FILE} and ${CACHE_DIR}/\n`);
+process.stdout.write(`wrote ${path.relative(root, outfile)}, ${BUNDLE_FILE}, lib/ and ${CACHE_DIR}/\n`);

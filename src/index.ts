@@ -1,10 +1,11 @@
 /**
- * rltask as a library: load a task, materialize a workspace, grade it (one or many), self-test a task, run
- * the visible tests. Calibration lives in `src/calibration/index.ts` (it loads the Anthropic SDK) and the
- * property contracts in `properties/index.ts`.
+ * rltask as a library (`import … from 'rltask'`): load a task, materialize a workspace, grade it (one or many),
+ * self-test a task, run the visible tests. Calibration is `rltask/calibration` (it loads the Anthropic SDK) and
+ * the property library `rltask/properties`. The sandbox, the oracle and the pool are internals: grading starts
+ * and stops children itself.
  *
  * @example
- * import { gradeWorkspace, initWorkspace, loadTask } from './src/index.ts';
+ * import { gradeWorkspace, initWorkspace, loadTask } from 'rltask';
  * const spec = await loadTask('tasks/variance-dropout.yaml');
  * await initWorkspace(spec, '/tmp/ws');
  * const { reward, feedback } = await gradeWorkspace(spec, '/tmp/ws');
@@ -21,7 +22,7 @@ export { readSubmission } from './workspace/readSubmission.ts';
 export type { Submission, WorkspaceCheck } from './workspace/readSubmission.ts';
 export { runVisibleTests } from './workspace/runVisibleTests.ts';
 export type { VisibleTestRun } from './workspace/runVisibleTests.ts';
-export { gradeWorkspace, sandboxOptions } from './grading/gradeWorkspace.ts';
+export { gradeWorkspace } from './grading/gradeWorkspace.ts';
 export type { GradeOptions } from './grading/gradeWorkspace.ts';
 export { gradeMany } from './grading/gradeMany.ts';
 export type { GradeManyOptions } from './grading/gradeMany.ts';
@@ -31,10 +32,6 @@ export { caseContents, gradeCase, taskCases } from './grading/gradeCases.ts';
 export type { TaskCase } from './grading/gradeCases.ts';
 export { falseRejectBound, selfTest } from './grading/selfTest.ts';
 export type { CaseOutcome, RegradeOutcome, SelfTest, SelfTestOptions } from './grading/selfTest.ts';
-export { killAllSandboxes, Sandbox } from './sandbox/Sandbox.ts';
-export type { SandboxOptions } from './sandbox/Sandbox.ts';
-export { SandboxPool } from './sandbox/SandboxPool.ts';
 export { GRADING_V8_FLAGS, tuneV8 } from './startup/tuneV8.ts';
-export { Oracle } from './sandbox/Oracle.ts';
-export { SubmissionFault } from './errors.ts';
-export type { OracleArg, OracleReply, OracleValue } from './sandbox/protocol.ts';
+export { runtimeNames } from './runtime/runtimeNames.ts';
+export type { RuntimeName } from './runtime/runtimeNames.ts';

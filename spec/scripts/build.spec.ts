@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { BUG_LINE, cleanupTmp, cli, type CliResult, DROPOUT_YAML, dropoutWorkspace, ROOT } from '../_helpers.ts';
 
 function run(args: readonly string[], cwd = ROOT): Promise<CliResult> {
@@ -47,6 +48,28 @@ describe('the production bundle (scripts/build.ts)', () => {
       assert.equal(fromBundle.code, code, fromBundle.stdout + fromBundle.stderr);
       assert.equal(fromSource.code, code, fromSource.stdout + fromSource.stderr);
       assert.deepEqual(verdict(fromBundle.stdout), verdict(fromSource.stdout));
+    }
+  });
+
+  it("the library's entry points (package.json exports) import from plain Node, without tsx, and hide the sandbox", async () => {
+    const pkg: unknown = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8'));
+    const exportsMap = typeof pkg === 'object' && pkg !== null && 'exports' in pkg ? pkg.exports : undefined;
+    assert.ok(typeof exportsMap === 'object' && exportsMap !== null);
+    const expected: Record<string, { file: string; has: string[] }> = {
+      '.': { file: 'index.mjs', has: ['loadTask', 'initWorkspace', 'gradeWorkspace', 'gradeMany', 'selfTest', 'runVisibleTests', 'tuneV8', 'RltaskError', 'SpecError'] },
+      './properties': { file: 'properties.mjs', has: ['defineProperty', 'resolveProperty', 'propertyItems', 'PropertyFailure'] },
+      './calibration': { file: 'calibration.mjs', has: ['calibrate', 'createClient', 'summarize'] },
+    };
+    for (const [subpath, { file, has }] of Object.entries(expected)) {
+      const target: unknown = Reflect.get(exportsMap, subpath);
+      assert.deepEqual(target, { types: Reflect.get(target ?? {}, 'types'), default: `./dist/lib/${file}` }, subpath);
+      const script = `import(${JSON.stringify(pathToFileURL(path.join(dir, 'lib', file)).href)}).then((m) => console.log(JSON.stringify(Object.keys(m))))`;
+      const r = await run(['-e', script]);
+      assert.equal(r.code, 0, r.stderr);
+      const names: unknown = JSON.parse(r.stdout);
+      assert.ok(Array.isArray(names));
+      for (const name of has) assert.ok(names.includes(name), `${subpath} exports ${name}`);
+      for (const internal of ['Sandbox', 'SandboxPool', 'Oracle', 'killAllSandboxes']) assert.ok(!names.includes(internal), `${subpath} hides ${internal}`);
     }
   });
 
