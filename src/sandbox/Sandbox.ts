@@ -82,7 +82,7 @@ export class Sandbox {
         '--disallow-code-generation-from-strings',
         `--max-old-space-size=${options.memoryMb}`,
         // V8 re-hashes every string of its start-up snapshot under a fresh random hash seed, and picking that seed
-        // runs a primality test: ≈ 3.5 ms of CPU per child, ~10 % of its start. A random seed defends a process
+        // runs a primality test, a noticeable share of a child's start (docs/performance.md). A random seed defends a process
         // against hash flooding by its input; this process's only untrusted input is the submission, which runs
         // inside it anyway. (Any V8 flag already makes Node compile its built-in modules without their code cache,
         // so this one costs nothing there.)

@@ -23,7 +23,7 @@ export interface SandboxPoolOptions {
 }
 
 /**
- * Pre-started sandboxes, so that starting a child (a fresh `node` under every isolation layer, ~40 ms) is off a
+ * Pre-started sandboxes, so that starting a child (a fresh `node` under every isolation layer) is off a
  * grade's critical path. A child is handed out once and never comes back — one submission per child, exactly as
  * without a pool — and taking one starts its replacement while the taker works.
  *

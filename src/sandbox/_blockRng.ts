@@ -5,12 +5,12 @@
  * The stream is exactly pure-rand's `uniformFloat64` over `xoroshiro128plusFromState(state)` — two 32-bit outputs
  * per double, the first masked to 26 bits and the second to 27 (spec/sandbox/blockRng.spec.ts compares them) —
  * but with the generator's four state words in locals of one loop. pure-rand's object-based generator made V8 optimize
- * three functions (next, uniformFloat64 and the loop) in every child, ≈ 9 ms of TurboFan per submission, more
- * than the loop itself costs; this is one small loop.
+ * three functions (next, uniformFloat64 and the loop) in every child, which cost more than the loop itself;
+ * this is one small loop.
  *
  * The state is not `xoroshiro128plus(seed)`'s: the parent draws the inputs from `xoroshiro128plus(seed)` with
  * seeds from the same fast-check run, and equal seeds do occur — the mask then was a copy of the uniforms the
- * input was made from (`check --regrade 1000`: 3 false rejects, E[Y²]/E[X²] ≈ 0.7 for a correct layer). A state
+ * input was made from, and a correct layer was rejected. A state
  * spread by a mixer with constants of its own is unrelated to every state the parent uses, and dense from the
  * first draw (the first value of `xoroshiro128plus(seed)` is ≈ 1 − seed/2³²).
  */

@@ -14,8 +14,7 @@
  *
  * JSON rather than `v8.serialize`: the child would have to load node:v8, whose module graph (heap utils,
  * streams) is compiled from scratch when the process runs with V8 flags (they change the flag hash that
- * Node's built-in code cache is keyed on): about 6 ms of CPU per submission, more than the rest of the
- * harness costs to start.
+ * Node's built-in code cache is keyed on), which costs more than the rest of the harness's start.
  *
  * Arrays are sent as raw bytes, so every value (−0, NaN payloads) arrives exactly as it was sent. (A sparse
  * encoding of +0.0 runs was tried for dropout outputs and cost the child more CPU than the bytes it saved.)

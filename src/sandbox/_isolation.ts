@@ -15,7 +15,7 @@ export interface Isolation {
   readonly prlimit: boolean;
   /**
    * `unshare` itself can switch to `user` (`--setuid`/`--setgid`, which also drop supplementary groups; not in
-   * older util-linux, hence a probe): one exec fewer per child than `unshare … setpriv …` (≈ 1.2 ms of CPU each).
+   * older util-linux, hence a probe): one exec fewer per child than `unshare … setpriv …`.
    */
   readonly unshareSetuid: boolean;
 }

@@ -8,7 +8,7 @@ import { tuneV8 } from './tuneV8.ts';
 
 /**
  * Starts the CommonJS production bundle (dist/rltask.cjs) with V8 code caches, for the bundle itself and for the
- * big CommonJS packages it loads (the TypeScript compiler ts-morph carries, 9 MB of JavaScript): V8 then
+ * big CommonJS packages it loads (the TypeScript compiler ts-morph carries, megabytes of JavaScript): V8 then
  * deserializes compiled code instead of parsing and compiling it on every start. Node 20 has no
  * `module.enableCompileCache`, hence vm.Script with `cachedData`.
  *
@@ -67,8 +67,8 @@ interface ModuleStatics {
 
 /**
  * A file's text, decoded exactly as Node's loader decodes it (UTF-8), but from a Buffer: on Node 20
- * `readFileSync(file, 'utf8')` takes ~18 ms for the TypeScript compiler's 9 MB, reading a Buffer and decoding it
- * ~10 ms.
+ * `readFileSync(file, 'utf8')` is markedly slower for the TypeScript compiler's megabytes than reading a Buffer
+ * and decoding it.
  */
 function readSource(file: string): string {
   return readFileSync(file).toString('utf8');

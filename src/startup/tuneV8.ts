@@ -5,18 +5,17 @@ import v8 from 'node:v8';
  * pages that must stay responsive — for less background work in a process that grades for seconds to minutes.
  *
  * `--heap-growing-percent=200`: grading many workspaces in one process hits a V8 heuristic. Once the young
- * generation has grown to its 32 MB maximum, an old generation of ~35 MB live (mostly the TypeScript compiler) is
+ * generation has grown to its maximum, an old generation of about its size live (mostly the TypeScript compiler) is
  * left less free room than the young generation's size, and V8 then starts a full mark-compact after almost every
- * scavenge — about one per grade, which doubled the grading process's CPU after the first few dozen grades (80
- * instead of 27 ms per grade). Letting the old generation grow to 3× its live size before the next full GC avoids
+ * scavenge — about one per grade, which multiplied the grading process's CPU after the first few dozen grades
+ * (docs/performance.md). Letting the old generation grow to 3× its live size before the next full GC avoids
  * that.
  *
  * `--interrupt-budget=270336` (4× the default): V8 counts the bytecode each function executes and, every
- * interrupt budget, considers optimizing it with TurboFan. At the default, a `grade` call of 40 workspaces had
- * ~270 functions compiled on V8's background threads, ≈ 0.28 s of CPU (a tenth of the call's) taken from the
- * cores the sandboxes run on, mostly for functions that were hot for a moment (the start-up, the first
- * grades). With four times the budget only the code that stays hot is optimized: background-thread CPU
- * 0.28 → 0.13 s with the main thread unchanged; over 160 workspaces 0.63 → 0.35 s, the main thread + 0.18 s.
+ * interrupt budget, considers optimizing it with TurboFan. At the default, a `grade` call of many workspaces had
+ * hundreds of functions compiled on V8's background threads, CPU taken from the cores the sandboxes run on, mostly for functions that were hot for a moment (the start-up, the first
+ * grades). With four times the budget only the code that stays hot is optimized: about half the background-thread
+ * CPU, the main thread's hardly changed (docs/performance.md).
  *
  * Called first thing by the CLI's entries, before any code is compiled: a changed V8 flag changes the flag hash
  * that V8 code caches are checked against, so the caches in dist/v8-cache are recorded and used with these set.

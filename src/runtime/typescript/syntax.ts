@@ -21,7 +21,7 @@ const require = createRequire(import.meta.url);
 /** Load the TypeScript compiler once. */
 export function loadTypeScript(): Promise<Ts> {
   // ts-morph's own copy of the compiler (the `typescript` package here is the Go port, with no JS API). require(),
-  // not import(): importing CommonJS from ESM makes Node scan its ~9 MB for export names first.
+  // not import(): importing CommonJS from ESM makes Node scan all of it for export names first.
   // Resolved from ts-morph's own location, so that it is the copy ts-morph itself uses (a transitive dependency).
   tsModule ??= Promise.resolve().then((): Ts => createRequire(require.resolve('ts-morph'))('@ts-morph/common/dist/typescript.js'));
   return tsModule;

@@ -14,7 +14,7 @@ const TRANSFORM = { loader: 'ts', format: 'cjs', target: 'es2022', logLevel: 'si
 
 /**
  * TypeScript → CommonJS for the sandbox, through esbuild's async service (what grading uses: the sync API starts a
- * worker thread on first use, ~35 ms of CPU and ~200 ms of wall time per process). Syntax errors come back as a
+ * worker thread on first use, expensive once per process). Syntax errors come back as a
  * message, not an exception.
  */
 export async function transpile(source: string, filename: string): Promise<Transpiled> {
