@@ -1,8 +1,9 @@
 import { availableParallelism } from 'node:os';
+import { runtimeFor } from '../runtime/registry.ts';
 import { SandboxPool } from '../sandbox/SandboxPool.ts';
 import type { TaskSpec } from '../task/loadTask.ts';
 import type { GradeResult } from './GradeResult.ts';
-import { type GradeOptions, type PreparedGrade, prepareGrade, sandboxOptions } from './gradeWorkspace.ts';
+import { type GradeOptions, type PreparedGrade, prepareGrade } from './gradeWorkspace.ts';
 
 export interface GradeManyOptions extends Omit<GradeOptions, 'label'> {
   /** Grades in flight at once (default: the number of cores). */
@@ -38,7 +39,8 @@ export async function gradeMany(spec: TaskSpec, dirs: readonly string[], options
   // that the first children boot while the TypeScript compiler and the first submissions are being read and checked.
   // The properties' cached inputs are the same for every workspace graded with one seed: the pool shares them
   // with its children through one file.
-  const pool = startSandbox === undefined ? new SandboxPool(sandboxOptions(spec), { size: concurrency, limit: dirs.length, shareInputs: true }) : null;
+  const runtime = runtimeFor(spec.runtime);
+  const pool = startSandbox === undefined ? new SandboxPool(runtime.childOptions(spec.limits), { size: concurrency, limit: dirs.length, shareInputs: true, start: (o) => runtime.startChild(o) }) : null;
   const start = pool === null ? startSandbox : () => pool.take();
   const onAbort = (): void => pool?.kill();
   signal?.addEventListener('abort', onAbort, { once: true });

@@ -30,6 +30,8 @@ export interface Runtime {
   start(program: Program, options: StartOptions): Promise<Started>;
   /** Limits of one child, from the task's limits (for a pool of pre-started children). */
   childOptions(limits: RunLimits): SandboxOptions;
+  /** Start one isolated child with this runtime's harness, ready for `start` to load a program into (a pool's start function). */
+  startChild(options: SandboxOptions): Promise<Sandbox>;
   /**
    * The members of a class declared in `file` (for checking that a task's properties call methods that exist);
    * undefined when they cannot be known statically.

@@ -8,10 +8,6 @@ export interface StaticCheckOutcome {
   readonly message: string;
 }
 
-/** A static check's line in a grade's report. */
-export interface StaticCheckResult extends StaticCheckOutcome {
-  readonly id: string;
-}
 
 /** What a static check declares about itself (see `defineStaticCheck`). */
 export interface StaticCheckContract<Name extends string, Shape extends z.ZodRawShape, Runtimes extends readonly RuntimeName[]> {

@@ -2,13 +2,11 @@ import { constants } from 'node:fs';
 import { lstat, open } from 'node:fs/promises';
 import path from 'node:path';
 import { RltaskError } from '../errors.ts';
+import type { Check } from '../runtime/Check.ts';
 import type { TaskSpec } from '../task/loadTask.ts';
 
-export interface WorkspaceCheck {
-  readonly id: string;
-  readonly passed: boolean;
-  readonly message: string;
-}
+/** A workspace check is a line of the grade's report like any other. */
+export type WorkspaceCheck = Check;
 
 export interface Submission {
   /** One check per protected and editable file, in task order. */

@@ -1,5 +1,6 @@
+import type { Check } from '../Check.ts';
 import { policy as policyDefinition } from '../checks/policy.ts';
-import type { StaticCheckOutcome, StaticCheckResult } from '../staticCheck.ts';
+import type { StaticCheckOutcome } from '../staticCheck.ts';
 import type { StaticCheckSpecFor } from '../staticCheckRegistry.ts';
 import { findClass, loadTypeScript, type SourceFile, type Ts } from './syntax.ts';
 import { policy } from './checks/policy.ts';
@@ -49,8 +50,8 @@ export interface StaticChecksInput {
  * The permissions policy (always, over every editable file), then the task's configured checks in order: one
  * result each, under the check's id.
  */
-export async function runStaticChecks(input: StaticChecksInput): Promise<StaticCheckResult[]> {
-  const results: StaticCheckResult[] = [];
+export async function runStaticChecks(input: StaticChecksInput): Promise<Check[]> {
+  const results: Check[] = [];
   const ts = await loadTypeScript();
   const sources = input.parsed ?? (await parseFiles(new Map([...input.files].map(([file, { submitted }]) => [file, submitted]))));
   // Code nested beyond the limits is refused by every check: nothing of it was walked.

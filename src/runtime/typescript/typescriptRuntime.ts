@@ -82,5 +82,6 @@ export const typescriptRuntime: Runtime = {
   bundleTests,
   start,
   childOptions,
+  startChild: (options) => Sandbox.start(options),
   classMembers: classMemberNames,
 };
