@@ -21,8 +21,8 @@
  * codes of the two calls are compared too.
  *
  * Output (stdout): one line per differing grade (workspace, seed, first differing JSON path, both values
- * shortened, and the other differing paths), per differing exit code and per failed grading call, then `N grades compared, D differ`.
- * Progress and wall time go to stderr.
+ * shortened, the other differing paths), per differing exit code and per failed grading call, then
+ * `N grades compared, D differ`. Progress and wall time go to stderr.
  * Exit: 0 identical, 1 some differ, 2 bad usage (unknown option or revision), 3 grading failed (a call gave no
  * result for some workspace, e.g. a crash or a task file missing on one side), 130 interrupted.
  *
@@ -392,7 +392,7 @@ async function main(argv: readonly string[], signal: AbortSignal): Promise<numbe
           const [d, ...more] = gradeDifferences(left.get(w.dir)!, right.get(w.dir)!);
           if (d === undefined) continue;
           differ++;
-          // The other paths are only counted: the first says what changed, the count how far it spread.
+          // Only the first difference is shown in full; naming the others shows how far a change spread.
           const rest = more.length === 0 ? '' : ` (+${more.length} more: ${more.slice(0, 3).map((m) => m.path).join(', ')}${more.length > 3 ? ', …' : ''})`;
           process.stdout.write(`${w.name} seed ${seed} ${describeDifference(d, { left: current.label, right: other.label })}${rest}\n`);
         }
