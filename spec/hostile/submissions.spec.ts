@@ -17,7 +17,7 @@ import path from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { initWorkspace } from '../../src/workspace/initWorkspace.ts';
 import { cli, DROPOUT_YAML } from '../_helpers.ts';
-import { DEFERRED_MARKER, type HostileCase, hostileCases } from './_cases.ts';
+import { DEFERRED_MARKER, type HostileCase, hostileCases } from './hostileCases.ts';
 import { type BatchResult, fillPlaceholders, gradeRuntimeOnly, hostileTask, LIMITS, MARGIN_MS, parseBatch, Scratch, settledProcesses, snapshot, variantYaml } from './_support.ts';
 
 const cases = await hostileCases();
