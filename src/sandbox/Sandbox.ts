@@ -27,6 +27,18 @@ export type LoadResult = { readonly ok: true; readonly exports: readonly string[
 
 const live = new Set<Sandbox>();
 
+const V8_TRACE_START = '\n<--- Last few GCs --->';
+
+/** `output` with V8's fatal-error report replaced by its `FATAL ERROR: …` line. */
+function withoutV8Trace(output: string): string {
+  const at = output.indexOf(V8_TRACE_START);
+  if (at < 0) return output;
+  const report = output.slice(at);
+  // V8 words the same exhaustion differently depending on which collection gave up; the cause is the same.
+  const reason = report.includes('JavaScript heap out of memory') ? 'JavaScript heap out of memory' : (/^FATAL ERROR: (.*)$/m.exec(report)?.[1] ?? 'V8 stopped the process');
+  return `${output.slice(0, at)}\nFATAL ERROR: ${reason} [V8's report omitted]\n`;
+}
+
 /** Something that starts sandboxes on its own (a pool): told to stop before every child is killed. */
 export interface SandboxOwner {
   stop(): void;
@@ -283,7 +295,8 @@ export class Sandbox {
     let next = Number.POSITIVE_INFINITY;
     for (const p of this.#pending.values()) {
       if (p.at <= now + 1) {
-        this.#fault(new SubmissionFault('timeout', `${p.what} did not return within the time limit (${Math.round(p.timeoutMs)} ms left of the task's budget)`));
+        // No figure from the clock in the message: same submission and seed, same result, however loaded the machine.
+        this.#fault(new SubmissionFault('timeout', `${p.what} did not return within the time limit (the grade's share of the task's time budget that was left)`));
         return;
       }
       next = Math.min(next, p.at);
@@ -329,9 +342,14 @@ export class Sandbox {
     return this.#ended === null && this.#child.exitCode === null && this.#child.signalCode === null;
   }
 
-  /** Captured stdout+stderr of the child, capped at `outputBytes`. */
+  /**
+   * Captured stdout+stderr of the child, capped at `outputBytes`. V8's report of a fatal error (out of memory)
+   * is cut to its one-line reason: the rest (recent GCs with timestamps, addresses, a native stack) differs from
+   * run to run and says nothing the reason does not.
+   */
   get output(): string {
-    return this.#outputDropped > 0 ? `${this.#output}\n[output truncated: ${this.#outputDropped} more bytes dropped]` : this.#output;
+    const full = this.#outputDropped > 0 ? `${this.#output}\n[output truncated: ${this.#outputDropped} more bytes dropped]` : this.#output;
+    return withoutV8Trace(full);
   }
 
   /** Kill the child's whole process group. Safe to call more than once. */
