@@ -191,7 +191,7 @@ async function referenceReplies(reference: ReferenceRunner, key: string, request
 
 /** Check a call's reply against the reference's reply to the same call from the same state. */
 function compareCall(got: OracleReply, want: OracleReply, tol: Bound, where: string): void {
-  const t = `tolerance ${describeBound(tol)}`;
+  const t = describeBound(tol);
   if (!want.ok) {
     if (got.ok) throw new PropertyFailure(`${where}: returned normally where the reference throws ${want.thrown.name} (${want.thrown.message})`);
     if (got.thrown.name !== want.thrown.name) throw new PropertyFailure(`${where}: threw ${got.thrown.name} (${got.thrown.message}) where the reference throws ${want.thrown.name}`);
