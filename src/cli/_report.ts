@@ -17,7 +17,7 @@ export function formatReport(r: GradeResult): string {
 }
 
 /** Exit code for a set of results: 3 if the grader broke, else 2 for an unusable workspace, else 1 if any failed. */
-export function exitCodeForResults(results: readonly GradeResult[]): number {
+export function exitCodeForResults(results: readonly GradeResult[]): 0 | 1 | 2 | 3 {
   if (results.some((r) => r.status === 'error' && r.error?.code !== 'E_WORKSPACE')) return 3;
   if (results.some((r) => r.status === 'error')) return 2;
   if (results.some((r) => r.status === 'failed')) return 1;
