@@ -2,10 +2,20 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { ROOT } from '../_helpers.ts';
 
+export interface Exited {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Killed by the safety timeout: the CLI did not end by itself. */
+  readonly timedOut: boolean;
+}
+
 export interface SpawnedCli {
   readonly pid: number;
-  /** Resolves when the process has exited (or was killed by the safety timeout). */
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; timedOut: boolean }>;
+  readonly exited: Promise<Exited>;
+  /** What it has written so far. */
+  output(): { stdout: string; stderr: string };
   kill(signal: NodeJS.Signals): void;
 }
 
@@ -24,12 +34,20 @@ export function spawnCli(args: readonly string[], timeoutMs = 30_000): SpawnedCl
     timedOut = true;
     child.kill('SIGKILL');
   }, timeoutMs);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; timedOut: boolean }>((resolve) => {
+  const exited = new Promise<Exited>((resolve) => {
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, timedOut });
     });
   });
   if (child.pid === undefined) throw new Error('the CLI did not start');
-  return { pid: child.pid, exited, kill: (signal) => void child.kill(signal) };
+  return { pid: child.pid, exited, output: () => ({ stdout, stderr }), kill: (signal) => void child.kill(signal) };
+}
+
+/** Poll until `ready()` holds; false if it did not within `timeoutMs`. */
+export async function until(ready: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<boolean> {
+  for (const end = Date.now() + timeoutMs; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+    if (await ready()) return true;
+  }
+  return false;
 }
