@@ -66,6 +66,19 @@ describe('rltask grade', () => {
       }),
     );
     assert.deepEqual([byWs.get(good), byWs.get(bad)], ['passed', 'failed']);
+    assert.doesNotMatch(r.stdout, /workspaces:/, 'no summary line in JSON Lines');
+  });
+
+  it('ends a human-readable batch with a summary line (and a single report without one)', async () => {
+    const good = await dropoutWorkspace(withScale('1.0 / Math.sqrt(keepProb)'));
+    const bad = await dropoutWorkspace();
+    const r = await cli(['grade', DROPOUT_YAML, good, bad, '--fail-fast']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal((r.stdout.match(/^variance-dropout v1 — /gm) ?? []).length, 2);
+    assert.match(r.stdout, /\n2 workspaces: 1 passed, 1 failed, 0 errors\n$/);
+    const one = await cli(['grade', DROPOUT_YAML, bad, '--fail-fast']);
+    assert.equal(one.code, 1);
+    assert.doesNotMatch(one.stdout, /workspaces:/);
   });
 
   it('gives identical JSON on a re-grade (apart from timings), and honours --seed', async () => {

@@ -1,13 +1,14 @@
 import { gradeMany } from '../grading/gradeMany.ts';
 import { loadTask } from '../task/loadTask.ts';
-import { exitCodeForResults, formatReport } from './_report.ts';
+import { exitCodeForResults, formatReport, formatSummary } from './_report.ts';
 import { defineCommand } from './defineCommand.ts';
 
 export const grade = defineCommand({
   name: 'grade',
   summary: 'grade one or more workspaces; binary reward with feedback',
   details:
-    'Each workspace gets a report (with --json, one JSON object per line: JSON Lines, in completion order).',
+    'Each workspace gets a report (with --json, one JSON object per line: JSON Lines, in completion order). ' +
+    'With several workspaces and without --json, a last line sums up how many passed, failed and could not be graded.',
   positionals: [
     { name: 'task', valueName: 'task.yaml', description: 'the task file', required: true },
     { name: 'workspaces', valueName: 'workspace', description: 'workspace directories to grade; every one must exist', required: true, variadic: true, type: 'directory' },
@@ -39,6 +40,7 @@ export const grade = defineCommand({
       io.err(`rltask grade: interrupted — ${results.length} of ${workspaces.length} workspaces graded, the rest were not\n`);
       return 130;
     }
+    if (!json && workspaces.length > 1) io.out(formatSummary(results));
     if (results.length < workspaces.length) return 3;
     return exitCodeForResults(results);
   },
