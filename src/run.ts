@@ -47,6 +47,18 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 
 const argv = process.argv.slice(2);
+/**
+ * An error nothing reported (a bug): one line, the stack trace only under --debug, exit 3. Without this, Node
+ * prints the stack and exits 1, which reads as a failing verdict.
+ */
+function fatal(e: unknown): void {
+  const detail = e instanceof Error ? (argv.includes('--debug') ? (e.stack ?? e.message) : `${e.message.split('\n', 1)[0]} (re-run with --debug for the stack trace)`) : String(e);
+  process.stderr.write(`rltask: internal error: ${detail}\n`);
+  process.exit(3);
+}
+process.on('uncaughtException', fatal);
+process.on('unhandledRejection', fatal);
+
 // No top-level await: the production bundle is CommonJS (scripts/build.ts), so that V8 can cache its compiled code.
 main(argv, {
   out: (t) => process.stdout.write(t),
@@ -54,15 +66,7 @@ main(argv, {
   isTty: process.stderr.isTTY === true,
   env: process.env,
   signal: controller.signal,
-}).then(
-  (code) => {
-    // Whatever a verb made of its work after the signal (dropped grades, failed ones), it was interrupted.
-    process.exitCode = controller.signal.aborted ? INTERRUPTED : code;
-  },
-  (e: unknown) => {
-    // main() reports what verbs throw; reaching here is a bug in main itself.
-    const detail = e instanceof Error ? (argv.includes('--debug') ? (e.stack ?? e.message) : `${e.message.split('\n', 1)[0]} (re-run with --debug for the stack trace)`) : String(e);
-    process.stderr.write(`rltask: internal error: ${detail}\n`);
-    process.exitCode = 3;
-  },
-);
+}).then((code) => {
+  // Whatever a verb made of its work after the signal (dropped grades, failed ones), it was interrupted.
+  process.exitCode = controller.signal.aborted ? INTERRUPTED : code;
+}, fatal);
