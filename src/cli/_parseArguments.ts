@@ -1,12 +1,15 @@
 import { stat } from 'node:fs/promises';
 import type { Command, OptionSpec, ParsedValues } from './Command.ts';
 import { GLOBAL_OPTIONS } from './_globalOptions.ts';
+import { TOOL } from './_tool.ts';
 
 /** What a verb's command line asks for: help, or a run with these values; or why it cannot be read. */
 export type ParsedArguments =
   | { readonly kind: 'help'; readonly debug: boolean }
   | { readonly kind: 'run'; readonly debug: boolean; readonly values: ParsedValues }
   | { readonly kind: 'bad'; readonly debug: boolean; readonly message: string };
+
+const GLOBAL_NAMES = Object.keys(GLOBAL_OPTIONS).filter((k): k is keyof typeof GLOBAL_OPTIONS => Object.hasOwn(GLOBAL_OPTIONS, k));
 
 /** `-1`, `-0.5`, `-.5`: a value, never an option (so that `--seed -1` is range-checked, not "ambiguous"). */
 const NEGATIVE_NUMBER = /^-\.?\d/;
@@ -59,12 +62,11 @@ async function notADirectory(dir: string): Promise<string | undefined> {
  * arguments it would later refuse. The first problem is reported, as one line.
  */
 export async function parseArguments(command: Command, argv: readonly string[]): Promise<ParsedArguments> {
-  const hint = `(see rltask ${command.name} --help)`;
+  const hint = `(see ${TOOL.name} ${command.name} --help)`;
   const options: Record<string, string | number | boolean | undefined> = {};
   const rest: string[] = [];
   let problem: string | undefined;
-  let help = false;
-  let debug = false;
+  const globals = new Set<keyof typeof GLOBAL_OPTIONS>();
   let onlyPositionals = false;
   const fail = (message: string): void => void (problem ??= message);
   for (let i = 0; i < argv.length; i++) {
@@ -77,8 +79,9 @@ export async function parseArguments(command: Command, argv: readonly string[]):
       onlyPositionals = true;
       continue;
     }
-    if (token === '-h') {
-      help = true;
+    const short = GLOBAL_NAMES.find((g) => 'short' in GLOBAL_OPTIONS[g] && token === `-${GLOBAL_OPTIONS[g].short}`);
+    if (short !== undefined) {
+      globals.add(short);
       continue;
     }
     if (!token.startsWith('--')) {
@@ -89,15 +92,15 @@ export async function parseArguments(command: Command, argv: readonly string[]):
     const name = eq === -1 ? token.slice(2) : token.slice(2, eq);
     const inline = eq === -1 ? undefined : token.slice(eq + 1);
     const flag = `--${name}`;
-    if (name === 'help' || name === 'debug') {
+    const global = GLOBAL_NAMES.find((g) => g === name);
+    if (global !== undefined) {
       if (inline !== undefined) fail(`${flag} takes no value, got "${inline}"`);
-      else if (name === 'help') help = true;
-      else debug = true;
+      else globals.add(global);
       continue;
     }
     const spec = Object.hasOwn(command.options, name) ? command.options[name] : undefined;
     if (spec === undefined) {
-      fail(`unknown option ${flag}${suggestion(name, [...Object.keys(command.options), ...Object.keys(GLOBAL_OPTIONS)])} ${hint}`);
+      fail(`unknown option ${flag}${suggestion(name, [...Object.keys(command.options), ...GLOBAL_NAMES])} ${hint}`);
       continue;
     }
     if (spec.type === 'boolean') {
@@ -119,8 +122,9 @@ export async function parseArguments(command: Command, argv: readonly string[]):
     if (converted.ok) options[name] = converted.value;
     else fail(converted.message);
   }
+  const debug = globals.has('debug');
   // Help is shown whatever else is wrong: it is what someone who got the command line wrong needs.
-  if (help) return { kind: 'help', debug };
+  if (globals.has('help')) return { kind: 'help', debug };
 
   const positionals: Record<string, string | string[] | undefined> = {};
   let next = 0;
