@@ -9,7 +9,7 @@ export const list = defineCommand({
   summary: 'list the tasks in a directory (default tasks/) with id and title',
   positionals: [],
   options: {
-    dir: { type: 'directory', valueName: 'DIR', default: 'tasks', description: 'directory of task files (*.yaml, *.yml)' },
+    dir: { type: 'directory', valueName: 'DIR', default: 'tasks', description: 'the directory holding the task files, .yaml or .yml' },
   },
   exits: {
     0: 'every task file is valid',
