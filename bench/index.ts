@@ -1,13 +1,15 @@
 /**
  * `npm run bench`: throughput and latency of grading, with tinybench. Every figure is also given as a ratio to
  * `node -e 0` (t₀) measured in the same run, because absolute times on a shared machine drift. Prints a table
- * and writes bench/results.json. `--quick` runs fewer iterations (for a smoke test).
+ * and writes the figures as JSON to `--out FILE` (`-`: stdout), by default to bench/.results/<start time>.json,
+ * which git ignores: a run never rewrites the tracked bench/results.json unless asked to (`--out bench/results.json`).
+ * `--quick` runs fewer iterations (for a smoke test).
  *
  * The issue's bar ("Done when"): 40 workspaces (20 correct, 20 buggy) graded by one `grade … --json` call, all
  * verdicts right, in ≤ 40 × 5.8 × t₀ / 2 / 5 — five times the original task's throughput (0.463 s of CPU per grade ≈ 5.8 t₀
  * on a 2-core machine).
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +32,15 @@ tuneV8();
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TASK = path.join(ROOT, 'tasks/variance-dropout.yaml');
 const quick = process.argv.includes('--quick');
+const outAt = process.argv.indexOf('--out');
+/** Where the JSON goes: `--out FILE`, `-` for stdout; undefined for the default (see resultsFile). */
+const out = outAt === -1 ? undefined : process.argv[outAt + 1];
+if (outAt !== -1 && (out === undefined || out === '' || out.startsWith('--'))) throw new Error('--out expects a file (or - for stdout)');
+
+/** The default: a file per run under bench/.results/ (git-ignored), named after when the run started. */
+function resultsFile(started: Date): string {
+  return path.join(ROOT, 'bench/.results', `${started.toISOString().replaceAll(':', '-')}.json`);
+}
 const N = quick ? 2 : 5;
 
 /** The original task's figures, measured on this kind of machine (../shared/original/NOTES.md). */
@@ -218,8 +229,14 @@ async function main(): Promise<void> {
       doneWhenFailFast: { grades: 40, medianMs: fast.medianMs, budgetMs, ratio: fast.medianMs / t0, pairedRatio: fastPaired, budgetRatio, verdictsRight: fastProblems.length === 0, problems: fastProblems, pass: fastPass, timesSeed: originalRatio40 / fastPaired },
       throughput: { gradesPerSecond: 40 / (done.medianMs / 1000), originalGradesPerSecond: originalGradesPerS, timesSeed: 40 / (done.medianMs / 1000) / originalGradesPerS },
     };
-    await writeFile(path.join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
-    log('wrote bench/results.json');
+    const json = `${JSON.stringify(results, null, 2)}\n`;
+    if (out === '-') process.stdout.write(json);
+    else {
+      const file = out === undefined ? resultsFile(started) : path.resolve(out);
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, json);
+      log(`wrote ${path.relative(process.cwd(), file)}`);
+    }
   } finally {
     await fx.cleanup();
   }

@@ -3,7 +3,7 @@ import { access, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { calibrationResultsSchema } from '../../src/calibration/CalibrationResults.ts';
-import type { Io } from '../../src/cli/Command.ts';
+import type { Io } from '../../src/cli/Io.ts';
 import { main } from '../../src/cli/main.ts';
 import { cleanupTmp, cli, DROPOUT_YAML, dropoutTask, tmp } from '../_helpers.ts';
 import { type Policy, type StandIn, startStandIn } from '../calibration/_standIn.ts';

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { cleanupTmp, cli, DROPOUT_YAML, dropoutWorkspace, tmp, withScale } from '../_helpers.ts';
@@ -49,14 +50,35 @@ describe('rltask grade', () => {
     assert.match(r.stdout, /feedback: all \d+ checks passed/);
   });
 
-  it('grades several workspaces as JSON Lines, each naming its workspace', async () => {
+  it('grades several workspaces as JSON Lines: one object per line, one line per workspace, nothing else on stdout', async () => {
     const good = await dropoutWorkspace(withScale('Math.pow(keepProb, -0.5)'));
     const bad = await dropoutWorkspace();
     const r = await cli(['grade', DROPOUT_YAML, good, bad, '--json', '--concurrency', '2']);
     assert.equal(r.code, 1);
-    const byWs = new Map(r.stdout.trim().split('\n').map((l) => [JSON.parse(l).workspace, JSON.parse(l)]));
-    assert.equal(byWs.get(good).status, 'passed');
-    assert.equal(byWs.get(bad).status, 'failed');
+    assert.ok(r.stdout.endsWith('}\n'), 'every line ends with a newline, the last one too');
+    const lines = r.stdout.slice(0, -1).split('\n');
+    assert.equal(lines.length, 2, r.stdout);
+    const byWs = new Map(
+      lines.map((line) => {
+        const g: unknown = JSON.parse(line);
+        assert.ok(typeof g === 'object' && g !== null && 'workspace' in g && 'status' in g, line);
+        return [g.workspace, g.status];
+      }),
+    );
+    assert.deepEqual([byWs.get(good), byWs.get(bad)], ['passed', 'failed']);
+    assert.doesNotMatch(r.stdout, /workspaces:/, 'no summary line in JSON Lines');
+  });
+
+  it('ends a human-readable batch with a summary line (and a single report without one)', async () => {
+    const good = await dropoutWorkspace(withScale('1.0 / Math.sqrt(keepProb)'));
+    const bad = await dropoutWorkspace();
+    const r = await cli(['grade', DROPOUT_YAML, good, bad, '--fail-fast']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal((r.stdout.match(/^variance-dropout v1 — /gm) ?? []).length, 2);
+    assert.match(r.stdout, /\n2 workspaces: 1 passed, 1 failed, 0 errors\n$/);
+    const one = await cli(['grade', DROPOUT_YAML, bad, '--fail-fast']);
+    assert.equal(one.code, 1);
+    assert.doesNotMatch(one.stdout, /workspaces:/);
   });
 
   it('gives identical JSON on a re-grade (apart from timings), and honours --seed', async () => {
@@ -69,13 +91,19 @@ describe('rltask grade', () => {
     assert.equal(JSON.parse(c.stdout).status, 'passed');
   });
 
-  it('exits 2 for a workspace that does not exist', async () => {
+  it('exits 2 naming a workspace that does not exist or is a file, before grading any', async () => {
+    const good = await dropoutWorkspace();
     const missing = path.join(await tmp(), 'nope');
-    const r = await cli(['grade', DROPOUT_YAML, missing, '--json']);
-    assert.equal(r.code, 2);
-    const g = JSON.parse(r.stdout);
-    assert.equal(g.status, 'error');
-    assert.equal(g.error.code, 'E_WORKSPACE');
+    const file = path.join(await tmp(), 'file');
+    await writeFile(file, '');
+    for (const [ws, why] of [[missing, 'does not exist'], [file, 'is not a directory']] as const) {
+      for (const json of [[], ['--json']]) {
+        const r = await cli(['grade', DROPOUT_YAML, good, ws, ...json]);
+        assert.equal(r.code, 2, r.stdout + r.stderr);
+        assert.equal(r.stdout, '', 'nothing graded');
+        assert.equal(r.stderr, `rltask grade: workspace ${ws} ${why}\n`);
+      }
+    }
   });
 
   it('exits 2 for a bad --seed', async () => {

@@ -3,6 +3,7 @@ import { lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/pro
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { cleanupTmp, cli, DROPOUT_YAML, tmp } from '../_helpers.ts';
+import { spawnCli } from './_spawnCli.ts';
 
 after(cleanupTmp);
 
@@ -72,5 +73,24 @@ describe('rltask init', () => {
     const dir = path.join(await tmp(), 'a', 'b');
     await mkdir(path.dirname(dir), { recursive: true });
     assert.equal((await cli(['init', DROPOUT_YAML, dir])).code, 0);
+  });
+
+  // Node's mkdir({ recursive: true }) spun at full CPU forever on such a path, and the process ignored SIGTERM.
+  it('refuses a directory it cannot create (under /proc) with exit 2 at once, naming it', { skip: process.platform !== 'linux' }, async () => {
+    for (const dir of ['/proc/x', '/proc/x/y/z']) {
+      const r = await spawnCli(['init', DROPOUT_YAML, dir], 20_000).exited;
+      assert.equal(r.timedOut, false, `init ${dir} did not return`);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr, `rltask init: ${dir}: cannot create the directory /proc/x (ENOENT)\n`);
+      assert.equal(r.stdout, '');
+    }
+  });
+
+  it('refuses a directory under a file (ENOTDIR), writing nothing', async () => {
+    const file = path.join(await tmp(), 'file');
+    await writeFile(file, '');
+    const r = await cli(['init', DROPOUT_YAML, path.join(file, 'ws')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^rltask init: .*file\/ws: cannot create the directory .*file\/ws \(ENOTDIR\)\n$/);
   });
 });

@@ -82,9 +82,22 @@ describe('parseTask', () => {
     assert.match(e.problems[0]!.message, /expected (int|number)/);
   });
 
-  it('names a missing required key', () => {
-    const e = problems(original.replace(/^title: .*\n/m, ''));
-    assert.ok(e.problems.some((p) => p.path === 'title'), e.message);
+  it('names a missing required key, at the mapping it is missing from', () => {
+    const top = problems(original.replace(/^title: .*\n/m, ''));
+    const first = original.split('\n').findIndex((l) => /^\w/.test(l)) + 1;
+    assert.deepEqual(
+      top.problems.map((p) => [p.line, p.column, p.path, p.message]),
+      [[first, 1, '', 'missing required key `title`']],
+    );
+    assert.equal(top.message, `bad.yaml:${first}:1: missing required key \`title\``);
+    const nested = problems(original.replace(/^ {4}export: .*\n/m, ''));
+    assert.match(nested.message, /^bad\.yaml:\d+:5: grader\.subject: missing required key `export`$/);
+  });
+
+  it('says what it got for a wrong type, and what a task file is when it is not a mapping', () => {
+    assert.equal(problems(original.replace('version: 1\n', 'version: one\n')).problems[0]!.message, 'expected number, got string "one"');
+    assert.match(problems('').message, /^bad\.yaml:1:1: a task file is a YAML mapping of keys .*; this one is empty$/);
+    assert.match(problems('- a\n').message, /; this one is a list$/);
   });
 
   for (const [bad, why] of [

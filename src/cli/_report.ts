@@ -16,8 +16,14 @@ export function formatReport(r: GradeResult): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The last line of a human-readable batch: `3 workspaces: 1 passed, 1 failed, 1 errors`. */
+export function formatSummary(results: readonly GradeResult[]): string {
+  const count = (status: GradeResult['status']): number => results.filter((r) => r.status === status).length;
+  return `${results.length} workspaces: ${count('passed')} passed, ${count('failed')} failed, ${count('error')} errors\n`;
+}
+
 /** Exit code for a set of results: 3 if the grader broke, else 2 for an unusable workspace, else 1 if any failed. */
-export function exitCodeForResults(results: readonly GradeResult[]): number {
+export function exitCodeForResults(results: readonly GradeResult[]): 0 | 1 | 2 | 3 {
   if (results.some((r) => r.status === 'error' && r.error?.code !== 'E_WORKSPACE')) return 3;
   if (results.some((r) => r.status === 'error')) return 2;
   if (results.some((r) => r.status === 'failed')) return 1;

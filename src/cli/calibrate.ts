@@ -2,8 +2,8 @@ import type { CalibrationEvent } from '../calibration/calibrate.ts';
 import type { AttemptRecord, CalibrationSummary } from '../calibration/CalibrationResults.ts';
 import { RltaskError } from '../errors.ts';
 import { loadTask } from '../task/loadTask.ts';
-import { exactly, int, str } from './_args.ts';
-import type { Command, Io } from './Command.ts';
+import { defineCommand } from './defineCommand.ts';
+import type { Io } from './Io.ts';
 
 function pct(x: number): string {
   return `${(100 * x).toFixed(1)} %`;
@@ -22,12 +22,6 @@ function parseBand(text: string | undefined): [number, number] | undefined {
     throw new RltaskError('E_USAGE', `--band expects two pass rates "lo,hi" with 0 ≤ lo < hi ≤ 1 (e.g. 0.1,0.4), got "${text}"`);
   }
   return [lo, hi];
-}
-
-function required(values: Parameters<Command['run']>[1], key: string, usage: string): string {
-  const v = str(values, key);
-  if (v === undefined || v.trim() === '') throw new RltaskError('E_USAGE', `--${key} is required\nusage: ${usage}`);
-  return v;
 }
 
 function attemptLine(r: AttemptRecord, s: CalibrationSummary): string {
@@ -91,76 +85,50 @@ function progress(io: Io): { onProgress: (e: CalibrationEvent) => void; done: ()
   };
 }
 
-export const calibrate: Command = {
+export const calibrate = defineCommand({
   name: 'calibrate',
   summary: "measure a task's pass rate against a model (agent loop via the Anthropic API) with a Wilson interval",
-  usage:
-    'rltask calibrate <task.yaml> --runs N --model M --out DIR [--concurrency K] [--base-url URL] [--max-turns T] [--variant V] [--band 0.1,0.4] [--until-decided] [--seed S]',
-  help: [
-    '  --runs N            attempts 1..N (a resumed run only does the ones not finished yet)',
-    '  --model M           model id, e.g. claude-sonnet-4-5',
-    '  --out DIR           results: validation_results.json, VALIDATION_RESULTS.md, chart.svg, transcripts/, workspaces/',
-    '  --concurrency K     attempts in flight at once (default 4)',
-    '  --base-url URL      a gateway or compatible server (default ANTHROPIC_BASE_URL, else the Anthropic API)',
-    '  --max-turns T       model turns per attempt (default 40)',
-    '  --token-budget N    input+output tokens per attempt (default 500000)',
-    '  --time-limit SEC    wall-clock limit per attempt (default 900)',
-    '  --max-tokens N      max_tokens of each request (default 8192)',
-    "  --variant V         a prompt variant from the task's `variants` (default: the top-level prompt)",
-    '  --band LO,HI        target pass-rate band (default 0.1,0.4)',
-    '  --until-decided     stop starting attempts once the verdict is decided (attempts in flight still count)',
-    "  --seed S            grading seed for every attempt (default: the task's grader.seed)",
-    '  --retries R         retries of a failed request (429, 5xx, overloaded), with backoff (default 6)',
-    '  --no-stream         one JSON response per turn instead of server-sent events',
-    '  --json              print the summary as JSON on stdout',
-    'The API key comes from ANTHROPIC_API_KEY. Progress goes to stderr.',
-    'exit: 0 in band, 1 otherwise (too easy, too hard, inconclusive), 2 bad input or the API refused the key, 3 no attempt could run',
-  ].join('\n'),
+  details: 'The API key comes from ANTHROPIC_API_KEY. Progress goes to stderr. A run resumes where an earlier one with the same --out stopped.',
+  positionals: [{ name: 'task', valueName: 'task.yaml', description: 'the task file', required: true }],
   options: {
-    runs: { type: 'string' },
-    model: { type: 'string' },
-    out: { type: 'string' },
-    concurrency: { type: 'string' },
-    'base-url': { type: 'string' },
-    'max-turns': { type: 'string' },
-    'token-budget': { type: 'string' },
-    'time-limit': { type: 'string' },
-    'max-tokens': { type: 'string' },
-    variant: { type: 'string' },
-    band: { type: 'string' },
-    'until-decided': { type: 'boolean', default: false },
-    seed: { type: 'string' },
-    retries: { type: 'string' },
-    'no-stream': { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false },
+    runs: { type: 'int', valueName: 'N', min: 1, max: 100_000, required: true, description: 'attempts 1 to N; a resumed run only does the ones not finished yet' },
+    model: { type: 'string', valueName: 'M', required: true, description: 'model id, e.g. claude-sonnet-4-5' },
+    out: { type: 'string', valueName: 'DIR', required: true, description: 'results: validation_results.json, VALIDATION_RESULTS.md, chart.svg, transcripts/, workspaces/' },
+    concurrency: { type: 'int', valueName: 'K', min: 1, max: 64, default: 4, description: 'attempts in flight at once' },
+    'base-url': { type: 'string', valueName: 'URL', defaultText: 'ANTHROPIC_BASE_URL, else the Anthropic API', description: 'a gateway or compatible server' },
+    'max-turns': { type: 'int', valueName: 'T', min: 1, max: 10_000, default: 40, description: 'model turns per attempt' },
+    'token-budget': { type: 'int', valueName: 'N', min: 1, max: 1_000_000_000, default: 500_000, description: 'input+output tokens per attempt' },
+    'time-limit': { type: 'int', valueName: 'SEC', min: 1, max: 86_400, default: 900, description: 'wall-clock limit per attempt, in seconds' },
+    'max-tokens': { type: 'int', valueName: 'N', min: 1, max: 128_000, default: 8192, description: 'max_tokens of each request' },
+    variant: { type: 'string', valueName: 'V', defaultText: 'the top-level prompt', description: "a prompt variant from the task's `variants`" },
+    band: { type: 'string', valueName: 'LO,HI', defaultText: '0.1,0.4', description: 'target pass-rate band' },
+    'until-decided': { type: 'boolean', description: 'stop starting attempts once the verdict is decided (attempts in flight still count)' },
+    seed: { type: 'int', valueName: 'S', min: 0, max: 0x7fffffff, defaultText: "the task's grader.seed", description: 'grading seed for every attempt' },
+    retries: { type: 'int', valueName: 'R', min: 0, max: 20, default: 6, description: 'retries of a failed request (429, 5xx, overloaded), with backoff' },
+    'no-stream': { type: 'boolean', description: 'one JSON response per turn instead of server-sent events' },
+    json: { type: 'boolean', description: 'print the summary as JSON on stdout' },
   },
-  async run(positionals, values, io) {
-    exactly(positionals, 1, this.usage);
-    required(values, 'runs', this.usage);
-    const runs = int(values, 'runs', 1, 1, 100_000);
-    const model = required(values, 'model', this.usage);
-    const out = required(values, 'out', this.usage);
-    const band = parseBand(str(values, 'band'));
-    const seed = str(values, 'seed') === undefined ? undefined : int(values, 'seed', 0, 0, 0x7fffffff);
-    const limits = {
-      maxTurns: int(values, 'max-turns', 40, 1, 10_000),
-      tokenBudget: int(values, 'token-budget', 500_000, 1, 1_000_000_000),
-      timeLimitMs: int(values, 'time-limit', 900, 1, 86_400) * 1000,
-      maxTokens: int(values, 'max-tokens', 8192, 1, 128_000),
-    };
-    const concurrency = int(values, 'concurrency', 4, 1, 64);
-    const retries = int(values, 'retries', 6, 0, 20);
+  exits: {
+    0: 'the pass rate is in the band',
+    1: 'it is not (too easy, too hard) or not yet decided (inconclusive)',
+    2: 'bad input, or the API refused the key',
+    3: 'no attempt could run',
+    130: 'interrupted (run again to continue)',
+  },
+  async run({ task }, o, io) {
+    const band = parseBand(o.band);
+    const limits = { maxTurns: o['max-turns'], tokenBudget: o['token-budget'], timeLimitMs: o['time-limit'] * 1000, maxTokens: o['max-tokens'] };
     // Loaded here, not at startup: the SDK costs ~0.6 s to import and no other verb needs it.
     const { calibrate: runCalibration, createClient, promptFor } = await import('../calibration/index.ts');
     // The key is checked before the task is even read: no work without a way to do it.
     const client = createClient({
       apiKey: io.env['ANTHROPIC_API_KEY'],
-      baseUrl: str(values, 'base-url') ?? (io.env['ANTHROPIC_BASE_URL'] || undefined),
-      maxRetries: retries,
+      baseUrl: o['base-url'] ?? (io.env['ANTHROPIC_BASE_URL'] || undefined),
+      maxRetries: o.retries,
       onLog: (line) => io.err(`${line}\n`),
     });
-    const spec = await loadTask(positionals[0]!);
-    promptFor(spec, str(values, 'variant'));
+    const spec = await loadTask(task);
+    promptFor(spec, o.variant);
 
     const view = progress(io);
     let run;
@@ -168,16 +136,16 @@ export const calibrate: Command = {
       run = await runCalibration({
         spec,
         client,
-        model,
-        outDir: out,
-        runs,
-        concurrency,
-        ...(str(values, 'variant') === undefined ? {} : { variant: str(values, 'variant') }),
+        model: o.model,
+        outDir: o.out,
+        runs: o.runs,
+        concurrency: o.concurrency,
+        ...(o.variant === undefined ? {} : { variant: o.variant }),
         ...(band === undefined ? {} : { band }),
-        untilDecided: values['until-decided'] === true,
-        ...(seed === undefined ? {} : { seed }),
+        untilDecided: o['until-decided'],
+        ...(o.seed === undefined ? {} : { seed: o.seed }),
         limits,
-        stream: values['no-stream'] !== true,
+        stream: !o['no-stream'],
         signal: io.signal,
         onProgress: view.onProgress,
       });
@@ -185,7 +153,7 @@ export const calibrate: Command = {
       view.done();
     }
     const s = run.results.summary;
-    if (values['json'] === true) io.out(`${JSON.stringify(s, null, 2)}\n`);
+    if (o.json) io.out(`${JSON.stringify(s, null, 2)}\n`);
     else {
       io.out(
         [
@@ -204,4 +172,4 @@ export const calibrate: Command = {
     }
     return s.verdict === 'in-band' ? 0 : 1;
   },
-};
+});

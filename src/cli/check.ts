@@ -2,33 +2,42 @@ import { SpecError } from '../errors.ts';
 import { checkSubject } from '../grading/checkSubject.ts';
 import { selfTest } from '../grading/selfTest.ts';
 import { loadTask } from '../task/loadTask.ts';
-import { exactly, int } from './_args.ts';
-import type { Command } from './Command.ts';
+import { defineCommand } from './defineCommand.ts';
 
 const pct = (x: number) => (x < 1e-4 ? x.toExponential(1) : x.toFixed(4));
 
-export const check: Command = {
+export const check = defineCommand({
   name: 'check',
   summary: 'validate a task file and self-test it (bug fails, reference passes, decoys fail, re-grades stable)',
-  usage: 'rltask check <task.yaml> [--static] [--regrade N] [--seed N]',
-  help: [
-    '  --static      only validate the file (schema, paths, edits) and load the subject from the reference',
-    '                solution (its export and the methods properties call must exist); grade nothing',
-    '  --regrade N   re-grade the reference and the bug N times with fresh seeds (default 20) and report',
-    '                false rejects / false accepts next to the bound the statistics promise',
-    "  --seed N      base seed (default: the task's grader.seed)",
-  ].join('\n'),
-  options: { static: { type: 'boolean', default: false }, regrade: { type: 'string' }, seed: { type: 'string' } },
-  async run(positionals, values, io) {
-    exactly(positionals, 1, this.usage);
-    const spec = await loadTask(positionals[0]!);
+  positionals: [{ name: 'task', valueName: 'task.yaml', description: 'the task file', required: true }],
+  options: {
+    static: {
+      type: 'boolean',
+      description: 'only validate the file (schema, paths, edits) and load the subject from the reference solution (its export and the methods properties call must exist); grade nothing',
+    },
+    regrade: {
+      type: 'int',
+      valueName: 'N',
+      min: 0,
+      max: 1_000_000,
+      default: 20,
+      description: 're-grade the reference and the bug N times with fresh seeds and report false rejects / false accepts next to the bound the statistics promise',
+    },
+    seed: { type: 'int', valueName: 'N', min: 0, max: 0x7fffffff, defaultText: "the task's grader.seed", description: 'base seed' },
+  },
+  exits: {
+    0: 'the task is valid and every case got its expected verdict',
+    1: 'the self-test failed: a case got the wrong verdict, or re-grades disagreed beyond the bound',
+    2: 'bad input: the task file is missing or invalid',
+    3: 'a case ended in a grader error',
+  },
+  async run({ task }, { static: staticOnly, regrade: regrades, seed }, io) {
+    const spec = await loadTask(task);
     // A subject the reference solution does not provide would fail every submission as if it were at fault.
     const problems = await checkSubject(spec);
     if (problems.length > 0) throw new SpecError(problems);
     io.out(`${spec.sourcePath}: valid — ${spec.id} v${spec.version}, ${spec.files.length} files, ${spec.decoys.length} decoys, ${spec.grader.properties.length} properties\n`);
-    if (values['static'] === true) return 0;
-    const regrades = int(values, 'regrade', 20, 0, 1_000_000);
-    const seed = values['seed'] === undefined ? undefined : int(values, 'seed', 0, 0, 0x7fffffff);
+    if (staticOnly) return 0;
     const result = await selfTest(spec, {
       regrades,
       ...(seed === undefined ? {} : { seed }),
@@ -51,4 +60,4 @@ export const check: Command = {
     if (result.cases.some((c) => c.result.status === 'error') || g.errors > 0) return 3;
     return result.ok ? 0 : 1;
   },
-};
+});

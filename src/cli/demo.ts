@@ -1,26 +1,29 @@
 import path from 'node:path';
-import { packageRoot } from '../packageRoot.ts';
 import { caseContents, gradeCase, taskCases } from '../grading/gradeCases.ts';
 import { measureRatios } from '../grading/measureRatios.ts';
+import { packageRoot } from '../packageRoot.ts';
 import { loadTask } from '../task/loadTask.ts';
-import type { Command } from './Command.ts';
-import { RltaskError } from '../errors.ts';
+import { defineCommand } from './defineCommand.ts';
 
 const DEFAULT_TASK = path.join(packageRoot(), 'tasks/variance-dropout.yaml');
 const RATES = [0.3, 0.5, 0.7] as const;
 
-export const demo: Command = {
+export const demo = defineCommand({
   name: 'demo',
   summary: 'grade the bug, the reference solution and every decoy of a task, and print a table',
-  usage: 'rltask demo [task.yaml]',
-  help: '  task.yaml defaults to the variance-dropout task. Exit 0 when every case gets its expected verdict.',
+  positionals: [{ name: 'task', valueName: 'task.yaml', description: "the task file (default: the variance-dropout task in rltask's tasks/)", required: false }],
   options: {},
-  async run(positionals, _values, io) {
-    if (positionals.length > 1) throw new RltaskError('E_USAGE', `expected at most one task file\nusage: ${this.usage}`);
-    const spec = await loadTask(positionals[0] ?? DEFAULT_TASK);
+  exits: {
+    0: 'every case got its expected verdict',
+    1: 'some case got the wrong verdict',
+    2: 'bad input: the task file is missing or invalid',
+    3: 'a case ended in a grader error',
+  },
+  async run({ task }, _options, io) {
+    const spec = await loadTask(task ?? DEFAULT_TASK);
     const ratios = spec.grader.properties.some((p) => p.use === 'second-moment-ratio');
     io.out(`${spec.title} (${spec.id} v${spec.version})\n`);
-    if (ratios) io.out('E[Y²]/E[X²] on 200 000 N(0,1) inputs — 1.000 is right; the seed\'s bug gives 1.43 / 2.00 / 3.33\n');
+    if (ratios) io.out('E[Y²]/E[X²] on 200 000 N(0,1) inputs — 1.000 is right; the planted bug gives 1.43 / 2.00 / 3.33\n');
     io.out('\n');
     const header = ['case', 'expected', 'verdict', ...(ratios ? RATES.map((p) => `p=${p}`) : []), 'first failing check'];
     const rows: string[][] = [];
@@ -49,7 +52,7 @@ export const demo: Command = {
     io.out(`\n${rows.length - wrong}/${rows.length} cases got the expected verdict\n`);
     return broken > 0 ? 3 : wrong > 0 ? 1 : 0;
   },
-};
+});
 
 const WIDTHS: Readonly<Record<string, number>> = { case: 20, expected: 8, verdict: 9 };
 function widthOf(i: number, header: readonly string[], widths: Readonly<Record<string, number>>): number {

@@ -2,17 +2,21 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { SpecError } from '../errors.ts';
 import { loadTask } from '../task/loadTask.ts';
-import { str } from './_args.ts';
-import type { Command } from './Command.ts';
+import { defineCommand } from './defineCommand.ts';
 
-export const list: Command = {
+export const list = defineCommand({
   name: 'list',
   summary: 'list the tasks in a directory (default tasks/) with id and title',
-  usage: 'rltask list [--dir tasks]',
-  help: '  --dir D   directory of task files (default: tasks)',
-  options: { dir: { type: 'string' } },
-  async run(_positionals, values, io) {
-    const dir = str(values, 'dir') ?? 'tasks';
+  positionals: [],
+  options: {
+    dir: { type: 'directory', valueName: 'DIR', default: 'tasks', description: 'the directory holding the task files, .yaml or .yml' },
+  },
+  exits: {
+    0: 'every task file is valid',
+    2: 'bad input: a task file is invalid (listed as such), or the directory does not exist or is not one',
+    3: 'internal error',
+  },
+  async run(_args, { dir }, io) {
     const files = (await readdir(dir)).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort();
     let bad = 0;
     const rows: string[][] = [];
@@ -24,7 +28,9 @@ export const list: Command = {
       } catch (e) {
         if (!(e instanceof SpecError)) throw e;
         bad++;
-        rows.push(['(invalid)', '', e.problems[0] === undefined ? e.message : `${e.problems[0].path}: ${e.problems[0].message}`, file]);
+        const first = e.problems[0];
+        const why = first === undefined ? e.message : first.path === '' ? first.message : `${first.path}: ${first.message}`;
+        rows.push(['(invalid)', '', why, file]);
       }
     }
     const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length), 2));
@@ -32,4 +38,4 @@ export const list: Command = {
     io.out(`${rows.length} task${rows.length === 1 ? '' : 's'}${bad > 0 ? `, ${bad} invalid` : ''}\n`);
     return bad > 0 ? 2 : 0;
   },
-};
+});

@@ -1,62 +1,88 @@
-import { parseArgs } from 'node:util';
-import { exitCodeFor, RltaskError } from '../errors.ts';
-import { calibrate } from './calibrate.ts';
-import { check } from './check.ts';
-import type { Command, Io } from './Command.ts';
-import { demo } from './demo.ts';
-import { grade } from './grade.ts';
-import { init } from './init.ts';
-import { list } from './list.ts';
-import { test } from './test.ts';
+import type { Command } from './Command.ts';
+import { commands } from './commands.ts';
+import type { Io } from './Io.ts';
+import { toolHelp, verbHelp } from './_helpText.ts';
+import { parseArguments } from './_parseArguments.ts';
+import { reportError } from './_reportError.ts';
+import { TOOL } from './_tool.ts';
 
-export const commands: readonly Command[] = [init, check, list, grade, test, demo, calibrate];
+const HINT = `(see ${TOOL.name} --help)`;
 
-function toolHelp(): string {
-  const width = Math.max(...commands.map((c) => c.name.length));
-  return [
-    'rltask — RL training tasks for coding agents: YAML task specs, workspaces, an unfoolable grader',
-    '',
-    'usage: rltask <verb> [arguments] [options]     (rltask <verb> --help for details)',
-    '',
-    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
-    '',
-    'exit codes: 0 success/pass, 1 failing verdict, 2 bad input, 3 internal error',
-  ].join('\n');
+function findCommand(name: string): Command | undefined {
+  return commands.find((c) => c.name === name);
 }
 
-function verbHelp(c: Command): string {
-  return `usage: ${c.usage}\n\n${c.summary}\n${c.help === '' ? '' : `\n${c.help}\n`}`;
+function unknownVerb(verb: string): string {
+  return `${TOOL.name}: unknown verb "${verb}"; the verbs are ${commands.map((c) => c.name).join(', ')} ${HINT}\n`;
 }
 
-/** Run the CLI with argv (without node and script) and return the exit code. */
+/**
+ * Run the CLI with argv (without node and script) and return the exit code. Tool-level options (`--help`,
+ * `--version`, `--debug`) may come before the verb; everything after it is the verb's (see parseArguments).
+ */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
-  const [verb, ...rest] = argv;
-  if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help') {
-    const target = verb === 'help' ? commands.find((c) => c.name === rest[0]) : undefined;
-    io.out(`${target ? verbHelp(target) : toolHelp()}\n`);
-    return verb === undefined ? 2 : 0;
+  let debug = false;
+  let at = 0;
+  for (; at < argv.length; at++) {
+    const token = argv[at]!;
+    if (token === '--debug') debug = true;
+    else if (token === '--help' || token === '-h') {
+      io.out(toolHelp(commands));
+      return 0;
+    } else if (token === '--version' || token === '-V') {
+      io.out(`${TOOL.name} ${TOOL.version}\n`);
+      return 0;
+    } else if (token.startsWith('-')) {
+      io.err(`${TOOL.name}: unknown option ${token} before the verb ${HINT}\n`);
+      return 2;
+    } else break;
   }
-  const command = commands.find((c) => c.name === verb);
-  if (command === undefined) {
-    io.err(`rltask: unknown verb "${verb}"\n\n${toolHelp()}\n`);
+  const verb = argv[at];
+  const rest = argv.slice(at + 1);
+  if (verb === undefined) {
+    io.err(`${TOOL.name}: missing verb; the verbs are ${commands.map((c) => c.name).join(', ')} ${HINT}\n`);
     return 2;
   }
+  if (verb === 'help') {
+    const topic = rest[0];
+    if (topic === undefined) io.out(toolHelp(commands));
+    else {
+      const command = findCommand(topic);
+      if (command === undefined) {
+        io.err(unknownVerb(topic));
+        return 2;
+      }
+      io.out(verbHelp(command));
+    }
+    return 0;
+  }
+  const command = findCommand(verb);
+  if (command === undefined) {
+    io.err(unknownVerb(verb));
+    return 2;
+  }
+  const prefix = `${TOOL.name} ${command.name}`;
   try {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: [...rest], options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
-    } catch (e) {
-      throw new RltaskError('E_USAGE', `${(e as Error).message}\nusage: ${command.usage}`);
+    const parsed = await parseArguments(command, rest);
+    debug ||= parsed.debug;
+    switch (parsed.kind) {
+      case 'help':
+        io.out(verbHelp(command));
+        return 0;
+      case 'bad':
+        io.err(`${prefix}: ${parsed.message}\n`);
+        return 2;
+      case 'run':
+        return await command.execute(parsed.values, io);
     }
-    if (parsed.values['help'] === true) {
-      io.out(`${verbHelp(command)}\n`);
-      return 0;
-    }
-    return await command.run(parsed.positionals, parsed.values, io);
   } catch (e) {
-    const code = exitCodeFor(e);
-    const message = e instanceof Error ? e.message : String(e);
-    io.err(code === 2 ? `rltask ${verb}: ${message}\n` : `rltask ${verb}: internal error: ${e instanceof Error && e.stack ? e.stack : message}\n`);
+    // Work cut short by SIGINT/SIGTERM fails in all sorts of ways; none of them is the error to report.
+    if (io.signal.aborted && !debug) {
+      io.err(`${prefix}: interrupted\n`);
+      return 130;
+    }
+    const { code, text } = reportError(e, prefix, debug);
+    io.err(text);
     return code;
   }
 }

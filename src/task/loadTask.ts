@@ -48,7 +48,30 @@ class Locator {
   }
 }
 
-function issueProblems(issue: z.core.$ZodIssue, loc: Locator, base: Path = []): SpecProblem[] {
+/** The value at `path` in the parsed YAML, or undefined where the path leads nowhere. */
+function valueAt(data: unknown, path: Path): unknown {
+  let v = data;
+  for (const k of path) {
+    if (typeof v !== 'object' || v === null || !Object.hasOwn(v, k)) return undefined;
+    v = Reflect.get(v, k);
+  }
+  return v;
+}
+
+function isMapping(v: unknown): v is object {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** How a YAML value reads to whoever wrote it. */
+function describeValue(v: unknown): string {
+  if (v === null || v === undefined) return 'an empty value';
+  if (Array.isArray(v)) return 'a list';
+  if (isMapping(v)) return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+/** One zod issue as problems located in the file, worded for the person editing the YAML. */
+function issueProblems(issue: z.core.$ZodIssue, loc: Locator, data: unknown, base: Path = []): SpecProblem[] {
   const path = [...base, ...issue.path.filter((k): k is string | number => typeof k !== 'symbol')];
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((k) => loc.at(path, `unknown key "${k}"`, k));
@@ -56,8 +79,18 @@ function issueProblems(issue: z.core.$ZodIssue, loc: Locator, base: Path = []): 
   if (issue.code === 'invalid_union' && issue.errors.length > 0) {
     // Report the branch that got furthest (the most specific problems), not "invalid input".
     const best = [...issue.errors].sort((a, b) => a.length - b.length)[0] ?? [];
-    return best.flatMap((i) => issueProblems(i, loc, path));
+    return best.flatMap((i) => issueProblems(i, loc, data, path));
   }
+  const key = path.at(-1);
+  const parent = path.slice(0, -1);
+  if (issue.code === 'invalid_type' && typeof key === 'string' && isMapping(valueAt(data, parent)) && !Object.hasOwn(valueAt(data, parent) ?? {}, key)) {
+    // At the mapping the key belongs in: a key that is not there has no line of its own.
+    return [loc.at(parent, `missing required key \`${key}\``)];
+  }
+  if (issue.code === 'invalid_type' && path.length === 0) {
+    return [loc.at(path, `a task file is a YAML mapping of keys (id, title, prompt, files, …); this one is ${data === null ? 'empty' : describeValue(data)}`)];
+  }
+  if (issue.code === 'invalid_type') return [loc.at(path, `expected ${issue.expected}, got ${describeValue(valueAt(data, path))}`)];
   return [loc.at(path, issue.message)];
 }
 
@@ -130,8 +163,9 @@ export function parseTask(text: string, file: string): TaskSpec {
     );
   }
   const loc = new Locator(doc, lines, file);
-  const parsed = taskSchema.safeParse(doc.toJS({ maxAliasCount: 100 }));
-  if (!parsed.success) throw new SpecError(parsed.error.issues.flatMap((i) => issueProblems(i, loc)));
+  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  const parsed = taskSchema.safeParse(data);
+  if (!parsed.success) throw new SpecError(parsed.error.issues.flatMap((i) => issueProblems(i, loc, data)));
   const problems = semanticProblems(parsed.data, loc);
   if (problems.length > 0) throw new SpecError(problems);
   return { ...parsed.data, sourcePath: file };

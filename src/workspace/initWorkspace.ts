@@ -20,6 +20,29 @@ async function exists(p: string): Promise<boolean> {
 }
 
 /**
+ * Create `dir` and any missing parents, one level at a time. Not `mkdir(dir, { recursive: true })`: where a
+ * mkdir fails with ENOENT under a parent that exists (anywhere under /proc), Node's recursive mkdir creates the
+ * parent, sees it exists, retries the child, and loops forever at full CPU (Node 20). Here every failure is final.
+ */
+async function makeDirectory(dir: string, shown: string): Promise<void> {
+  const missing: string[] = [];
+  for (let d = dir; !(await exists(d)); d = path.dirname(d)) {
+    missing.push(d);
+    if (path.dirname(d) === d) break;
+  }
+  for (const d of missing.reverse()) {
+    try {
+      await mkdir(d);
+    } catch (e) {
+      const code = e instanceof Error && 'code' in e ? String(e.code) : String(e);
+      // Created meanwhile (another init of the same workspace): as good as created here.
+      if (code === 'EEXIST' && (await lstat(d)).isDirectory()) continue;
+      throw new RltaskError('E_WORKSPACE', `${shown}: cannot create the directory ${d} (${code})`);
+    }
+  }
+}
+
+/**
  * Materialize a task's files into `dir` (created if missing). Refuses a non-empty directory unless `force`.
  * Every target is checked to stay inside `dir` before anything is written, and existing entries (including
  * symlinks) are unlinked rather than written through.
@@ -42,11 +65,11 @@ export async function initWorkspace(spec: TaskSpec, dir: string, options: InitOp
     if (!target.startsWith(root + path.sep)) throw new RltaskError('E_SPEC', `${spec.sourcePath}: file path ${f.path} escapes the workspace`);
     return { file: f, target };
   });
-  await mkdir(root, { recursive: true });
+  await makeDirectory(root, dir);
   const realRoot = await realpath(root);
   const written: string[] = [];
   for (const { file, target } of targets) {
-    await mkdir(path.dirname(target), { recursive: true });
+    await makeDirectory(path.dirname(target), dir);
     const parent = await realpath(path.dirname(target));
     if (parent !== realRoot && !parent.startsWith(realRoot + path.sep)) {
       throw new RltaskError('E_WORKSPACE', `${dir}: the directory for ${file.path} leads outside the workspace (a symlink?)`);
