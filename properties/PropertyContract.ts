@@ -24,6 +24,7 @@ export interface PropertyContext {
   readonly reference?: ReferenceSolution;
 }
 
+/** A property's result for one grade. */
 export interface CheckOutcome {
   readonly passed: boolean;
   readonly message: string;
@@ -67,10 +68,14 @@ export interface PropertyContract<Name extends string, Shape extends z.ZodRawSha
   run(ctx: PropertyContext, params: z.output<z.ZodObject<Shape>>): Promise<CheckOutcome>;
 }
 
+const label = z.looseObject({ use: z.string(), id: z.string().optional() });
+
 /**
  * Declare a reusable property contract. Its `item` schema is what a task's `grader.properties` entry is
  * validated against: `use: <name>`, an optional `id`, and the contract's own parameters (unknown keys are
- * errors, so a typo in a parameter name is caught when the task is loaded).
+ * errors, so a typo in a parameter name is caught when the task is loaded). An entry parses to a plain
+ * `PropertySpec`; `resolve(spec)` gives its behaviour for grading (the registry's `resolveProperty` calls it), and
+ * `bind(entry)` does both at once, for running a property on its own.
  *
  * @example
  * export const evalIdentity = defineProperty({
@@ -79,8 +84,6 @@ export interface PropertyContract<Name extends string, Shape extends z.ZodRawSha
  *   run: async (ctx, { p }) => ({ passed: true, message: `ok at p = ${p}` }),
  * });
  */
-const label = z.looseObject({ use: z.string(), id: z.string().optional() });
-
 export function defineProperty<Name extends string, Shape extends z.ZodRawShape>(contract: PropertyContract<Name, Shape>) {
   const item = contract.params
     .extend({ use: z.literal(contract.name), id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).optional() })

@@ -9,7 +9,9 @@ export const distributions = {
   rademacher: 1,
   laplace: 6,
 } as const;
+/** The input distributions `sample` draws from. */
 export type Distribution = keyof typeof distributions;
+/** The names of the input distributions. */
 export const distributionNames = Object.keys(distributions) as readonly Distribution[];
 
 const cache = new Map<string, Float64Array>();

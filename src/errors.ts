@@ -8,8 +8,10 @@
  * - `E_INTERNAL`  the tool itself broke                  → exit 3
  */
 export const ErrorCodes = ['E_USAGE', 'E_SPEC', 'E_WORKSPACE', 'E_API', 'E_INTERNAL'] as const;
+/** One of `ErrorCodes`: what kind of failure an `RltaskError` is (and which exit status the CLI gives it). */
 export type ErrorCode = (typeof ErrorCodes)[number];
 
+/** An error of the library, with a code saying whose fault it is (see `ErrorCodes`). */
 export class RltaskError extends Error {
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
@@ -28,10 +30,12 @@ export interface SpecProblem {
   readonly message: string;
 }
 
+/** A located problem as one line, `file:line:column: key.path: message`. */
 export function formatProblem(p: SpecProblem): string {
   return `${p.file}:${p.line}:${p.column}: ${p.path === '' ? '' : `${p.path}: `}${p.message}`;
 }
 
+/** A task file that is not valid: every problem found, each located in the file. */
 export class SpecError extends RltaskError {
   readonly problems: readonly SpecProblem[];
   constructor(problems: readonly SpecProblem[]) {

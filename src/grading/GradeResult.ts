@@ -2,7 +2,9 @@ import type { Check } from '../runtime/Check.ts';
 
 export type { Check };
 
+/** A grade's possible statuses: `passed` and `failed` are verdicts; `error` is not (the grader or the environment broke). */
 export const gradeStatuses = ['passed', 'failed', 'error'] as const;
+/** One of `gradeStatuses`. */
 export type GradeStatus = (typeof gradeStatuses)[number];
 
 /**

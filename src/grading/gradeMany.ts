@@ -5,6 +5,7 @@ import type { TaskSpec } from '../task/loadTask.ts';
 import type { GradeResult } from './GradeResult.ts';
 import { type GradeOptions, type PreparedGrade, prepareGrade } from './gradeWorkspace.ts';
 
+/** `gradeWorkspace`'s options, plus how many grades run at once, a callback per result, and an abort signal. */
 export interface GradeManyOptions extends Omit<GradeOptions, 'label'> {
   /** Grades in flight at once (default: the number of cores). */
   readonly concurrency?: number;

@@ -10,6 +10,7 @@ import { deriveSeed } from './deriveSeed.ts';
 import type { Check, GradeResult } from './GradeResult.ts';
 import { referenceSolution } from './referenceSolution.ts';
 
+/** How to grade: the seed, where children come from, the label, fail-fast. */
 export interface GradeOptions {
   /** Seed for every random choice; default the task's `grader.seed`. Same submission + seed → same verdict. */
   readonly seed?: number;

@@ -5,6 +5,7 @@ import { gradeCase, type TaskCase, taskCases } from './gradeCases.ts';
 import type { GradeResult } from './GradeResult.ts';
 import type { GradeOptions } from './gradeWorkspace.ts';
 
+/** One case of a self-test (the bug, the reference, a decoy): its grade and whether the verdict is the expected one. */
 export interface CaseOutcome {
   readonly case: TaskCase;
   readonly result: GradeResult;
@@ -12,6 +13,7 @@ export interface CaseOutcome {
   readonly ok: boolean;
 }
 
+/** The re-grades of a self-test: false rejects and accepts next to the bound the statistics promise. */
 export interface RegradeOutcome {
   readonly runs: number;
   /** Reference solution graded `failed` (the grader's false-reject count). */
@@ -26,12 +28,14 @@ export interface RegradeOutcome {
   readonly misses: readonly RegradeMiss[];
 }
 
+/** A re-grade whose verdict was wrong, with its seed (to replay it). */
 export interface RegradeMiss {
   readonly kind: 'false reject' | 'false accept' | 'error';
   readonly seed: number;
   readonly feedback: string;
 }
 
+/** What `selfTest` found: every case's outcome, the re-grades and the warnings. */
 export interface SelfTest {
   readonly ok: boolean;
   readonly cases: readonly CaseOutcome[];
@@ -43,6 +47,7 @@ export interface SelfTest {
   readonly warnings: readonly string[];
 }
 
+/** How to self-test: grade options, plus how many re-grades with fresh seeds. */
 export interface SelfTestOptions extends GradeOptions {
   /** Re-grades of the reference and of the bug with fresh seeds (default 20). */
   readonly regrades?: number;

@@ -65,6 +65,7 @@ const permissions = z
   })
   .prefault({});
 
+/** The task file format, validated by zod: the single source of the `TaskSpecData` type and of the editor JSON Schema. */
 export const taskSchema = z.strictObject({
   id: identifier,
   title: z.string().min(1),
@@ -102,7 +103,11 @@ export const taskSchema = z.strictObject({
   runtime: z.enum(runtimeNames).default('typescript'),
 });
 
+/** A validated task file: plain data (properties and static checks as `{ use/check, … }`, resolved at grade time). */
 export type TaskSpecData = z.output<typeof taskSchema>;
+/** One of the task's files, with its role (editable, protected, context). */
 export type TaskFile = TaskSpecData['files'][number];
+/** A text replacement in a task file (`find` occurs exactly once): the reference solution and the decoys are edits. */
 export type Edit = z.output<typeof edit>;
+/** A configured static check of `grader.ast`. */
 export type AstCheckSpec = z.output<typeof astCheck>;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { RltaskError } from '../errors.ts';
 import type { TaskSpec } from '../task/loadTask.ts';
 
+/** How `initWorkspace` writes. */
 export interface InitOptions {
   /** Write into a non-empty directory (task files already there are replaced; other files are left alone). */
   readonly force?: boolean;

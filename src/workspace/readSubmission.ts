@@ -8,6 +8,7 @@ import type { TaskSpec } from '../task/loadTask.ts';
 /** A workspace check is a line of the grade's report like any other. */
 export type WorkspaceCheck = Check;
 
+/** A workspace read as the task says: the editable files' text, and a check per task file. */
 export interface Submission {
   /** One check per protected and editable file, in task order. */
   readonly checks: readonly WorkspaceCheck[];

@@ -3,6 +3,7 @@ import { runtimeFor } from '../runtime/registry.ts';
 import type { TaskSpec } from '../task/loadTask.ts';
 import { readWorkspaceFiles } from './readWorkspaceFiles.ts';
 
+/** What running a workspace's visible tests gave. */
 export interface VisibleTestRun {
   /** The tests ran to the end without throwing. Informational: this is not the grader's verdict. */
   readonly passed: boolean;
