@@ -1,11 +1,12 @@
 import { SubmissionFault } from '../../errors.ts';
-import { parseFiles } from './parseFiles.ts';
-import { classMemberNames, runStaticChecks } from './staticChecks.ts';
 import { Oracle } from '../../sandbox/Oracle.ts';
-import { Sandbox, type SandboxOptions } from '../../sandbox/Sandbox.ts';
-import { bundleFiles, transpile } from './transpile.ts';
+import { type LoadResult, Sandbox, type SandboxOptions } from '../../sandbox/Sandbox.ts';
 import type { Check } from '../Check.ts';
 import type { Compiled, Prepared, PrepareInput, Program, RunLimits, Runtime, Started, StartOptions } from '../Runtime.ts';
+import { COMPILE_CHECK_ID } from '../staticCheckRegistry.ts';
+import { parseFiles } from './parseFiles.ts';
+import { classMemberNames, runStaticChecks } from './staticChecks.ts';
+import { bundleFiles, transpile } from './transpile.ts';
 
 function skipped(ids: readonly string[], why: string): Check[] {
   return ids.map((id) => ({ id, passed: false, skipped: true, message: `not run: ${why}` }));
@@ -19,10 +20,10 @@ async function prepare(input: PrepareInput): Promise<Prepared> {
   const parsed = await parseFiles(editable);
   if (!parsed.ok) {
     const refusal = 'the code nests too deeply';
-    return { ok: false, checks: [{ id: 'compile', passed: false, message: parsed.message }, ...skipped(['policy', ...checkIds], refusal)], refusal };
+    return { ok: false, checks: [{ id: COMPILE_CHECK_ID, passed: false, message: parsed.message }, ...skipped(['policy', ...checkIds], refusal)], refusal };
   }
   const compiled = await transpile(editable.get(subjectFile) ?? '', subjectFile);
-  const checks: Check[] = [compiled.ok ? { id: 'compile', passed: true, message: `${subjectFile} transpiles` } : { id: 'compile', passed: false, message: compiled.message }];
+  const checks: Check[] = [compiled.ok ? { id: COMPILE_CHECK_ID, passed: true, message: `${subjectFile} transpiles` } : { id: COMPILE_CHECK_ID, passed: false, message: compiled.message }];
   const ast = await runStaticChecks({ files: input.files, subject: input.subject, checks: input.checks, parsed });
   checks.push(...ast);
   if (!compiled.ok) return { ok: false, checks, refusal: 'the code does not compile' };
@@ -36,14 +37,23 @@ function childOptions(limits: RunLimits): SandboxOptions {
 
 async function start(program: Program, options: StartOptions): Promise<Started> {
   const sandbox = await (options.child ?? Sandbox.start)(childOptions(options.limits));
-  const child = { get output() { return sandbox.output; }, dispose: () => sandbox.dispose() };
+  const child = {
+    get output() {
+      return sandbox.output;
+    },
+    dispose: () => sandbox.dispose(),
+  };
   try {
     const deadline = performance.now() + options.limits.timeMs;
-    const loaded = await sandbox.load(program.code, program.file, options.randomSeed, options.limits.timeMs).catch((e: unknown) => {
-      if (e instanceof SubmissionFault) return { ok: false as const, fault: true, thrown: { name: e.name, message: e.message } };
-      throw e;
-    });
-    if (!loaded.ok) return { ok: false, thrown: loaded.thrown, fault: 'fault' in loaded, child };
+    let loaded: LoadResult;
+    try {
+      loaded = await sandbox.load(program.code, program.file, options.randomSeed, options.limits.timeMs);
+    } catch (e) {
+      // The child misbehaved while loading (out of time or memory, died): the program's failure, with its output.
+      if (!(e instanceof SubmissionFault)) throw e;
+      return { ok: false, thrown: { name: e.name, message: e.message }, fault: true, child };
+    }
+    if (!loaded.ok) return { ok: false, thrown: loaded.thrown, fault: false, child };
     const subject = {
       oracle: new Oracle(sandbox, deadline),
       exports: loaded.exports,
