@@ -1,7 +1,7 @@
 import { resolveProperty } from '../../properties/registry.ts';
 import { RltaskError, SubmissionFault } from '../errors.ts';
 import { runtimeFor } from '../runtime/registry.ts';
-import { STATIC_IDS } from '../runtime/staticCheckRegistry.ts';
+import { alwaysOnCheckIds, STATIC_IDS } from '../runtime/staticCheckRegistry.ts';
 import type { Program, Subject } from '../runtime/Runtime.ts';
 import type { Sandbox, SandboxOptions } from '../sandbox/Sandbox.ts';
 import type { TaskSpec } from '../task/loadTask.ts';
@@ -109,7 +109,7 @@ export async function prepareGrade(spec: TaskSpec, dir: string, options: GradeOp
   /** The task's files as the submission leaves them (protected ones are checked equal to the task's). */
   let workspaceFiles: ReadonlyMap<string, string> = new Map();
   const runtime = runtimeFor(spec.runtime);
-  const staticIds = ['compile', 'policy', ...spec.grader.ast.map((a) => a.check)];
+  const staticIds = [...alwaysOnCheckIds, ...spec.grader.ast.map((a) => a.check)];
   /** The static half; the program when a sandbox is needed, undefined when the grade is decided. */
   const staticPhase = async (): Promise<Program | undefined> => {
     const submission = await readSubmission(spec, dir);

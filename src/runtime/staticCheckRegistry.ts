@@ -39,6 +39,9 @@ export type StaticCheckSpecFor<R extends RuntimeName> = ForRuntime<(typeof confi
  */
 export const COMPILE_CHECK_ID = 'compile';
 
+/** The ids every grade's static half reports, whatever the task configures: compiling, then the policy. */
+export const alwaysOnCheckIds: readonly string[] = [COMPILE_CHECK_ID, policy.check];
+
 /** An id a static step's result is reported under. */
 export type StaticCheckId = typeof COMPILE_CHECK_ID | StaticCheckDefinition['check'];
 

@@ -3,7 +3,7 @@ import { Oracle } from '../../sandbox/Oracle.ts';
 import { type LoadResult, Sandbox, type SandboxOptions } from '../../sandbox/Sandbox.ts';
 import type { Check } from '../Check.ts';
 import type { Compiled, Prepared, PrepareInput, Program, RunLimits, Runtime, Started, StartOptions } from '../Runtime.ts';
-import { COMPILE_CHECK_ID } from '../staticCheckRegistry.ts';
+import { alwaysOnCheckIds, COMPILE_CHECK_ID } from '../staticCheckRegistry.ts';
 import { parseFiles } from './parseFiles.ts';
 import { classMemberNames, runStaticChecks } from './staticChecks.ts';
 import { bundleFiles, transpile } from './transpile.ts';
@@ -20,7 +20,8 @@ async function prepare(input: PrepareInput): Promise<Prepared> {
   const parsed = await parseFiles(editable);
   if (!parsed.ok) {
     const refusal = 'the code nests too deeply';
-    return { ok: false, checks: [{ id: COMPILE_CHECK_ID, passed: false, message: parsed.message }, ...skipped(['policy', ...checkIds], refusal)], refusal };
+    const unread = [...alwaysOnCheckIds.filter((id) => id !== COMPILE_CHECK_ID), ...checkIds];
+    return { ok: false, checks: [{ id: COMPILE_CHECK_ID, passed: false, message: parsed.message }, ...skipped(unread, refusal)], refusal };
   }
   const compiled = await transpile(editable.get(subjectFile) ?? '', subjectFile);
   const checks: Check[] = [compiled.ok ? { id: COMPILE_CHECK_ID, passed: true, message: `${subjectFile} transpiles` } : { id: COMPILE_CHECK_ID, passed: false, message: compiled.message }];
