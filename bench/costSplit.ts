@@ -1,6 +1,6 @@
 import { resolveProperty } from '../properties/registry.ts';
 import { deriveSeed } from '../src/grading/deriveSeed.ts';
-import { referenceSolution } from '../src/grading/referenceSolution.ts';
+import { referenceCodeOf, referenceSolution } from '../src/grading/referenceSolution.ts';
 import { runtimeFor } from '../src/runtime/registry.ts';
 import { sandboxOptions } from '../src/grading/gradeWorkspace.ts';
 import { runStaticChecks } from '../src/runtime/typescript/staticChecks.ts';
@@ -79,7 +79,7 @@ export async function costSplit(spec: TaskSpec, fx: Fixtures, iterations: number
       `property ${property.id}`,
       async () => {
         const before = selfCpuMs();
-        const reference = referenceSolution(spec, runtimeFor(spec.runtime), deriveSeed(spec.grader.seed, 'reference'));
+        const reference = referenceSolution(referenceCodeOf(spec), runtimeFor(spec.runtime), deriveSeed(spec.grader.seed, 'reference'));
         const outcome = await resolveProperty(property)
           .run({ oracle: oracle!, subject: spec.grader.subject.export, seed: deriveSeed(spec.grader.seed, property.id), reference: reference.solution })
           .finally(() => reference.dispose());

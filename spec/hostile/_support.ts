@@ -15,7 +15,7 @@ import { Oracle } from '../../src/sandbox/Oracle.ts';
 import { Sandbox } from '../../src/sandbox/Sandbox.ts';
 import { SubmissionFault } from '../../src/errors.ts';
 import { resolveProperty } from '../../properties/registry.ts';
-import { referenceSolution } from '../../src/grading/referenceSolution.ts';
+import { referenceCodeOf, referenceSolution } from '../../src/grading/referenceSolution.ts';
 import { runtimeFor } from '../../src/runtime/registry.ts';
 import { transpileModule } from '../../src/runtime/typescript/transpile.ts';
 import { parseTask, type TaskSpec } from '../../src/task/loadTask.ts';
@@ -187,7 +187,7 @@ export async function gradeRuntimeOnly(spec: TaskSpec, source: string, seed = sp
     else if (!loaded.exports.includes(spec.grader.subject.export)) failed = { id: 'load', message: 'subject not exported' };
     else {
       const oracle = new Oracle(sandbox, deadline);
-      const reference = referenceSolution(spec, runtimeFor(spec.runtime), deriveSeed(seed, 'reference'));
+      const reference = referenceSolution(referenceCodeOf(spec), runtimeFor(spec.runtime), deriveSeed(seed, 'reference'));
       try {
         for (const entry of spec.grader.properties) {
           const property = resolveProperty(entry);

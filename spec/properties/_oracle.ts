@@ -1,8 +1,7 @@
 import { Oracle } from '../../src/sandbox/Oracle.ts';
 import { Sandbox } from '../../src/sandbox/Sandbox.ts';
-import { createHash } from 'node:crypto';
 import type { PropertyContext, ReferenceSolution } from '../../properties/PropertyContract.ts';
-import type { Subject } from '../../src/runtime/Runtime.ts';
+import { referenceSolution } from '../../src/grading/referenceSolution.ts';
 import { typescriptRuntime } from '../../src/runtime/typescript/typescriptRuntime.ts';
 import { transpileModule } from '../../src/runtime/typescript/transpile.ts';
 
@@ -41,23 +40,7 @@ export async function withOracle<T>(source: string, fn: (ctx: PropertyContext) =
   }
 }
 
-/** A reference solution from source, started on first use like a grade's (see grading/_referenceSolution.ts). */
+/** A reference solution from source, started on first use as a grade starts one. */
 export function referenceFrom(source: string, file: string, limits: { timeMs: number; memoryMb: number; outputBytes: number }): { solution: ReferenceSolution; dispose(): Promise<void> } {
-  let started: Promise<Subject> | undefined;
-  const start = async (): Promise<Subject> => {
-    const compiled = await typescriptRuntime.compile(source, file);
-    if (!compiled.ok) throw new Error(`spec: the reference solution does not compile: ${compiled.message}`);
-    const s = await typescriptRuntime.start(compiled.program, { limits, randomSeed: 1 });
-    if (!s.ok) {
-      await s.child.dispose();
-      throw new Error(`spec: the reference solution does not load: ${s.thrown.message}`);
-    }
-    return s.subject;
-  };
-  return {
-    solution: { taskId: 'spec', key: createHash('sha256').update(file).update('\0').update(source).digest('hex'), oracle: async () => (await (started ??= start())).oracle },
-    dispose: async () => {
-      if (started !== undefined) await (await started).dispose();
-    },
-  };
+  return referenceSolution({ taskId: 'spec', file, source, limits }, typescriptRuntime, 1);
 }

@@ -5,7 +5,7 @@ import { chernoffUpper } from '../../properties/_dropoutContract.ts';
 import { generateSequence, type SequenceConfig } from '../../properties/_sequence.ts';
 import type { CheckOutcome } from '../../properties/PropertyContract.ts';
 import { resolveProperty } from '../../properties/registry.ts';
-import { referenceSolution } from '../../src/grading/referenceSolution.ts';
+import { referenceCodeOf, referenceSolution } from '../../src/grading/referenceSolution.ts';
 import { runtimeFor } from '../../src/runtime/registry.ts';
 import { statefulSequence } from '../../properties/statefulSequence.ts';
 import { Oracle } from '../../src/sandbox/Oracle.ts';
@@ -46,7 +46,7 @@ async function runOn(spec: TaskSpec, id: string, name: string, seed = 11): Promi
   const found = spec.grader.properties.find((p) => p.id === id);
   if (found === undefined) throw new Error(`no property ${id}`);
   const oracle = await loaded(variant(spec, name), spec.grader.subject.file);
-  const reference = referenceSolution(spec, runtimeFor(spec.runtime), 1);
+  const reference = referenceSolution(referenceCodeOf(spec), runtimeFor(spec.runtime), 1);
   try {
     return await resolveProperty(found).run({ oracle, subject: spec.grader.subject.export, seed, reference: reference.solution });
   } finally {

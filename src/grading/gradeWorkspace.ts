@@ -8,7 +8,7 @@ import type { TaskSpec } from '../task/loadTask.ts';
 import { readSubmission } from '../workspace/readSubmission.ts';
 import { deriveSeed } from './deriveSeed.ts';
 import type { Check, GradeResult } from './GradeResult.ts';
-import { referenceSolution } from './referenceSolution.ts';
+import { referenceCodeOf, referenceSolution } from './referenceSolution.ts';
 
 /** How to grade: the seed, where children come from, the label, fail-fast. */
 export interface GradeOptions {
@@ -155,7 +155,7 @@ export async function prepareGrade(spec: TaskSpec, dir: string, options: GradeOp
     }
     checks.push({ id: 'load', passed: true, message: `${subjectFile} loaded in the sandbox` });
 
-    const reference = referenceSolution(spec, runtime, deriveSeed(seed, 'reference'));
+    const reference = referenceSolution(referenceCodeOf(spec), runtime, deriveSeed(seed, 'reference'));
     try {
       const properties = spec.grader.properties.map(resolveProperty);
       for (let i = 0; i < properties.length; i++) {
