@@ -106,13 +106,13 @@ describe('stateful-sequence on the dropout task', async () => {
 describe('stateful-sequence on the Adam task', async () => {
   const spec = await loadTask(path.join(ROOT, 'tasks/adam-bias-correction.yaml'));
 
-  it('passes the reference solution, step by step over thousands of steps', async () => {
+  it('passes the reference solution, step by step over at least 10,000 steps', async () => {
     const r = await runOn(spec, 'adam-sequences', 'reference');
     assert.equal(r.passed, true, r.message);
-    assert.ok((r.metrics?.['calls'] ?? 0) >= 2000, r.message);
+    assert.ok((r.metrics?.['calls'] ?? 0) >= 10_000, r.message);
   });
 
-  for (const name of ['bug', 'bias-correction-dropped-after-1000', 't-capped-at-1000', 'counts-its-own-steps', 'moments-cached-by-params', 'new-arrays']) {
+  for (const name of ['bug', 'bias-correction-dropped-after-1000', 't-capped-at-1000', 'counts-its-own-steps', 'moments-cached-by-params', 'new-arrays', 'wrong-after-5000-calls']) {
     it(`fails ${name}`, async () => {
       const r = await runOn(spec, 'adam-sequences', name);
       assert.equal(r.passed, false, `${name} passed: ${r.message}`);
