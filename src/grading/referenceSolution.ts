@@ -14,9 +14,26 @@ export interface ReferenceCode {
   readonly limits: RunLimits;
 }
 
-/** The reference code of a loaded task. */
+const codes = new WeakMap<TaskSpec, ReferenceCode>();
+const keys = new WeakMap<ReferenceCode, string>();
+
+/** The reference code of a loaded task (worked out once per task object, not per grade). */
 export function referenceCodeOf(spec: TaskSpec): ReferenceCode {
-  return { taskId: spec.id, file: spec.grader.subject.file, source: referenceSource(spec), limits: spec.limits };
+  let code = codes.get(spec);
+  if (code === undefined) {
+    code = { taskId: spec.id, file: spec.grader.subject.file, source: referenceSource(spec), limits: spec.limits };
+    codes.set(spec, code);
+  }
+  return code;
+}
+
+function keyOf(code: ReferenceCode): string {
+  let key = keys.get(code);
+  if (key === undefined) {
+    key = createHash('sha256').update(code.file).update('\0').update(code.source).digest('hex');
+    keys.set(code, key);
+  }
+  return key;
 }
 
 /**
@@ -38,7 +55,7 @@ export function referenceSolution(code: ReferenceCode, runtime: Runtime, randomS
   };
   const solution: ReferenceSolution = {
     taskId: code.taskId,
-    key: createHash('sha256').update(code.file).update('\0').update(code.source).digest('hex'),
+    key: keyOf(code),
     oracle: async (): Promise<Oracle> => (await (started ??= start())).oracle,
   };
   return {
