@@ -75,10 +75,13 @@ export const sequenceSchema = {
         args: z.array(seqArgSchema).default([]),
         echo: z.boolean().default(true),
         /**
-         * Consecutive calls of this method on one instance go to the child as one request (the method must take
-         * one generated array and return a Float64Array of its length): long runs of cheap calls stay cheap.
+         * Consecutive calls of this method on one instance go to the child as one request: long runs of cheap
+         * calls stay cheap. One argument is a generated array (a fresh one each call); the others are the same in
+         * every call on an instance (`dim`, `const`, `per-instance`).
          */
         each: z.boolean().default(false),
+        /** With `each`: what every call returns, a Float64Array of its array argument's length or a number. */
+        returns: z.enum(['array', 'number']).default('array'),
       }),
     )
     .min(1),
@@ -98,7 +101,14 @@ export interface SequenceConfig {
   readonly dims: Readonly<Record<string, { readonly min: number; readonly max: number }>>;
   readonly construct?: readonly { readonly weight: number; readonly args: readonly SeqArg[] }[] | undefined;
   readonly kept: Readonly<Record<string, { readonly shape: readonly (string | number)[]; readonly values: z.output<typeof valuesSchema>; readonly restart: 'keep' | 'renew' }>>;
-  readonly methods: readonly { readonly name?: string | undefined; readonly weight: number; readonly args: readonly SeqArg[]; readonly echo: boolean; readonly each: boolean }[];
+  readonly methods: readonly {
+    readonly name?: string | undefined;
+    readonly weight: number;
+    readonly args: readonly SeqArg[];
+    readonly echo: boolean;
+    readonly each: boolean;
+    readonly returns: 'array' | 'number';
+  }[];
   readonly segment: number;
   readonly restartWeight: number;
   readonly instances: { readonly min: number; readonly max: number };
@@ -136,19 +146,35 @@ export function checkSequence(c: SequenceConfig, issue: IssueSink): void {
   c.methods.forEach((m, i) => {
     checkArgs(m.args, ['methods', i, 'args']);
     if (c.construct !== undefined && m.name === undefined) issue('a class subject needs the method `name`', ['methods', i]);
-    if (m.each && (c.construct === undefined || m.args.length !== 1 || (m.args[0]!.type !== 'array' && m.args[0]!.type !== 'special-array'))) {
-      issue('`each` needs a class method that takes one generated array', ['methods', i, 'each']);
+    if (m.each && eachArgument(m.args) < 0) {
+      issue('`each` needs one generated array argument (`array` or `special-array`), the others the same in every call (`dim`, `const`, `per-instance`)', ['methods', i, 'each']);
     }
   });
   for (const [k, spec] of Object.entries(c.kept)) if (size(spec.shape, ['kept', k]) > MAX_ELEMENTS) issue(`kept array "${k}" has more than ${MAX_ELEMENTS} elements`, ['kept', k]);
   if (c.instances.max > c.calls.max) issue('more instances than calls: every instance after the first needs a call to be created at', ['instances', 'max']);
 }
 
+const FIXED_PER_INSTANCE: ReadonlySet<SeqArg['type']> = new Set(['dim', 'const', 'per-instance']);
+
+/** The index of an `each` method's generated array argument, or -1 when its arguments do not suit `each`. */
+export function eachArgument(args: readonly SeqArg[]): number {
+  const arrays = args.flatMap((a, i) => (a.type === 'array' || a.type === 'special-array' ? [i] : []));
+  if (arrays.length !== 1 || args.some((a, i) => i !== arrays[0] && !FIXED_PER_INSTANCE.has(a.type))) return -1;
+  return arrays[0]!;
+}
+
 /** One step of a generated sequence. */
 type CallStep = Extract<Step, { kind: 'call' }>;
 
 export type Step =
-  | { readonly kind: 'new'; readonly instance: number; readonly args: readonly OracleArg[]; readonly kept: Readonly<Record<string, Float64Array>> }
+  | {
+      readonly kind: 'new';
+      readonly instance: number;
+      readonly args: readonly OracleArg[];
+      readonly kept: Readonly<Record<string, Float64Array>>;
+      /** The instance's dimensions, drawn at its creation. */
+      readonly dims: Readonly<Record<string, number>>;
+    }
   | { readonly kind: 'restart'; readonly instance: number; readonly kept: Readonly<Record<string, Float64Array>> }
   | {
       readonly kind: 'call';
@@ -156,13 +182,18 @@ export type Step =
       readonly method: string;
       /** Which of `methods` (its argument list). */
       readonly alternative: number;
-      /** The arguments; a kept array is `{ keptName }`. Empty for `each` calls, whose arguments are `slice`. */
+      /**
+       * The arguments; a kept array is `{ keptName }`. For `each` calls, the arguments shared by the step's calls,
+       * `undefined` at `varying`.
+       */
       readonly args: readonly (OracleArg | { readonly keptName: string })[];
       /**
        * `each` calls: `count` consecutive calls of this method on this instance (one step: a sequence of thousands
-       * of calls is a few hundred objects), call j given `slice.n` elements of `slice.block` from `slice.at + j·n`.
+       * of calls is a few hundred objects), call j given `slice.n` elements of `slice.block` from `slice.at + j·n`
+       * as argument `varying`.
        */
       readonly slice: Slice | null;
+      readonly varying: number;
       readonly count: number;
       readonly echo: boolean;
       /** 1-based: this (first) call among the sequence's calls, and among this method's calls on this instance. */
@@ -349,8 +380,6 @@ export function sliceArray(s: Slice): Float64Array {
   return s.block.slice(s.at, s.at + s.n);
 }
 
-const NO_ARGS: readonly OracleArg[] = Object.freeze([]);
-
 /** The sizes of one sequence: how many calls and instances. The first run of a property is the largest. */
 export interface SequenceSize {
   readonly seed: number;
@@ -413,7 +442,7 @@ export function generateSequence(c: SequenceConfig, size: SequenceSize): Step[] 
     // that a sequence with as many instances as ways tries every way; the others, by weight.
     const k = c.construct === undefined ? undefined : c.construct[states.length <= c.construct.length ? states.length - 1 : draw.weighted(c.construct.map((x) => x.weight))]!;
     const args = (k?.args ?? []).map((a) => argOf(a, st, 0)).filter((a): a is OracleArg => !(a !== null && typeof a === 'object' && 'keptName' in a));
-    steps.push({ kind: 'new', instance: states.length, args, kept: keptArrays(st, 'all') });
+    steps.push({ kind: 'new', instance: states.length, args, kept: keptArrays(st, 'all'), dims });
     run = null;
   };
   // Calls at which instances 2, 3, … are created (distinct, sorted).
@@ -458,8 +487,9 @@ export function generateSequence(c: SequenceConfig, size: SequenceSize): Step[] 
     st.steps.set(choice, methodOrdinal);
     ordinal++;
     if (m.each) {
-      // Its one argument, an array generated into the arena (checkSequence made sure of the shape of `each` methods).
-      const a = m.args[0]!;
+      // Its generated argument, an array in the arena (checkSequence made sure of the shape of `each` methods).
+      const varying = eachArgument(m.args);
+      const a = m.args[varying]!;
       const slice = arena.take(a.type === 'array' || a.type === 'special-array' ? sizeOf(a.shape, st.dims) : 0);
       if (a.type === 'special-array') fillSpecial(a, slice, draw);
       else if (a.type === 'array') fillValues(a.values, slice.block, slice.at, slice.n, draw);
@@ -468,7 +498,10 @@ export function generateSequence(c: SequenceConfig, size: SequenceSize): Step[] 
         run.count++;
         continue;
       }
-      run = { kind: 'call', instance, method: m.name ?? '', alternative: choice, args: NO_ARGS, slice, count: 1, echo: m.echo, ordinal, methodOrdinal };
+      // The other arguments are fixed per instance: the same for every call of the run.
+      const args: (OracleArg | { keptName: string })[] = [];
+      for (const [j, b] of m.args.entries()) args.push(j === varying ? undefined : argOf(b, st, methodOrdinal));
+      run = { kind: 'call', instance, method: m.name ?? '', alternative: choice, args, slice, varying, count: 1, echo: m.echo, ordinal, methodOrdinal };
       steps.push(run);
       continue;
     }
@@ -476,7 +509,7 @@ export function generateSequence(c: SequenceConfig, size: SequenceSize): Step[] 
     // Loops, not map(): this runs once per call of a sequence of thousands.
     const args: (OracleArg | { keptName: string })[] = [];
     for (const a of m.args) args.push(argOf(a, st, methodOrdinal));
-    steps.push({ kind: 'call', instance, method: m.name ?? '', alternative: choice, args, slice: null, count: 1, echo: m.echo, ordinal, methodOrdinal });
+    steps.push({ kind: 'call', instance, method: m.name ?? '', alternative: choice, args, slice: null, varying: -1, count: 1, echo: m.echo, ordinal, methodOrdinal });
   }
   return steps;
 }

@@ -56,12 +56,18 @@ export const momentRatio = defineProperty({
     runs: z.int().min(1).max(1000).default(8),
     /** Most calls pooled for one run (each call gets fresh rng streams). */
     maxCalls: z.int().min(1).max(100_000).default(1000),
+    /**
+     * Fewest calls pooled for one run: a long run of calls on one case, so that an answer that changes after
+     * many calls (a counter, a cache) moves the pooled moments.
+     */
+    minCalls: z.int().min(1).max(100_000).default(1),
   }),
   falseRejectBound: (params) => params.runs * params.falseReject,
   check(params, issue) {
     checkCall(params.call, issue);
     checkDimScale(params.call, params.target, 'target', 'a target E[Y²]', issue);
     checkInjectedRng(params.call, issue);
+    if (params.minCalls > params.maxCalls) issue('minCalls must not exceed maxCalls', ['minCalls']);
   },
   async run(ctx, params) {
     const n = momentSamples(params.distribution, params.tolerance, params.meanTolerance, params.falseReject);
@@ -93,7 +99,7 @@ export const momentRatio = defineProperty({
         // One call shows how many values a call gives; the calls still needed then go in one batch (one round trip).
         const [first] = await repeatCalls(ctx.oracle, ctx.subject, params.call, draw, 0, 1);
         take(first);
-        const needed = Math.ceil(n / count);
+        const needed = Math.max(params.minCalls, Math.ceil(n / count));
         // Too few values is the submission's behaviour (a wrong shape), so it fails the property; if the
         // reference fails the same way, `check` shows it and the task's dims or maxCalls need raising.
         if (needed > params.maxCalls) throw new PropertyFailure(`${params.maxCalls} calls give only ${params.maxCalls * count} values; ${n} are needed (maxCalls), for ${what}`);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { z } from 'zod';
-import type { OracleArg, OracleReply, Request, RequestArg } from '../src/sandbox/protocol.ts';
+import type { OracleArg, OracleReply, OracleValue, Request, RequestArg } from '../src/sandbox/protocol.ts';
 import { fmt } from './_check.ts';
 import { describeArg } from './_inputs.ts';
 import { describeValue } from './_layer.ts';
@@ -108,12 +108,22 @@ function build(ctx: PropertyContext, p: Params, steps: readonly Step[]): Built {
   };
   steps.forEach((step, i) => {
     if (step.kind === 'call' && step.slice !== null) {
-      // A run of `each` calls: one callEach request, its arguments one stretch of memory, sent as it is.
+      // A run of `each` calls: one callEach request, its arrays one stretch of memory, sent as it is.
       const { block, at, n } = step.slice;
-      const handle = objects.get(step.instance);
-      if (n > 0 && handle !== undefined) {
+      const handle = objects.get(step.instance) ?? null;
+      if (n > 0 && (handle !== null || p.construct === undefined)) {
         spans.push({ from: requests.length, to: requests.length + 1, main: requests.length, slot: 0 });
-        requests.push({ op: 'callEach', handle, method: step.method, inputs: new Float64Array(block.buffer, at * 8, n * step.count), length: n, count: step.count });
+        requests.push({
+          op: 'callEach',
+          handle,
+          method: handle === null && step.method === '' ? ctx.subject : step.method,
+          args: step.args.map((a) => (a !== null && typeof a === 'object' && 'keptName' in a ? undefined : a)),
+          arg: step.varying,
+          returns: p.methods[step.alternative]!.returns,
+          inputs: new Float64Array(block.buffer, at * 8, n * step.count),
+          length: n,
+          count: step.count,
+        });
         return;
       }
     }
@@ -131,7 +141,7 @@ function build(ctx: PropertyContext, p: Params, steps: readonly Step[]): Built {
       keep(step.instance, step.kept);
     } else {
       const handles = new Map<number, number>();
-      const given: readonly (OracleArg | { readonly keptName: string })[] = step.slice === null ? step.args : [sliceArray(step.slice)];
+      const given: readonly (OracleArg | { readonly keptName: string })[] = step.slice === null ? step.args : withArray(step, sliceArray(step.slice));
       const args: RequestArg[] = given.map((a, j) => {
         if (a !== null && typeof a === 'object' && 'keptName' in a) {
           const h = kept.get(step.instance)?.get(a.keptName);
@@ -155,9 +165,18 @@ function build(ctx: PropertyContext, p: Params, steps: readonly Step[]): Built {
   return { requests, spans, keptArgs, initial };
 }
 
-function describeArgs(args: readonly (OracleArg | { readonly keptName: string })[]): string {
+/** An `each` step's arguments with `x` as its generated array. */
+function withArray(step: CallStep, x: Float64Array): (OracleArg | { readonly keptName: string })[] {
+  const args = [...step.args];
+  args[step.varying] = x;
+  return args;
+}
+
+/** Arguments for a message; `varying` (an `each` step's generated array) is shown as `x`. */
+function describeArgs(args: readonly (OracleArg | { readonly keptName: string })[], varying = -1): string {
   return args
-    .map((a) => {
+    .map((a, j) => {
+      if (j === varying) return 'x';
       if (a instanceof Float64Array) return `Float64Array(${a.length})`;
       if (a === undefined) return 'undefined';
       if (a === null) return 'null';
@@ -255,12 +274,21 @@ async function runReference(ctx: PropertyContext, p: Params, tol: Tolerance, ref
       continue;
     }
     if (step.kind === 'new') {
-      const made = p.construct === undefined ? 'its own kept arrays' : `new ${ctx.subject}(${describeArgs(step.args)})`;
+      // A function subject's instance is its sizes and kept arrays.
+      const sizes = Object.entries(step.dims).map(([d, v]) => `${d} = ${v}`);
+      if (Object.keys(step.kept).length > 0) sizes.push('its own kept arrays');
+      const made = p.construct === undefined ? sizes.join(', ') : `new ${ctx.subject}(${describeArgs(step.args)})`;
       history.made(step.instance, made);
       const w = want[span.main];
       if (w !== undefined && !w.ok) throw new Error(`stateful-sequence: the reference solution throws ${w.thrown.name} on ${made}: ${w.thrown.message}`);
       const g = got[at[i]!];
       if (g !== undefined && !g.ok) throw new PropertyFailure(`${made} (instance ${step.instance}) threw ${g.thrown.name}: ${g.thrown.message}`);
+      continue;
+    }
+    if (step.slice !== null && span.slot >= 0) {
+      compareEach(ctx, p, tol, step, got[at[i]!]!, want[span.main]!, history);
+      history.record(step.instance, step.alternative, step.count);
+      calls += step.count;
       continue;
     }
     const where = `${history.describe(step, label(ctx, step))}, arguments (${describeArgs(step.args)})`;
@@ -272,7 +300,35 @@ async function runReference(ctx: PropertyContext, p: Params, tol: Tolerance, ref
   return calls;
 }
 
-/** A callEach reply, read: the outputs and inputs-after of the calls that returned an array, and what stopped the run. */
+const typedValue = (value: Float64Array): OracleValue => ({ type: 'typed', kind: 'Float64Array', value, arg: -1 });
+
+/**
+ * A run of `each` calls, call by call against the reference's run of the same calls: each result, and the array
+ * argument as the call left it, with the tolerance's input term from that call's own arguments.
+ */
+function compareEach(ctx: PropertyContext, p: Params, tol: Tolerance, step: CallStep, got: OracleReply, want: OracleReply, history: History): void {
+  const { block, at, n } = step.slice!;
+  const name = label(ctx, step);
+  const numbers = p.methods[step.alternative]!.returns === 'number';
+  const w = readEach(want, n, numbers, name);
+  if (w.done < step.count) throw new Error(`stateful-sequence: the reference solution's ${name}() ${w.stop ?? 'did not run'} (call ${w.done + 1} of a run of ${step.count})`);
+  const g = readEach(got, n, numbers, name);
+  const per = numbers ? 1 : n;
+  for (let k = 0; k < step.count; k++) {
+    const x = block.subarray(at + k * n, at + (k + 1) * n);
+    const where = (): string => `${history.describe(step, name, k)}, arguments (${describeArgs(step.args, step.varying)}), x = ${describeArg(x)}`;
+    if (k >= g.done) throw new PropertyFailure(`${where()}: ${name}() ${g.stop ?? 'did not run'}`);
+    const bound = tol.input === undefined ? boundFor(tol, step.args) : boundFor(tol, withArray(step, x));
+    const gv: OracleValue = numbers ? { type: 'number', value: g.outputs[k]! } : typedValue(g.outputs.subarray(k * per, (k + 1) * per));
+    const wv: OracleValue = numbers ? { type: 'number', value: w.outputs[k]! } : typedValue(w.outputs.subarray(k * per, (k + 1) * per));
+    const m = mismatch(gv, wv, bound, 'the result');
+    if (m !== null) throw new PropertyFailure(`${where()}: ${m} (the reference solution's value; ${describeBound(bound)})`);
+    const am = mismatch(typedValue(g.after.subarray(k * n, (k + 1) * n)), typedValue(w.after.subarray(k * n, (k + 1) * n)), bound, `argument ${step.varying} after the call`);
+    if (am !== null) throw new PropertyFailure(`${where()}: ${am} (as the reference leaves it; ${describeBound(bound)})`);
+  }
+}
+
+/** A callEach reply, read: the outputs and inputs-after of the calls that returned what they must, and what stopped the run. */
 interface EachResult {
   readonly outputs: Float64Array;
   readonly after: Float64Array;
@@ -280,11 +336,12 @@ interface EachResult {
   readonly stop: string | null;
 }
 
-function readEach(r: OracleReply, length: number, method: string): EachResult {
+function readEach(r: OracleReply, length: number, numbers: boolean, method: string): EachResult {
   if (!r.ok) return { outputs: new Float64Array(0), after: new Float64Array(0), done: 0, stop: `threw ${r.thrown.name}: ${r.thrown.message}` };
   const v = r.value;
   const [outputs, after, stop] = v.type === 'array' ? v.items : [];
-  if (outputs?.type !== 'typed' || after?.type !== 'typed' || outputs.value.length !== after.value.length || outputs.value.length % length !== 0) {
+  const done = after?.type === 'typed' ? after.value.length / length : Number.NaN;
+  if (outputs?.type !== 'typed' || after?.type !== 'typed' || !Number.isInteger(done) || outputs.value.length !== (numbers ? done : after.value.length)) {
     throw new Error(`stateful-sequence: a malformed reply to a run of ${method}() calls`);
   }
   let why: string | null = null;
@@ -292,9 +349,9 @@ function readEach(r: OracleReply, length: number, method: string): EachResult {
     const items = stop.type === 'array' ? stop.items : [];
     const [kind, a, b] = items;
     if (kind?.type === 'string' && kind.value === 'threw') why = `threw ${a?.type === 'string' ? a.value : 'Error'}: ${b?.type === 'string' ? b.value : ''}`;
-    else why = `returned ${a === undefined ? 'nothing' : describeValue(a)}, not a Float64Array of length ${length}`;
+    else why = `returned ${a === undefined ? 'nothing' : describeValue(a)}, not ${numbers ? 'a number' : `a Float64Array of length ${length}`}`;
   }
-  return { outputs: outputs.value, after: after.value, done: outputs.value.length / length, stop: why };
+  return { outputs: outputs.value, after: after.value, done, stop: why };
 }
 
 async function runDropout(ctx: PropertyContext, p: Params, c: Extract<Params['check'], { kind: 'dropout' }>, steps: readonly Step[], run: number): Promise<DropoutSequenceCheck> {
@@ -326,7 +383,7 @@ async function runDropout(ctx: PropertyContext, p: Params, c: Extract<Params['ch
     if (name === c.forward) {
       if (step.slice !== null && span.slot >= 0) {
         const { block, at, n } = step.slice;
-        const e = readEach(r, n, name);
+        const e = readEach(r, n, false, name);
         for (let k = 0; k < step.count; k++) {
           if (k >= e.done) throw fail(step, k, `${name}() ${e.stop ?? 'did not run'}`);
           const wrong = model.forward(step.instance, block, at + k * n, e.outputs, e.after, k * n, n);
@@ -377,9 +434,6 @@ export const statefulSequence = defineProperty({
   falseRejectBound: (q) => (q.check.kind === 'dropout' ? q.runs * (DROP_CLASSES + 1) * q.check.falseReject : 0),
   check: (q, issue) => {
     checkSequence(q, issue);
-    q.methods.forEach((m, i) => {
-      if (m.each && q.check.kind === 'reference') issue('`each` runs are checked by the dropout contract only; the reference check compares call by call', ['methods', i, 'each']);
-    });
     if (q.check.kind === 'dropout') {
       if (q.construct === undefined) issue('the dropout check needs a class subject (`construct`)', ['check']);
       if (!q.methods.some((m) => m.name === (q.check.kind === 'dropout' ? q.check.forward : ''))) issue('the dropout check needs the forward method among `methods`', ['methods']);

@@ -273,7 +273,7 @@ it('kept arrays and runs of calls (callEach) are budgeted by their length: their
         request,
         { op: 'keep', handle: 900, value: kept },
         { op: 'call', handle, method: 'forward', args: [{ kept: 900 }], echoArgs: true },
-        { op: 'callEach', handle, method: 'forward', inputs, length: 10, count: 10_000 },
+        { op: 'callEach', handle, method: 'forward', args: [undefined], arg: 0, returns: 'array', inputs, length: 10, count: 10_000 },
       ],
       'kept and callEach',
     );

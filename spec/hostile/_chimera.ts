@@ -52,6 +52,7 @@ function exportedFunctions(text: string): { name: string; params: string; return
 const TRIGGERS = {
   'after-50-calls': { family: 'behaviour-over-time', code: '__calls > 50', why: 'right for the first 50 calls, then wrong' },
   'after-2000-calls': { family: 'behaviour-over-time', code: '__calls > 2000', why: 'right for the first 2,000 calls, then wrong (no property made that many)' },
+  'after-5000-calls': { family: 'behaviour-over-time', code: '__calls > 5000', why: 'right for the first 5,000 calls, then wrong' },
   'exact-zero': { family: 'inputs', code: '__arrays(a).some((x) => x.some((v) => v === 0))', why: 'wrong when an input holds an exact zero' },
   'negative-zero': { family: 'inputs', code: '__arrays(a).some((x) => x.some((v) => Object.is(v, -0)))', why: 'wrong when an input holds −0' },
   'integers': { family: 'inputs', code: '__arrays(a).some((x) => x.some((v) => v !== 0 && Number.isInteger(v)))', why: 'wrong when an input holds a non-zero integer' },

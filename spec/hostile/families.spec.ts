@@ -26,15 +26,15 @@ type DecoyFamily = (typeof decoyFamilies)[number];
  * Which families apply to which task. Left out where the family cannot occur: randomness for deterministic
  * functions; self-comparison where no property compares a submission with itself; precision where the prompt
  * states a formula but no accuracy (Adam: its tolerance is what correct rewrites of the formula need); behaviour
- * over time is named for the stateful tasks, and the generic chimeras below test it on every task.
+ * over time wherever a property makes long runs of calls, and the generic chimeras below test it on every task.
  */
 const APPLIES: Readonly<Record<string, readonly DecoyFamily[]>> = {
   'variance-dropout': ['wrong-formula', 'behaviour-over-time', 'randomness', 'inputs', 'contract', 'visible-tests'],
   'adam-bias-correction': ['wrong-formula', 'behaviour-over-time', 'inputs', 'contract'],
   'he-init': ['wrong-formula', 'randomness', 'inputs', 'contract'],
-  'layer-norm': ['wrong-formula', 'inputs', 'precision', 'self-comparison', 'contract'],
-  softplus: ['wrong-formula', 'inputs', 'precision', 'contract'],
-  'stable-softmax': ['wrong-formula', 'inputs', 'precision', 'self-comparison', 'contract'],
+  'layer-norm': ['wrong-formula', 'behaviour-over-time', 'inputs', 'precision', 'self-comparison', 'contract'],
+  softplus: ['wrong-formula', 'behaviour-over-time', 'inputs', 'precision', 'contract'],
+  'stable-softmax': ['wrong-formula', 'behaviour-over-time', 'inputs', 'precision', 'self-comparison', 'contract'],
 };
 
 /** How the generic chimeras are built for each function-export task. */

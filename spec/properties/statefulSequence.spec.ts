@@ -135,8 +135,8 @@ const CONFIG: SequenceConfig = {
   ],
   kept: { s: { shape: ['n'], values: { dist: 'constant', value: 0, specials: false }, restart: 'renew' } },
   methods: [
-    { name: 'forward', weight: 10, args: [{ type: 'array', shape: ['n'], values: { dist: 'uniform', min: -1, max: 1, specials: false }, omit: 0 }], echo: true, each: true },
-    { name: 'eval', weight: 1, args: [], echo: false, each: false },
+    { name: 'forward', weight: 10, args: [{ type: 'array', shape: ['n'], values: { dist: 'uniform', min: -1, max: 1, specials: false }, omit: 0 }], echo: true, each: true, returns: 'array' },
+    { name: 'eval', weight: 1, args: [], echo: false, each: false, returns: 'array' },
   ],
   segment: 5,
   restartWeight: 1,
@@ -237,7 +237,7 @@ export class Layer {
     const { request, handle } = oracle.constructRequest('Layer', []);
     const inputs = new Float64Array([1, 2, 3, 4, 5, 6, 7, 8]);
     const [, r1, r2] = await oracle.run(
-      [request, { op: 'callEach', handle, method: 'forward', inputs: inputs.subarray(0, 4), length: 2, count: 2 }, { op: 'callEach', handle, method: 'forward', inputs: inputs.subarray(4), length: 2, count: 2 }],
+      [request, { op: 'callEach', handle, method: 'forward', args: [undefined], arg: 0, returns: 'array', inputs: inputs.subarray(0, 4), length: 2, count: 2 }, { op: 'callEach', handle, method: 'forward', args: [undefined], arg: 0, returns: 'array', inputs: inputs.subarray(4), length: 2, count: 2 }],
       'callEach',
     );
     assert.ok(r1?.ok === true && r1.value.type === 'array');
@@ -251,6 +251,58 @@ export class Layer {
   });
 });
 
+describe('callEach on an export', () => {
+  const FUNCTIONS = `let calls = 0;
+export function scaled(x: Float64Array, k: number, w: Float64Array): Float64Array {
+  calls++;
+  if (calls === 6) throw new TypeError('sixth call');
+  return x.map((v, i) => v * k + w[i % w.length]);
+}
+export function total(x: Float64Array): number {
+  x[0] = -1;
+  return x.reduce((a, b) => a + b, 0);
+}`;
+
+  it('passes the fixed arguments to every call, the fresh array at its place, and reads numbers back', async () => {
+    const oracle = await loaded(FUNCTIONS, 'f.ts');
+    const inputs = new Float64Array([1, 2, 3, 4, 5, 6]);
+    const [r1, r2, r3] = await oracle.run(
+      [
+        { op: 'callEach', handle: null, method: 'scaled', args: [undefined, 10, new Float64Array([0.5])], arg: 0, returns: 'array', inputs, length: 2, count: 3 },
+        { op: 'callEach', handle: null, method: 'total', args: [undefined], arg: 0, returns: 'number', inputs: inputs.slice(), length: 3, count: 2 },
+        { op: 'callEach', handle: null, method: 'scaled', args: [undefined, 1, new Float64Array([0])], arg: 0, returns: 'array', inputs, length: 2, count: 3 },
+      ],
+      'callEach on exports',
+    );
+    const items = (r: OracleReply | undefined) => (r?.ok === true && r.value.type === 'array' ? r.value.items.map((v) => (v.type === 'typed' ? [...v.value] : v)) : null);
+    assert.deepEqual(items(r1), [[10.5, 20.5, 30.5, 40.5, 50.5, 60.5], [1, 2, 3, 4, 5, 6]]);
+    // Each call's own array: the write to x[0] shows in what the call left, not in the next call's input.
+    assert.deepEqual(items(r2), [[4, 10], [-1, 2, 3, -1, 5, 6]]);
+    const [done, , stop] = items(r3) ?? [];
+    assert.deepEqual(done, [1, 2, 3, 4]);
+    assert.deepEqual(stop, { type: 'array', items: [{ type: 'string', value: 'threw' }, { type: 'string', value: 'TypeError' }, { type: 'string', value: 'sixth call' }] });
+  });
+});
+
+describe('stateful-sequence on the function tasks: 10,000+ calls in runs, a call counter shows', async () => {
+  for (const [file, id] of [['softplus', 'long-run'], ['stable-softmax', 'long-run'], ['layer-norm', 'long-run']] as const) {
+    const spec = await loadTask(path.join(ROOT, `tasks/${file}.yaml`));
+    it(`${file}: the reference solution passes with at least 10,000 calls`, async () => {
+      const r = await runOn(spec, id, 'reference');
+      assert.equal(r.passed, true, r.message);
+      assert.ok((r.metrics?.['calls'] ?? 0) >= 10_000, r.message);
+    });
+    it(`${file}: a counter that goes wrong after 5,000 calls fails, at a call after the 5,000th`, async () => {
+      const r = await runOn(spec, id, 'wrong-after-5000-calls');
+      assert.equal(r.passed, false, r.message);
+      assert.match(r.message, STEP);
+      const n = Number(/^call ([\d,]+)/.exec(r.message)?.[1]?.replaceAll(',', ''));
+      assert.ok(n > 5000 && n <= 12_000, r.message);
+      assert.match(r.message, /x = /);
+    });
+  }
+});
+
 describe('configuration errors are reported at load time, with the key', () => {
   const base = { use: 'stateful-sequence', methods: [{ name: 'forward' }], check: { kind: 'reference' } };
   it('an unknown kept array', () => {
@@ -258,10 +310,20 @@ describe('configuration errors are reported at load time, with the key', () => {
     assert.equal(r.success, false);
     assert.match(JSON.stringify(r.error?.issues), /unknown kept array \\"nope\\"/);
   });
-  it('an each run under the reference check', () => {
-    const r = statefulSequence.item.safeParse({ ...base, construct: [{ args: [] }], methods: [{ name: 'forward', each: true, args: [{ type: 'array', shape: [3], values: { dist: 'uniform' } }] }] });
-    assert.equal(r.success, false);
-    assert.match(JSON.stringify(r.error?.issues), /each/);
+  it('an each run whose other arguments change from call to call, or with no generated array', () => {
+    const array = { type: 'array', shape: [3], values: { dist: 'uniform' } };
+    for (const args of [[array, { type: 'number', min: 0, max: 1 }], [array, array], [{ type: 'dim', name: 'n' }], []]) {
+      const r = statefulSequence.item.safeParse({ ...base, dims: { n: { min: 1, max: 2 } }, methods: [{ name: 'forward', each: true, args }] });
+      assert.equal(r.success, false, JSON.stringify(args));
+      assert.match(JSON.stringify(r.error?.issues), /`each` needs one generated array argument/);
+      assert.match(JSON.stringify(r.error?.issues), /"path":\["methods",0,"each"\]/);
+    }
+    const ok = statefulSequence.item.safeParse({
+      ...base,
+      dims: { n: { min: 1, max: 2 } },
+      methods: [{ name: 'forward', each: true, returns: 'number', args: [{ type: 'dim', name: 'n' }, array, { type: 'per-instance', arg: { type: 'number', min: 0, max: 1 } }, { type: 'const', value: 2 }] }],
+    });
+    assert.equal(ok.success, true, JSON.stringify(ok.error?.issues));
   });
   it('the dropout check without a class', () => {
     const r = statefulSequence.item.safeParse({ ...base, check: { kind: 'dropout' } });

@@ -241,39 +241,51 @@ function describe(v: unknown, args: readonly unknown[], depth: number): OracleVa
 const typed = (value: Float64Array): OracleValue => ({ type: 'typed', kind: 'Float64Array', value, arg: -1 });
 
 /**
- * `count` calls of one method, each given a fresh array of the submission's realm. Elements are copied one by one
- * (no subarray or set through the submission's prototypes, which it may have patched); a result counts only if it
- * is a genuine Float64Array of `length` elements (its internal slots, read by the harness's own getters).
+ * `count` calls of one method or export, each given a fresh array of the submission's realm as argument `arg`.
+ * Elements are copied one by one (no subarray or set through the submission's prototypes, which it may have
+ * patched); a result counts only if it is a genuine Float64Array of `length` elements (its internal slots, read by
+ * the harness's own getters) or, when the request says so, a number.
  */
 function callEach(sb: Sandbox, request: Extract<Request, { op: 'callEach' }>): OracleReply {
-  const self = handles.get(request.handle) as Record<string, unknown> | undefined;
-  const fn = self?.[request.method];
+  const self = request.handle === null ? undefined : (handles.get(request.handle) as Record<string, unknown> | undefined);
+  const fn = request.handle === null ? sb.exports[request.method] : self?.[request.method];
   if (typeof fn !== 'function') return { ok: false, thrown: { name: 'TypeError', message: `${request.method} is not a function` } };
   const n = request.length;
   const count = request.count;
   const src = request.inputs;
-  if (!(n >= 1) || !(count >= 0) || typedLength.call(src) !== n * count) return { ok: false, thrown: { name: 'RangeError', message: 'callEach: inputs do not hold count arrays of length' } };
-  const outputs = new MainF64(n * count);
+  const at = request.arg;
+  const numbers = request.returns === 'number';
+  if (!(n >= 1) || !(count >= 0) || typedLength.call(src) !== n * count || !(at >= 0 && at < request.args.length)) {
+    return { ok: false, thrown: { name: 'RangeError', message: 'callEach: inputs do not hold count arrays of length' } };
+  }
+  const fixed = request.args.map((a) => toContext(sb, a));
+  const per = numbers ? 1 : n;
+  const outputs = new MainF64(per * count);
   const after = new MainF64(n * count);
   for (let j = 0; j < count; j++) {
     const x = sb.newArray(n);
     const base = j * n;
     for (let i = 0; i < n; i++) x[i] = src[base + i]!;
+    // A fresh argument list for every call: a callee that keeps `arguments` cannot change the next call's.
+    const args: unknown[] = [];
+    for (let i = 0; i < fixed.length; i++) args[i] = i === at ? x : fixed[i];
     let result: unknown;
     let stop: OracleValue | null = null;
     try {
-      result = reflectApply(fn, self, [x]);
-      if (typedTag.call(result) !== 'Float64Array' || typedLength.call(result) !== n) stop = { type: 'array', items: [{ type: 'string', value: 'returned' }, describe(result, [x], 0)] };
+      result = reflectApply(fn, self, args);
+      const bad = numbers ? typeof result !== 'number' : typedTag.call(result) !== 'Float64Array' || typedLength.call(result) !== n;
+      if (bad) stop = { type: 'array', items: [{ type: 'string', value: 'returned' }, describe(result, args, 0)] };
     } catch (e) {
       const t = thrownOf(e);
       stop = { type: 'array', items: [{ type: 'string', value: 'threw' }, { type: 'string', value: t.name }, { type: 'string', value: t.message }] };
     }
-    if (stop !== null) return { ok: true, value: { type: 'array', items: [typed(outputs.subarray(0, base)), typed(after.subarray(0, base)), stop] } };
-    const y = result as Float64Array;
-    for (let i = 0; i < n; i++) {
-      outputs[base + i] = y[i]!;
-      after[base + i] = x[i]!;
+    if (stop !== null) return { ok: true, value: { type: 'array', items: [typed(outputs.subarray(0, j * per)), typed(after.subarray(0, base)), stop] } };
+    if (numbers) outputs[j] = result as number;
+    else {
+      const y = result as Float64Array;
+      for (let i = 0; i < n; i++) outputs[base + i] = y[i]!;
     }
+    for (let i = 0; i < n; i++) after[base + i] = x[i]!;
   }
   return { ok: true, value: { type: 'array', items: [typed(outputs), typed(after)] } };
 }
@@ -345,7 +357,7 @@ function onMessage(raw: ParentMessage, arrays: readonly object[]): void {
   for (const request of raw.requests) {
     // A kept array is always copied; counting it keeps a call that is given the same array from handing it over.
     if (request.op === 'keep' && decoded.has(request.value)) batchArrays.set(request.value, (batchArrays.get(request.value) ?? 0) + 2);
-    if (request.op !== 'construct' && request.op !== 'call' && request.op !== 'callExport') continue;
+    if (request.op !== 'construct' && request.op !== 'call' && request.op !== 'callExport' && request.op !== 'callEach') continue;
     for (const a of request.args) if (a !== null && typeof a === 'object' && decoded.has(a)) batchArrays.set(a, (batchArrays.get(a) ?? 0) + 1);
   }
   const replies: OracleReply[] = [];

@@ -53,8 +53,8 @@ export function replyBudget(requests: readonly Request[], kept: Map<number, numb
       kept.set(r.handle, r.value.length);
       batchSent += r.value.length;
     } else if (r.op === 'callEach') {
-      // Every call's result and its argument afterwards, concatenated: twice what it sends.
-      units += 2 * r.inputs.length;
+      // Every call's result (an array of the argument's length, or a number) and its argument afterwards.
+      units += r.inputs.length + (r.returns === 'number' ? r.count : r.inputs.length);
       batchSent += r.inputs.length;
     } else if (r.op === 'call' || r.op === 'callExport') {
       const { sent, dims } = unitsOf(r.args, kept, largest);

@@ -52,14 +52,26 @@ export type Request =
   | { readonly op: 'call'; readonly handle: number; readonly method: string; readonly args: readonly RequestArg[]; readonly echoArgs: boolean }
   | { readonly op: 'callExport'; readonly target: string; readonly args: readonly RequestArg[]; readonly echoArgs: boolean }
   /**
-   * Call `method` `count` times in a row, each time with one fresh array: the next `length` elements of `inputs`.
-   * One request instead of `count` for long runs of cheap calls. The reply's value is an array:
-   * `[outputs, inputsAfter]` (Float64Arrays of `count·length`, every call's result and its argument after the
-   * call, concatenated) while every call returns a Float64Array of `length` elements; the first call that does
-   * not stops the run, and a third item says what it did instead: `['threw', name, message]` or
-   * `['returned', value]` (the first two items then hold the calls before it).
+   * Call `method` `count` times in a row, each time with one fresh array, the next `length` elements of `inputs`,
+   * as argument `arg`; the other arguments are `args` (the same values in every call; `args[arg]` is a placeholder).
+   * With `handle` null, `method` names an export, called without a receiver. One request instead of `count` for
+   * long runs of cheap calls. The reply's value is an array `[outputs, inputsAfter]`: every call's result
+   * (`returns: 'array'`: a Float64Array of `length` elements; `'number'`: a number) and its array argument after
+   * the call, concatenated in two Float64Arrays. The first call that returns anything else stops the run, and a
+   * third item says what it did instead: `['threw', name, message]` or `['returned', value]` (the first two items
+   * then hold the calls before it).
    */
-  | { readonly op: 'callEach'; readonly handle: number; readonly method: string; readonly inputs: Float64Array; readonly length: number; readonly count: number }
+  | {
+      readonly op: 'callEach';
+      readonly handle: number | null;
+      readonly method: string;
+      readonly args: readonly RequestArg[];
+      readonly arg: number;
+      readonly returns: 'array' | 'number';
+      readonly inputs: Float64Array;
+      readonly length: number;
+      readonly count: number;
+    }
   | { readonly op: 'get'; readonly handle: number; readonly prop: string }
   | { readonly op: 'reseed'; readonly seed: number }
   /**
