@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { z } from 'zod';
-import type { OracleArg } from '../src/sandbox/protocol.ts';
+import type { ElementKind, OracleArg } from '../src/sandbox/protocol.ts';
 import { fmt } from './_check.ts';
 import type { IssueSink } from './PropertyContract.ts';
 import { unknownChoice } from './unknownChoice.ts';
@@ -14,6 +14,9 @@ import { unknownChoice } from './unknownChoice.ts';
  * every case is generated in the trusted parent from a fast-check draw, so a failure is reproducible from
  * its seed and shrinks towards small dimensions.
  */
+
+/** The element types of array arguments besides Float64Array (see protocol's ElementsArg). */
+export const ELEMENT_KINDS = ['Float32Array', 'Int8Array', 'Uint8Array', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array', 'boolean'] as const satisfies readonly ElementKind[];
 
 const name = z.string().regex(/^[A-Za-z_$][\w$]*$/, { message: 'use a JavaScript identifier' });
 const dimName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'use a JavaScript-style identifier' });
@@ -91,9 +94,14 @@ export const argSchema = z.discriminatedUnion(
   [
     z.strictObject({
       type: z.literal('array'),
-      /** Dimensions (names from `dims`, or fixed sizes); the Float64Array holds their product, row-major. */
+      /** Dimensions (names from `dims`, or fixed sizes); the array holds their product, row-major. */
       shape: z.array(z.union([dimName, z.int().min(0)])).min(1),
       values: valuesSchema,
+      /**
+       * The array's type: Float64Array, another typed array (the values converted as it converts them: integer
+       * wrap-around, float32 rounding) or `boolean` (a boolean[], true where the value is non-zero).
+       */
+      elements: z.enum(['Float64Array', ...ELEMENT_KINDS]).default('Float64Array'),
       ...omit,
     }),
     z
@@ -350,12 +358,39 @@ export interface CaseArgs {
   readonly args: readonly OracleArg[];
 }
 
+/** `values` as an array of `kind` holds them (integer wrap-around, float32 rounding, truthiness), as float64. */
+export function convertElements(kind: ElementKind, values: Float64Array): Float64Array {
+  switch (kind) {
+    case 'boolean':
+      return values.map((v) => (v ? 1 : 0));
+    case 'Float32Array':
+      return Float64Array.from(new Float32Array(values));
+    case 'Int8Array':
+      return Float64Array.from(new Int8Array(values));
+    case 'Uint8Array':
+      return Float64Array.from(new Uint8Array(values));
+    case 'Int16Array':
+      return Float64Array.from(new Int16Array(values));
+    case 'Uint16Array':
+      return Float64Array.from(new Uint16Array(values));
+    case 'Int32Array':
+      return Float64Array.from(new Int32Array(values));
+    case 'Uint32Array':
+      return Float64Array.from(new Uint32Array(values));
+  }
+}
+
+/** A generated array as the argument of its declared element type. */
+export function withElements(kind: ElementKind | 'Float64Array', values: Float64Array): OracleArg {
+  return kind === 'Float64Array' ? values : { elements: kind, value: convertElements(kind, values) };
+}
+
 function materializeArg(a: ArgSpec, d: ArgDraw | undefined, dims: Readonly<Record<string, number>>, rngShift: number): OracleArg {
   switch (a.type) {
     case 'array': {
       const n = a.shape.reduce<number>((p, s) => p * (typeof s === 'number' ? s : (dims[s] ?? 0)), 1);
       const draw = d?.kind === 'array' ? d : { seed: 0, offset: 0, scale: 1 };
-      return sampleValues(a.values, n, draw.seed, draw.offset, draw.scale, dims);
+      return withElements(a.elements, sampleValues(a.values, n, draw.seed, draw.offset, draw.scale, dims));
     }
     case 'number': {
       if (d?.kind === 'number') return d.value;
@@ -400,6 +435,11 @@ export function describeArg(a: OracleArg): string {
   if (a instanceof Float64Array) {
     const head = [...a.subarray(0, 4)].map((v) => fmt(v, 6)).join(', ');
     return `Float64Array(${a.length}) [${head}${a.length > 4 ? ', …' : ''}]`;
+  }
+  if (a !== null && typeof a === 'object' && 'elements' in a) {
+    const bool = a.elements === 'boolean';
+    const head = [...a.value.subarray(0, 4)].map((v) => (bool ? String(v !== 0) : fmt(v, 6))).join(', ');
+    return `${bool ? 'boolean[]' : a.elements}(${a.value.length}) [${head}${a.value.length > 4 ? ', …' : ''}]`;
   }
   if (a === null) return 'null';
   if (a === undefined) return 'undefined';

@@ -32,7 +32,10 @@ function hashArgs(h: ReturnType<typeof createHash>, args: readonly OracleArg[]):
     if (a instanceof Float64Array) {
       h.update(`f64:${a.length}:`);
       h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-    } else if (a !== null && typeof a === 'object') h.update(`rng:${a.rng};`);
+    } else if (a !== null && typeof a === 'object' && 'elements' in a) {
+      h.update(`${a.elements}:${a.value.length}:`);
+      h.update(new Uint8Array(a.value.buffer, a.value.byteOffset, a.value.byteLength));
+    } else if (a !== null && typeof a === 'object') h.update(`rng:${a.rng}:${a.constant ?? ''};`);
     else h.update(`${typeof a}:${Object.is(a, -0) ? '-0' : String(a)};`);
   }
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { OracleArg } from '../src/sandbox/protocol.ts';
-import { argSchema, type ArgSpec, boundValue, type ValuesSpec, valuesSchema } from './_inputs.ts';
+import { argSchema, type ArgSpec, boundValue, type ValuesSpec, valuesSchema, withElements } from './_inputs.ts';
 import type { IssueSink } from './PropertyContract.ts';
 import { unknownChoice } from './unknownChoice.ts';
 
@@ -158,7 +158,8 @@ const FIXED_PER_INSTANCE: ReadonlySet<SeqArg['type']> = new Set(['dim', 'const',
 
 /** The index of an `each` method's generated array argument, or -1 when its arguments do not suit `each`. */
 export function eachArgument(args: readonly SeqArg[]): number {
-  const arrays = args.flatMap((a, i) => (a.type === 'array' || a.type === 'special-array' ? [i] : []));
+  // The generated array travels as float64 in a callEach request: another element type is a call of its own.
+  const arrays = args.flatMap((a, i) => ((a.type === 'array' && a.elements === 'Float64Array') || a.type === 'special-array' ? [i] : []));
   if (arrays.length !== 1 || args.some((a, i) => i !== arrays[0] && !FIXED_PER_INSTANCE.has(a.type))) return -1;
   return arrays[0]!;
 }
@@ -326,7 +327,7 @@ function materializeArg(a: ArgSpec, draw: Draw, dims: Readonly<Record<string, nu
     case 'array': {
       const x = new Float64Array(sizeOf(a.shape, dims));
       fillValues(a.values, x, 0, x.length, draw, dims);
-      return x;
+      return withElements(a.elements, x);
     }
     case 'number': {
       const min = boundValue(a.min, dims);

@@ -180,7 +180,11 @@ function describeArgs(args: readonly (OracleArg | { readonly keptName: string })
       if (a instanceof Float64Array) return `Float64Array(${a.length})`;
       if (a === undefined) return 'undefined';
       if (a === null) return 'null';
-      if (typeof a === 'object') return 'keptName' in a ? a.keptName : typeof a.constant === 'number' ? `() => ${a.constant}` : 'rng';
+      if (typeof a === 'object') {
+        if ('keptName' in a) return a.keptName;
+        if ('elements' in a) return `${a.elements === 'boolean' ? 'boolean[]' : a.elements}(${a.value.length})`;
+        return typeof a.constant === 'number' ? `() => ${a.constant}` : 'rng';
+      }
       if (typeof a === 'number') return fmt(a, 6);
       return JSON.stringify(a);
     })

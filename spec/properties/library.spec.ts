@@ -101,6 +101,47 @@ describe('matches-reference', () => {
     assert.match(other.message, /^threw TypeError \(no\) where the reference throws RangeError/);
   });
 
+  it('integer and boolean arrays are argument types: the submission gets an Int32Array and a boolean[] of its own realm', async () => {
+    // Class counts of labels below K, and a masked sum: the argument types an integer-label or mask task needs.
+    const reference = `export function f(labels: Int32Array, k: number, x: Float64Array, mask: boolean[]): Float64Array {
+  if (!(labels instanceof Int32Array) || !Array.isArray(mask) || mask.some((b) => typeof b !== 'boolean')) throw new TypeError('wrong argument types');
+  const out = new Float64Array(k + 1);
+  for (const l of labels) out[l] += 1;
+  for (let i = 0; i < x.length; i++) if (mask[i]) out[k] += x[i];
+  return out;
+}`;
+    const call = {
+      dims: { n: { min: 1, max: 64 }, k: { min: 1, max: 10 } },
+      args: [
+        { type: 'array', shape: ['n'], elements: 'Int32Array', values: { dist: 'integers', min: 0, max: { dim: 'k', plus: -1 } } },
+        { type: 'dim', name: 'k' },
+        { type: 'array', shape: ['n'], values: { dist: 'uniform' } },
+        { type: 'array', shape: ['n'], elements: 'boolean', values: { dist: 'bernoulli', p: 0.5 } },
+      ],
+    };
+    const p = bind(matchesReference, { use: 'matches-reference', call, runs: 30 });
+    const ok = await run(p, reference, { reference });
+    assert.equal(ok.passed, true, ok.message);
+    // A submission that reads the mask as numbers (mask[i] === 1) is wrong for a boolean[]; the message shows the types.
+    const numeric = await run(p, reference.replace('if (mask[i])', 'if ((mask[i] as unknown) === 1)'), { reference });
+    assert.equal(numeric.passed, false);
+    assert.match(numeric.message, /for f\(Int32Array\(\d+\) \[[\d, …]+\], \d+, Float64Array\(\d+\) \[.*\], boolean\[\]\(\d+\) \[(true|false)/);
+    // Writing into the labels shows in the echo, as an Int32Array holds it (0.5 is stored as 0).
+    const inPlace = await run(p, reference.replace('for (const l of labels) out[l] += 1;', 'for (const l of labels) out[l] += 1; labels[0] = 0.5;'), { reference });
+    assert.equal(inPlace.passed, false);
+    assert.match(inPlace.message, /^argument 0 after the call\[0\] is 0, expected [1-9]/);
+  });
+
+  it('a hostile Array.prototype setter does not see the elements of a boolean[] argument being written', async () => {
+    const source = `let seen = 0;
+Object.defineProperty(Array.prototype, '0', { set() { seen++; }, get() { return 'hijacked'; }, configurable: true });
+export function f(mask: boolean[]): number { return seen * 1000 + (mask[0] === true ? 1 : mask[0] === false ? 2 : 3); }`;
+    const call = { dims: { n: { min: 1, max: 4 } }, args: [{ type: 'array', shape: ['n'], elements: 'boolean', values: { dist: 'constant', value: 1 } }] };
+    const reference = 'export function f(mask: boolean[]): number { return mask[0] === true ? 1 : 2; }';
+    const r = await run(bind(matchesReference, { use: 'matches-reference', call, runs: 5 }), source, { reference });
+    assert.equal(r.passed, true, r.message);
+  });
+
   it('calls a class: construct, before methods, then the method', async () => {
     const reference = `export class Scaler { k: number; on = true; constructor(k: number) { this.k = k; } off() { this.on = false; } apply(x: Float64Array) { return this.on ? x.map((v) => v * this.k) : x.slice(); } }`;
     const call = { export: 'Scaler', construct: [{ type: 'number', min: 1, max: 3 }], before: ['off'], method: 'apply', ...vector(8) };

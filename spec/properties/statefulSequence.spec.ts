@@ -135,7 +135,7 @@ const CONFIG: SequenceConfig = {
   ],
   kept: { s: { shape: ['n'], values: { dist: 'constant', value: 0, specials: false }, restart: 'renew' } },
   methods: [
-    { name: 'forward', weight: 10, args: [{ type: 'array', shape: ['n'], values: { dist: 'uniform', min: -1, max: 1, specials: false }, omit: 0 }], echo: true, each: true, returns: 'array' },
+    { name: 'forward', weight: 10, args: [{ type: 'array', shape: ['n'], values: { dist: 'uniform', min: -1, max: 1, specials: false }, elements: 'Float64Array', omit: 0 }], echo: true, each: true, returns: 'array' },
     { name: 'eval', weight: 1, args: [], echo: false, each: false, returns: 'array' },
   ],
   segment: 5,

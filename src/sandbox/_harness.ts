@@ -10,7 +10,7 @@ import { readSync, writeSync, writevSync } from 'node:fs';
 import vm from 'node:vm';
 import { blockSource, constantSource, RNG_BLOCK } from './_blockRng.ts';
 import { encodeFrame, readFrameBlocking } from './_frames.ts';
-import type { ChildMessage, OracleReply, OracleValue, ParentMessage, Request, RequestArg, Thrown } from './protocol.ts';
+import type { ChildMessage, ElementsArg, OracleReply, OracleValue, ParentMessage, Request, RequestArg, Thrown } from './protocol.ts';
 
 // The protocol channel is fd 3 (a socketpair the parent created); stdout/stderr carry only captured output.
 // The child only ever handles one message (a batch of requests, run in order) at a time, so it reads and writes the
@@ -55,6 +55,7 @@ const reflectApply = Reflect.apply;
 const isArray = Array.isArray;
 const objectKeys = Object.keys;
 const getPrototypeOf = Object.getPrototypeOf;
+const reflectDefineProperty = Reflect.defineProperty;
 const mapCtor = Map;
 
 const MAX_ITEMS = 100_000;
@@ -63,6 +64,8 @@ const MAX_TEXT = 2000;
 interface Sandbox {
   readonly exports: Record<string, unknown>;
   readonly newArray: (n: number) => Float64Array;
+  /** An empty typed array of that kind and length, or (`boolean`) an empty array, of the submission's realm. */
+  readonly newElements: (kind: string, n: number) => object;
   readonly makeRng: (fill: (into: Float64Array) => void) => () => number;
   readonly resetMathRandom: (fill: (into: Float64Array) => void) => void;
 }
@@ -112,6 +115,13 @@ function createSandbox(code: string, filename: string, mathSeed: number, timeout
       'use strict';
       const F64 = Float64Array;
       const RE = RangeError;
+      const KINDS = { __proto__: null, Float32Array, Int8Array, Uint8Array, Int16Array, Uint16Array, Int32Array, Uint32Array };
+      const newElements = (kind, n) => {
+        if (kind === 'boolean') return [];
+        const C = KINDS[kind];
+        if (C === undefined) throw new RE('unknown element kind');
+        return new C(n);
+      };
       // Calls into this (the harness's) realm: an exception thrown there (a stack overflow when the submission
       // recurses to the limit first) would hand the submission an object of the harness's realm, and through its
       // prototype chain the harness's built-ins. Only an error of the submission's own realm may come back.
@@ -144,11 +154,12 @@ function createSandbox(code: string, filename: string, mathSeed: number, timeout
         const out = (...a) => hostCall(write, a.map((v) => { try { return typeof v === 'string' ? v : JSON.stringify(v) ?? String(v); } catch { return String(v); } }).join(' '));
         return { log: out, info: out, warn: out, error: out, debug: out };
       };
-      return { newArray: (n) => new F64(n), makeRng, resetMathRandom, makeConsole };
+      return { newArray: (n) => new F64(n), newElements, makeRng, resetMathRandom, makeConsole };
     })()`,
     context,
   ) as {
     newArray: (n: number) => Float64Array;
+    newElements: (kind: string, n: number) => object;
     makeRng: (fill: (into: Float64Array) => void) => () => number;
     resetMathRandom: (fill: (into: Float64Array) => void) => void;
     makeConsole: (write: (s: unknown) => void) => object;
@@ -160,7 +171,7 @@ function createSandbox(code: string, filename: string, mathSeed: number, timeout
     { filename, lineOffset: -1 },
   );
   const exports = script.runInContext(context, { timeout }) as Record<string, unknown>;
-  return { exports, newArray: helpers.newArray, makeRng: helpers.makeRng, resetMathRandom: helpers.resetMathRandom };
+  return { exports, newArray: helpers.newArray, newElements: helpers.newElements, makeRng: helpers.makeRng, resetMathRandom: helpers.resetMathRandom };
 }
 
 /**
@@ -170,6 +181,22 @@ function createSandbox(code: string, filename: string, mathSeed: number, timeout
  * parent sent, whatever an earlier call did to its own.
  */
 let batchArrays = new mapCtor<object, number>();
+
+/**
+ * A fresh array of another element type, of the submission's realm: a typed array filled by the harness's own
+ * %TypedArray%.prototype.set, or a boolean[] whose elements are defined, not assigned (no setter a submission put
+ * on its Array.prototype runs).
+ */
+function elementsArray(sb: Sandbox, arg: ElementsArg): object {
+  const n = typedLength.call(arg.value);
+  const out = sb.newElements(arg.elements, n);
+  if (arg.elements !== 'boolean') {
+    typedSet.call(out, arg.value);
+    return out;
+  }
+  for (let i = 0; i < n; i++) reflectDefineProperty(out, i, { value: arg.value[i] ? true : false, writable: true, enumerable: true, configurable: true });
+  return out;
+}
 
 function toContext(sb: Sandbox, arg: RequestArg): unknown {
   if (arg !== null && typeof arg === 'object') {
@@ -191,6 +218,7 @@ function toContext(sb: Sandbox, arg: RequestArg): unknown {
       }
       return kept;
     }
+    if ('elements' in arg) return elementsArray(sb, arg as ElementsArg);
     const r = arg as { rng: number; constant?: number };
     return sb.makeRng(typeof r.constant === 'number' ? constantSource(r.constant) : blockSource(r.rng));
   }

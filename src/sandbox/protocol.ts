@@ -9,7 +9,19 @@
  * a `() => number` that always returns that value (a rigged generator: every unit of a dropout layer falls on one
  * side of its threshold, so that behaviour at rates such as 1 − 1e-6 can be seen without a million draws).
  */
-export type OracleArg = number | boolean | string | null | undefined | Float64Array | { readonly rng: number; readonly constant?: number };
+export type OracleArg = number | boolean | string | null | undefined | Float64Array | ElementsArg | { readonly rng: number; readonly constant?: number };
+
+/** The element types an array argument can have besides Float64Array: typed arrays, and `boolean` (a plain boolean[]). */
+export type ElementKind = 'Float32Array' | 'Int8Array' | 'Uint8Array' | 'Int16Array' | 'Uint16Array' | 'Int32Array' | 'Uint32Array' | 'boolean';
+
+/**
+ * An array argument of another element type: the child makes a fresh array of `elements` in the submission's
+ * realm from `value` (already converted by the parent, so that both sides hold the same values), a `boolean[]` for `boolean`.
+ */
+export interface ElementsArg {
+  readonly elements: ElementKind;
+  readonly value: Float64Array;
+}
 
 /**
  * An argument of a request: an OracleArg, or `{ kept: handle }`, the very object kept under that handle (an
