@@ -129,6 +129,11 @@ export const distributionShape = defineProperty({
     runs: z.int().min(1).max(1000).default(6),
     /** Most calls for one run (each costs a fresh generator in the child, so tiny results are not pooled for ever). */
     maxCalls: z.int().min(1).max(100_000).default(256),
+    /**
+     * Fewest calls for one run: a long run on one case, each call contributing its first values to the sample, so
+     * that a function whose draws change after many calls (a counter switching to another distribution) shows.
+     */
+    minCalls: z.int().min(1).max(100_000).default(1),
   }),
   falseRejectBound: (params) => params.runs * params.falseReject,
   check(params, issue) {
@@ -136,6 +141,7 @@ export const distributionShape = defineProperty({
     checkDimScale(params.call, params.variance, 'variance', 'a variance', issue);
     if (params.rows !== undefined && params.call.dims[params.rows] === undefined) issue(`unknown dimension "${params.rows}"; declare it under call.dims`, ['rows']);
     checkInjectedRng(params.call, issue);
+    if (params.minCalls > params.maxCalls) issue('minCalls must not exceed maxCalls', ['minCalls']);
   },
   async run(ctx, params) {
     const delta = params.falseReject;
@@ -167,7 +173,7 @@ export const distributionShape = defineProperty({
         // Up to maxCalls calls: the bounds hold at every sample size, a smaller sample only has less power. One call
         // of up to WHOLE × samples values is used whole, so that a pattern spanning the result (a second half that
         // mirrors the first) can show; beyond that, each call's first `used` values (a fixed subset of iid draws is iid).
-        const count = Math.min(params.maxCalls, Math.ceil(params.samples / perCall));
+        const count = Math.max(params.minCalls, Math.min(params.maxCalls, Math.ceil(params.samples / perCall)));
         const used = count === 1 && perCall <= WHOLE * params.samples ? perCall : Math.min(perCall, Math.ceil(params.samples / count));
         const rest = count > 1 ? await repeatCalls(ctx.oracle, ctx.subject, params.call, draw, 1, count - 1) : [];
         calls += count;

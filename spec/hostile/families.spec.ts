@@ -31,7 +31,7 @@ type DecoyFamily = (typeof decoyFamilies)[number];
 const APPLIES: Readonly<Record<string, readonly DecoyFamily[]>> = {
   'variance-dropout': ['wrong-formula', 'behaviour-over-time', 'randomness', 'inputs', 'contract', 'visible-tests'],
   'adam-bias-correction': ['wrong-formula', 'behaviour-over-time', 'inputs', 'contract'],
-  'he-init': ['wrong-formula', 'randomness', 'inputs', 'contract'],
+  'he-init': ['wrong-formula', 'behaviour-over-time', 'randomness', 'inputs', 'contract'],
   'layer-norm': ['wrong-formula', 'behaviour-over-time', 'inputs', 'precision', 'self-comparison', 'contract'],
   softplus: ['wrong-formula', 'behaviour-over-time', 'inputs', 'precision', 'contract'],
   'stable-softmax': ['wrong-formula', 'behaviour-over-time', 'inputs', 'precision', 'self-comparison', 'contract'],
