@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ts } from 'ts-morph';
 import type { Mutant } from '../../src/audit/AuditProgram.ts';
-import { MUTATION_OPERATORS, mutantsOf } from '../../src/audit/mutants.ts';
+import { MUTATION_OPERATORS, mutantsOf, sampleMutants } from '../../src/audit/mutants.ts';
 import { transpileModule } from '../../src/runtime/typescript/transpile.ts';
 import { applyEdits, loadTask } from '../../src/task/loadTask.ts';
 import { ROOT } from '../_helpers.ts';
@@ -247,4 +247,45 @@ describe('mutantsOf: the reference solutions of the tasks', () => {
       }
     });
   }
+});
+
+describe('sampleMutants', () => {
+  it('is deterministic for a seed, differs across seeds, spreads over operators and the file, keeps source order', async () => {
+    const { source, file } = await reference('adam-bias-correction.yaml');
+    const all = mutantsOf(source, file);
+    const a = sampleMutants(all, 20, 1);
+    assert.equal(a.length, 20);
+    assert.deepEqual(sampleMutants(all, 20, 1), a);
+    assert.notDeepEqual(sampleMutants(all, 20, 2), a);
+    const positions = a.map((m) => all.indexOf(m));
+    assert.deepEqual(positions, [...positions].sort((x, y) => x - y));
+    const operators = new Set(a.map((m) => m.operator));
+    assert.equal(operators.size, new Set(all.map((m) => m.operator)).size, 'every operator gets a place when n allows');
+    // Not the first 20: the sample reaches the end of the file.
+    assert.ok(Math.max(...positions) >= all.length - 10, `the last pick is mutant ${Math.max(...positions)} of ${all.length}`);
+    assert.ok(Math.min(...positions) < all.length / 4, `the first pick is mutant ${Math.min(...positions)}`);
+  });
+
+  it('shares the places between operators equally', async () => {
+    const { source, file } = await reference('layer-norm.yaml');
+    const all = mutantsOf(source, file);
+    const n = 15;
+    const sample = sampleMutants(all, n, 7);
+    const available = new Map<string, number>();
+    for (const m of all) available.set(m.operator, (available.get(m.operator) ?? 0) + 1);
+    const got = new Map<string, number>();
+    for (const m of sample) got.set(m.operator, (got.get(m.operator) ?? 0) + 1);
+    const shares = [...available].map(([op, count]) => [got.get(op) ?? 0, count] as const);
+    const capped = shares.filter(([g, count]) => g < count).map(([g]) => g);
+    // Operators not exhausted get equal shares, within one.
+    assert.ok(Math.max(...capped) - Math.min(...capped) <= 1, JSON.stringify([...got]));
+  });
+
+  it('returns all when n is at least the list length, none when n is 0', () => {
+    const all = mutantsOf('x = a * b + 1;\n', 'subject.ts');
+    assert.deepEqual(sampleMutants(all, all.length, 3), all);
+    assert.deepEqual(sampleMutants(all, 1000, 3), all);
+    assert.deepEqual(sampleMutants(all, 0, 3), []);
+    assert.deepEqual(sampleMutants([], 5, 3), []);
+  });
 });

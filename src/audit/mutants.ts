@@ -81,6 +81,45 @@ export function mutantsOf(source: string, file: string): Mutant[] {
 }
 
 /**
+ * A deterministic sample of at most `n` of `mutants`, in their order. The operators share the sample equally
+ * (an operator with fewer mutants than its share gives the rest to the others; which operators get the last
+ * places is the seed's choice), and each operator's picks are spread over its mutants in order — one at random
+ * from each of n equal runs — so that the sample covers the whole file, not its top. `n` at least the list's
+ * length returns all of it.
+ *
+ * @example
+ * const graded = sampleMutants(mutantsOf(reference, 'adam.ts'), 40, 1);
+ */
+export function sampleMutants(mutants: readonly Mutant[], n: number, seed: number): Mutant[] {
+  if (n >= mutants.length) return [...mutants];
+  const random = mulberry32(seed);
+  const groups = new Map<string, number[]>();
+  mutants.forEach((m, i) => {
+    const group = groups.get(m.operator);
+    if (group === undefined) groups.set(m.operator, [i]);
+    else group.push(i);
+  });
+  const quotas = new Map<string, number>([...groups.keys()].map((op) => [op, 0]));
+  for (let left = Math.max(0, Math.floor(n)); left > 0; ) {
+    const open = [...groups].filter(([op, group]) => (quotas.get(op) ?? 0) < group.length).map(([op]) => op);
+    const served = open.length <= left ? open : shuffled(open, random).slice(0, left);
+    for (const op of served) quotas.set(op, (quotas.get(op) ?? 0) + 1);
+    left -= served.length;
+  }
+  const picked: number[] = [];
+  for (const [op, group] of groups) {
+    const k = quotas.get(op) ?? 0;
+    for (let j = 0; j < k; j++) {
+      const lo = Math.floor((j * group.length) / k);
+      const hi = Math.floor(((j + 1) * group.length) / k);
+      const index = group[lo + Math.floor(random() * (hi - lo))];
+      if (index !== undefined) picked.push(index);
+    }
+  }
+  return picked.sort((a, b) => a - b).flatMap((i) => mutants[i] ?? []);
+}
+
+/**
  * `source` with the edit applied, with a space where the replacement would otherwise fuse with its neighbour
  * into another token (`a+-b` → `a--b`, `return-x` → `returnx`).
  */
@@ -110,4 +149,26 @@ function loads(ts: Ts, source: string, file: string): boolean {
 function shown(text: string): string {
   const chars = [...text.replace(/\s+/g, ' ')];
   return chars.length <= SHOWN_CHARS ? chars.join('') : `${chars.slice(0, SHOWN_CHARS - 1).join('')}…`;
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const a = out[i];
+    const b = out[j];
+    if (a !== undefined && b !== undefined) [out[i], out[j]] = [b, a];
+  }
+  return out;
 }
