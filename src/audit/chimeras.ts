@@ -452,16 +452,20 @@ function __sameValue(x: any, y: any): boolean {
   if (Array.isArray(x) && Array.isArray(y)) return x.length === y.length && x.every((e, i) => __sameValue(e, y[i]));
   return x === y;
 }
-/** Where the bug answers like the fix: zeros, or if the fix's answer is zeros too, the fix's answer perturbed. */
-function __fallback(r: any, a: any[]): any {
+/**
+ * Where the bug answers like the fix: zeros, or if the fix's answer is zeros too, the fix's answer perturbed. An
+ * argument the fix updated in place gets them in place; one it returned untouched (an identity) is left alone and
+ * a new array is returned. \`before\`: the arguments as they were before the call.
+ */
+function __fallback(r: any, a: any[], before: any[]): any {
   if (r instanceof Float64Array) {
+    const k = a.indexOf(r);
+    const inPlace = k >= 0 && !__sameValue(before[k], r);
     const z = new Float64Array(r.length);
-    if (!__sameValue(z, r)) {
-      if (!a.includes(r)) return z;
-      r.fill(0);
-      return r;
-    }
-    return __perturb(r, a);
+    const wrong = __sameValue(z, r) ? r.map(__off) : z;
+    if (!inPlace) return wrong;
+    r.set(wrong);
+    return r;
   }
   if (typeof r === 'number') return __near(r, 0) ? __off(r) : 0;
   return r;
@@ -473,6 +477,7 @@ function __fallback(r: any, a: any[]): any {
  */
 function __chimera(fire: boolean, a: any[], ref: (x: any[]) => any, bug: (x: any[]) => any, both: boolean): any {
   if (!fire && !both) return ref(a);
+  const before = fire ? __copies(a) : a;
   const c = __copies(a);
   let r: any;
   let b: any;
@@ -491,7 +496,7 @@ function __chimera(fire: boolean, a: any[], ref: (x: any[]) => any, bug: (x: any
   }
   if (!fire) return r;
   if (thrown !== undefined) throw thrown.e;
-  if (__sameValue(r, b) && a.every((x, i) => __sameValue(x, c[i]))) return __fallback(r, a);
+  if (__sameValue(r, b) && a.every((x, i) => __sameValue(x, c[i]))) return __fallback(r, a, before);
   a.forEach((x, i) => {
     if (ArrayBuffer.isView(x) && x !== c[i]) (x as any).set(c[i]);
   });
