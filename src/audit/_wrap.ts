@@ -203,7 +203,7 @@ const RUNTIME = `// Calls so far: of every export or method, per export or metho
 let __calls = 0;
 const __n: Record<string, number> = {};
 let __made = 0;
-/** Per instance of a wrapped class: its place among those built, how many arguments its constructor got, their values, calls per method. */
+/** Per instance of a wrapped class: its place among those built, how many arguments its constructor was given (see __given), their values, calls per method. */
 interface __Inst { ordinal: number; given: number; ctor: any[]; n: Record<string, number> }
 // The tape: 1 records what injected functions return, 2 replays it, 0 passes through.
 const __tape = { mode: 0, log: [] as any[], i: 0 };
@@ -227,6 +227,12 @@ function __taped(f: any): any {
 function __record(): void { __tape.mode = 1; __tape.log = []; __tape.i = 0; }
 function __replay(): void { __tape.mode = 2; __tape.i = 0; }
 function __untaped(): void { __tape.mode = 0; __tape.log = []; __tape.i = 0; }
+/** Arguments a call gave, not counting undefined ones (which take the default as well). */
+function __given(args: ArrayLike<unknown>): number {
+  let n = 0;
+  for (let i = 0; i < args.length; i++) if (args[i] !== undefined) n++;
+  return n;
+}
 const __arrays = (a: readonly unknown[]): Float64Array[] => a.filter((x): x is Float64Array => x instanceof Float64Array);
 /** A call's size: the length of its first Float64Array argument, else its first number argument. */
 const __size = (a: readonly unknown[]): number => {
@@ -252,7 +258,7 @@ function wrapFunction(f: Callable): string {
   return `${f.header} {
   __calls++;
   __n[${key}] = (__n[${key}] ?? 0) + 1;
-  return __dispatch(${key}, ${valuesOf(f.params)}.map(__taped), arguments.length, (x: any[]) => (__Ref as any).${f.name}(...x), (x: any[]) => (__Bug as any).${f.name}(...x), undefined);
+  return __dispatch(${key}, ${valuesOf(f.params)}.map(__taped), __given(arguments), (x: any[]) => (__Ref as any).${f.name}(...x), (x: any[]) => (__Bug as any).${f.name}(...x), undefined);
 }`;
 }
 
@@ -280,12 +286,12 @@ function wrapClass(c: ClassExport, sqrtInClass: boolean): string {
     } finally {
       __untaped();
     }
-    this.__i = { ref, bug, s: { ordinal: ++__made, given: arguments.length, ctor: v, n: {} } };
+    this.__i = { ref, bug, s: { ordinal: ++__made, given: __given(arguments), ctor: v, n: {} } };
     __fieldsOut(this, __primary === 'bug' && bug !== null ? bug : ref, ${fields});
   }`);
   for (const m of c.methods) {
     lines.push(`  ${m.header} {
-    return this.__call(${JSON.stringify(m.name)}, arguments.length, ${valuesOf(m.params)});
+    return this.__call(${JSON.stringify(m.name)}, __given(arguments), ${valuesOf(m.params)});
   }`);
   }
   for (const a of c.accessors) {
@@ -336,7 +342,8 @@ export interface WrapProgram {
   /**
    * Top-level code after the namespaces and the wrapper's runtime. It must define
    * `function __dispatch(m: string, a: any[], given: number, ref: (x: any[]) => any, bug: (x: any[]) => any, s: __Inst | undefined): any`:
-   * `m` the export or method called, `a` its parameters' values, `given` how many arguments the caller passed,
+   * `m` the export or method called, `a` its parameters' values, `given` how many arguments the caller gave
+   * (undefined ones not counted: they take the default too),
    * `ref` and `bug` the same call on the reference and the bug, `s` the instance's record (classes only).
    */
   readonly prelude: string;

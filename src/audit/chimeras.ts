@@ -307,7 +307,7 @@ interface Trigger {
   readonly when: string;
   /**
    * A boolean expression over `m` (the export or method called), `a` (its parameters' values), `given` (how many
-   * arguments the caller gave), `s` (the instance's record, classes only), `__calls`, `__n` (calls so far, this
+   * arguments the caller gave, undefined ones not counted), `s` (the instance's record, classes only), `__calls`, `__n` (calls so far, this
    * one included).
    */
   readonly code: string;
