@@ -4,21 +4,22 @@
  * 1. Every task names, among its decoys, at least one wrong fix of each family that applies to it (the decoys'
  *    verdicts are checked by `check` and by the demo in spec/tasks/tasks.spec.ts).
  * 2. Generic wrong fixes, built from each function-export task's own reference and bug with no per-task code
- *    (spec/hostile/_chimera.ts): right except under a trigger, or off by 2,000 ulps, or breaking the calling
- *    contract, or memoising the previous answer. Each must fail, through the full grade (static checks
- *    included: the chimeras keep the task's interface). One batch per task.
+ *    (the audit's chimeras, src/audit/chimeras.ts): right except under a trigger, or off by 2,000 ulps where
+ *    the tolerance is stated in ulps, or breaking the calling contract, or memoising the previous answer. Each
+ *    must fail, through the full grade (static checks included: the chimeras keep the task's interface). One
+ *    batch per task. spec/audit/chimeras.spec.ts grades the same programs on every task, the class one too.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { chimeras } from '../../src/audit/chimeras.ts';
 import { gradeMany } from '../../src/grading/gradeMany.ts';
 import { loadTask, type TaskSpec } from '../../src/task/loadTask.ts';
 import { decoyFamilies } from '../../src/task/taskSchema.ts';
 import { initWorkspace } from '../../src/workspace/initWorkspace.ts';
 import { ROOT } from '../_helpers.ts';
-import { chimeras } from './_chimera.ts';
 
 type DecoyFamily = (typeof decoyFamilies)[number];
 
@@ -37,14 +38,8 @@ const APPLIES: Readonly<Record<string, readonly DecoyFamily[]>> = {
   'stable-softmax': ['wrong-formula', 'behaviour-over-time', 'inputs', 'precision', 'self-comparison', 'contract'],
 };
 
-/** How the generic chimeras are built for each function-export task. */
-const CHIMERAS: Readonly<Record<string, { effect: 'perturb' | 'bug'; selfComparison: boolean; inPlace: boolean }>> = {
-  'adam-bias-correction': { effect: 'perturb', selfComparison: false, inPlace: true },
-  'he-init': { effect: 'bug', selfComparison: false, inPlace: false },
-  'layer-norm': { effect: 'perturb', selfComparison: true, inPlace: false },
-  softplus: { effect: 'perturb', selfComparison: false, inPlace: false },
-  'stable-softmax': { effect: 'perturb', selfComparison: true, inPlace: false },
-};
+/** The function-export tasks (the chimeras choose their effect, self-comparison and contract cases from the task file). */
+const FUNCTION_TASKS: readonly string[] = ['adam-bias-correction', 'he-init', 'layer-norm', 'softplus', 'stable-softmax'];
 
 const tasks = new Map<string, TaskSpec>();
 for (const id of Object.keys(APPLIES)) tasks.set(id, await loadTask(path.join(ROOT, 'tasks', `${id}.yaml`)));
@@ -63,15 +58,16 @@ describe('each task has decoys of every family that applies to it', () => {
 });
 
 describe('generic wrong fixes of every family fail on every function-export task', () => {
-  for (const [id, options] of Object.entries(CHIMERAS)) {
+  for (const id of FUNCTION_TASKS) {
     it(id, async () => {
       const spec = tasks.get(id)!;
-      const cases = chimeras(spec, options);
+      const file = spec.grader.subject.file;
+      const cases = chimeras(spec);
       assert.ok(cases.length >= 5, `${id}: only ${cases.length} chimeras`);
       const dirs = await Promise.all(
         cases.map(async (c) => {
           const dir = path.join(scratch, `${id}-${c.name}`);
-          await initWorkspace(spec, dir, { force: true, contents: new Map([[spec.grader.subject.file, c.source]]) });
+          await initWorkspace(spec, dir, { force: true, contents: new Map([[file, c.files.get(file)!]]) });
           return dir;
         }),
       );
@@ -79,7 +75,7 @@ describe('generic wrong fixes of every family fail on every function-export task
       const byDir = new Map(results.map((r) => [r.workspace, r]));
       const wrong = cases.flatMap((c, i) => {
         const r = byDir.get(dirs[i]!)!;
-        return r.status === 'failed' ? [] : [`${c.name} (${c.family}: ${c.why}) → ${r.status}: ${r.feedback.slice(0, 200)}`];
+        return r.status === 'failed' ? [] : [`${c.name} (${c.why}) → ${r.status}: ${r.feedback.slice(0, 200)}`];
       });
       assert.deepEqual(wrong, [], `${id}: generic wrong fixes the grader did not fail:\n  ${wrong.join('\n  ')}`);
     });
