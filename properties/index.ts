@@ -21,5 +21,6 @@ export { propertyItems, resolveProperty } from './registry.ts';
 export type { CheckOutcome, IssueSink, PropertyContext, PropertySpec, ReferenceSolution, ResolvedProperty } from './PropertyContract.ts';
 export { defineProperty } from './PropertyContract.ts';
 export { PropertyFailure } from './PropertyFailure.ts';
+export { callSpecsOf, firstDifference, type DifferenceOutcome } from './firstDifference.ts';
 export { distributionNames, sample, type Distribution } from './_distributions.ts';
 export { bernsteinHalfWidth, bernsteinSampleSize, bernsteinSamples, bernsteinTail, chiSquareSamples, gaussianMeanSamples, wilson } from './_stats.ts';

@@ -23,6 +23,7 @@ import { ts } from 'ts-morph';
  */
 export const LAYERS: readonly (readonly string[])[] = [
   ['src/cli', 'src/server'],
+  ['src/audit'],
   ['src/grading', 'src/calibration'],
   ['src/workspace'],
   ['src/task'],

@@ -1,3 +1,4 @@
+import { audit } from './audit.ts';
 import { calibrate } from './calibrate.ts';
 import { check } from './check.ts';
 import type { Command } from './Command.ts';
@@ -8,4 +9,4 @@ import { list } from './list.ts';
 import { test } from './test.ts';
 
 /** Every verb, in the order `rltask --help` and docs/cli.md list them. */
-export const commands: readonly Command[] = [init, check, list, grade, test, demo, calibrate];
+export const commands: readonly Command[] = [init, check, list, grade, test, demo, audit, calibrate];

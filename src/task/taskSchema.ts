@@ -65,6 +65,21 @@ const permissions = z
   })
   .prefault({});
 
+/** What `rltask audit` requires of this task's grader, and the survivors its author has accepted. */
+const audit = z
+  .strictObject({
+    /** Least mutation score (killed / non-equivalent mutants) the audit accepts. */
+    minScore: z.number().min(0).max(1).default(0.9),
+    /** Mutants of the reference solution graded per audit (a seeded sample when there are more). */
+    mutants: z.int().min(0).max(10_000).default(60),
+    /**
+     * Mutants the author has examined and found to behave exactly like the reference (or wrong only outside the
+     * contract), by the audit's mutant id, with the reason: they are left out of the score.
+     */
+    equivalent: z.array(z.strictObject({ mutant: z.string().min(1), reason: z.string().min(1) })).default([]),
+  })
+  .prefault({});
+
 /** The task file format, validated by zod: the single source of the `TaskSpecData` type and of the editor JSON Schema. */
 export const taskSchema = z.strictObject({
   id: identifier,
@@ -99,6 +114,7 @@ export const taskSchema = z.strictObject({
   }),
   limits,
   permissions,
+  audit,
   /** The language of the task's code: which runtime compiles, checks and runs it. */
   runtime: z.enum(runtimeNames).default('typescript'),
 });
