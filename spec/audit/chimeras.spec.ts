@@ -10,17 +10,15 @@
  * 2. Every chimera of every task gets status `failed` from the real grader, one `gradeMany` batch per task.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { AuditProgram } from '../../src/audit/AuditProgram.ts';
 import { chimeras } from '../../src/audit/chimeras.ts';
-import { gradeMany } from '../../src/grading/gradeMany.ts';
-import { runtimeFor } from '../../src/runtime/registry.ts';
 import { loadTask, type TaskSpec } from '../../src/task/loadTask.ts';
-import { initWorkspace } from '../../src/workspace/initWorkspace.ts';
 import { ROOT } from '../_helpers.ts';
+import { gradePrograms, staticChecks } from './_programs.ts';
 
 const TASKS = ['adam-bias-correction', 'he-init', 'layer-norm', 'softplus', 'stable-softmax', 'variance-dropout'] as const;
 
@@ -82,30 +80,6 @@ function callsAtMost(spec: TaskSpec): number {
     else n += runs * (typeof params.maxCalls === 'number' ? params.maxCalls : 2);
   }
   return n;
-}
-
-/** The task's static checks (compile, the policy, `grader.ast`) on a program's editable files. */
-async function staticChecks(spec: TaskSpec, p: AuditProgram): Promise<{ id: string; passed: boolean; message: string }[]> {
-  const files = new Map(spec.files.filter((f) => f.role === 'editable').map((f) => [f.path, { submitted: p.files.get(f.path) ?? f.content, original: f.content }]));
-  const prepared = await runtimeFor(spec.runtime).prepare({ files, subject: spec.grader.subject, checks: spec.grader.ast });
-  return prepared.checks.map((c) => ({ id: c.id, passed: c.passed, message: c.message }));
-}
-
-/** A workspace per program: the task's files with the program's applied (deletions and symlinks after). */
-async function workspaces(spec: TaskSpec, programs: readonly AuditProgram[]): Promise<string[]> {
-  return Promise.all(
-    programs.map(async (p, i) => {
-      const dir = path.join(scratch, `${spec.id}-${i}-${p.name.replace(/[^A-Za-z0-9.-]/g, '_')}`);
-      const contents = new Map([...p.files].filter((e): e is [string, string] => e[1] !== null));
-      await initWorkspace(spec, dir, { force: true, contents });
-      for (const [file, content] of p.files) if (content === null) await rm(path.join(dir, file), { force: true });
-      for (const [file, target] of p.symlinks ?? []) {
-        await rm(path.join(dir, file), { force: true });
-        await symlink(target, path.join(dir, file));
-      }
-      return dir;
-    }),
-  );
 }
 
 describe('chimeras: generation', () => {
@@ -201,18 +175,7 @@ describe('chimeras: generation', () => {
 describe('chimeras: every one fails on every task', () => {
   for (const [id, spec] of tasks) {
     it(id, async () => {
-      const programs = chimeras(spec);
-      const dirs = await workspaces(spec, programs);
-      const results = await gradeMany(spec, dirs, { concurrency: 2, failFast: true });
-      const byDir = new Map(results.map((r) => [r.workspace, r]));
-      const holes = HOLES[id] ?? {};
-      const passedWrongly = programs.flatMap((p, i) => {
-        const r = byDir.get(dirs[i]!);
-        assert.ok(r !== undefined, `${id} ${p.name}: no result`);
-        if (r.status === 'error') return [`${p.name} → error: ${r.feedback.slice(0, 300)}`];
-        if (r.status === 'failed' || Object.hasOwn(holes, p.name)) return [];
-        return [`${p.name} (${p.why}) → ${r.status}: ${r.feedback.slice(0, 300)}`];
-      });
+      const { notFailed: passedWrongly } = await gradePrograms(spec, chimeras(spec), scratch, HOLES[id] ?? {});
       assert.deepEqual(passedWrongly, [], `${id}: chimeras the grader did not fail:\n  ${passedWrongly.join('\n  ')}`);
     });
   }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { callSpecsOf, firstDifference } from '../../properties/index.ts';
@@ -8,12 +8,12 @@ import type { GradeResult } from '../grading/GradeResult.ts';
 import { gradeMany } from '../grading/gradeMany.ts';
 import { runtimeFor } from '../runtime/registry.ts';
 import type { TaskSpec } from '../task/loadTask.ts';
-import { initWorkspace } from '../workspace/initWorkspace.ts';
 import type { AuditProgram, Mutant } from './AuditProgram.ts';
 import { chimeras } from './chimeras.ts';
 import { hackBattery } from './hackBattery.ts';
 import { mutantDiff } from './mutantDiff.ts';
 import { mutantsOf, sampleMutants } from './mutants.ts';
+import { writeProgram } from './writeProgram.ts';
 
 export interface AuditOptions {
   /** Mutants graded (a seeded sample when the reference has more); default: the task's `audit.mutants`. */
@@ -95,22 +95,6 @@ function mutantPrograms(spec: TaskSpec, reference: ReadonlyMap<string, string>, 
   });
 }
 
-/** Write a program into `dir`: the planted-bug workspace with the program's files, deletions and links. */
-async function materialize(spec: TaskSpec, program: AuditProgram, dir: string): Promise<void> {
-  const contents = new Map(spec.files.map((f) => [f.path, f.content]));
-  const deleted: string[] = [];
-  for (const [file, text] of program.files) {
-    if (text === null) deleted.push(file);
-    else contents.set(file, text);
-  }
-  await initWorkspace(spec, dir, { force: true, contents });
-  for (const file of deleted) await rm(path.join(dir, file), { force: true });
-  for (const [file, target] of program.symlinks ?? []) {
-    await rm(path.join(dir, file), { force: true });
-    await symlink(target, path.join(dir, file));
-  }
-}
-
 function resultOf(program: AuditProgram, r: GradeResult): ProgramResult {
   const ran = r.checks.filter((c) => c.skipped !== true);
   return { program, status: r.status, failedBy: ran.filter((c) => !c.passed).map((c) => c.id), passed: ran.filter((c) => c.passed).map((c) => c.id), feedback: r.feedback };
@@ -177,7 +161,7 @@ export async function auditTask(spec: TaskSpec, options: AuditOptions = {}): Pro
     // is killed by the limit; the task's own limit is generous for loaded machines and would make each such mutant
     // cost a minute, so the audit allows ten times the reference's grade and at least 10 s.
     const refDir = path.join(root, 'reference');
-    await materialize(spec, referenceProgram, refDir);
+    await writeProgram(spec, referenceProgram, refDir);
     const [ref] = await gradeMany(spec, [refDir], { seed, signal: options.signal });
     if (isAborted(options.signal)) return aborted();
     if (ref === undefined || ref.status !== 'passed') {
@@ -188,7 +172,7 @@ export async function auditTask(spec: TaskSpec, options: AuditOptions = {}): Pro
     const dirs: string[] = [];
     for (const [i, p] of programs.entries()) {
       const dir = path.join(root, String(i));
-      await materialize(spec, p, dir);
+      await writeProgram(spec, p, dir);
       dirs.push(dir);
     }
     let done = 0;
