@@ -128,7 +128,7 @@ describe('the layer check (scripts/checkLayers.ts)', () => {
       'src/cli/main.ts': "import '../grading/gradeWorkspace.ts';\n",
       'scripts/x.ts': "import '../src/cli/main.ts';\n",
     });
-    const upward = "src/workspace (layer 3) imports src/grading (layer 2): layers import downwards only";
+    const upward = "src/workspace (layer 4) imports src/grading (layer 3): layers import downwards only";
     assert.deepEqual(lines(root), [
       `src/workspace/runVisibleTests.ts:1: import '../grading/gradeWorkspace.ts': ${upward}`,
       `src/workspace/runVisibleTests.ts:3: import '../grading/gradeWorkspace.ts': ${upward}`,
@@ -143,7 +143,7 @@ describe('the layer check (scripts/checkLayers.ts)', () => {
     });
     assert.deepEqual(lines(root), [
       'src/extra.ts:1: in no layer: add it to LAYERS or ENTRY_POINTS in scripts/checkLayers.ts',
-      "src/task/t.ts:1: import '../run.ts': src/task (layer 4) imports src/run.ts (an entry point): nothing in a layer imports an entry point",
+      "src/task/t.ts:1: import '../run.ts': src/task (layer 5) imports src/run.ts (an entry point): nothing in a layer imports an entry point",
       "src/task/t.ts:2: import './missing.ts': no such file",
     ]);
   });
@@ -165,7 +165,7 @@ describe('the layer check (scripts/checkLayers.ts)', () => {
     assert.equal(bad.code, 1, bad.stderr);
     assert.deepEqual(bad.stdout.trimEnd().split('\n'), [
       "src/cli/b.ts:1: import '../task/a.ts': import cycle: src/cli/b.ts:1 → src/task/a.ts:1 → src/cli/b.ts",
-      "src/task/a.ts:1: import '../cli/b.ts': src/task (layer 4) imports src/cli (layer 1): layers import downwards only",
+      "src/task/a.ts:1: import '../cli/b.ts': src/task (layer 5) imports src/cli (layer 1): layers import downwards only",
     ]);
   });
 
