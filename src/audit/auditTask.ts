@@ -137,7 +137,7 @@ function aborted(): never {
  * Audit a task's grader: grade, as one batch, chimeras of its reference and bug, a sample of mutants of its
  * reference, and the standard hack battery. Every one of these programs is wrong, so each that passes is a hole;
  * surviving mutants are then compared with the reference on the grader's inputs to tell likely-equivalent ones
- * from real survivors. Throws an `RltaskError` (E_TASK) when the reference solution itself does not pass: the
+ * from real survivors. Throws an `RltaskError` (E_SPEC) when the reference solution itself does not pass: the
  * audit would measure nothing.
  *
  * @example
