@@ -6,6 +6,7 @@ import { RltaskError } from '../errors.ts';
 import { caseContents, taskCases } from '../grading/gradeCases.ts';
 import type { GradeResult } from '../grading/GradeResult.ts';
 import { gradeMany } from '../grading/gradeMany.ts';
+import type { Compiled } from '../runtime/Runtime.ts';
 import { runtimeFor } from '../runtime/registry.ts';
 import type { TaskSpec } from '../task/loadTask.ts';
 import type { AuditProgram, Mutant } from './AuditProgram.ts';
@@ -104,12 +105,12 @@ function resultOf(program: AuditProgram, r: GradeResult): ProgramResult {
  * A survivor against the reference, call by call on the grader's own inputs: both loaded in children of the
  * task's runtime with the same random seed, compared bit for bit.
  */
-async function compareWithReference(spec: TaskSpec, source: string, referenceSource: string, seed: number): Promise<Equivalence> {
+async function compareWithReference(spec: TaskSpec, source: string, reference: Promise<Compiled>, seed: number): Promise<Equivalence> {
   const runtime = runtimeFor(spec.runtime);
   const file = spec.grader.subject.file;
   const specs = callSpecsOf(spec.grader.properties);
   if (specs.length === 0) return { kind: 'differs', how: 'not compared: no property of the grader declares a `call` to generate inputs from' };
-  const [mine, theirs] = await Promise.all([runtime.compile(source, file), runtime.compile(referenceSource, file)]);
+  const [mine, theirs] = await Promise.all([runtime.compile(source, file), reference]);
   if (!mine.ok || !theirs.ok) return { kind: 'differs', how: `not compared: ${mine.ok ? '' : mine.message}${theirs.ok ? '' : theirs.message}` };
   const options = { limits: spec.limits, randomSeed: seed };
   const [a, b] = await Promise.all([runtime.start(mine.program, options), runtime.start(theirs.program, options)]);
@@ -187,6 +188,8 @@ export async function auditTask(spec: TaskSpec, options: AuditOptions = {}): Pro
     const byKind = (k: AuditProgram['kind']) => outcomes.filter((o) => o.program.kind === k);
 
     const accepted = new Map(spec.audit.equivalent.map((e) => [e.mutant, e.reason]));
+    // The reference's subject file, compiled once for every survivor's comparison (and only if there is one).
+    let compiledReference: Promise<Compiled> | undefined;
     const mutantResults: MutantResult[] = [];
     for (const [i, o] of byKind('mutant').entries()) {
       const mutant = sampled[i]!.mutant;
@@ -196,7 +199,7 @@ export async function auditTask(spec: TaskSpec, options: AuditOptions = {}): Pro
         continue;
       }
       const reason = accepted.get(mutant.id);
-      const equivalence = reason !== undefined ? ({ kind: 'accepted', reason } as const) : await compareWithReference(spec, mutant.source, referenceSource, seed);
+      const equivalence = reason !== undefined ? ({ kind: 'accepted', reason } as const) : await compareWithReference(spec, mutant.source, (compiledReference ??= runtimeFor(spec.runtime).compile(referenceSource, spec.grader.subject.file)), seed);
       mutantResults.push({ ...o, mutant, diff, equivalence });
     }
     const killed = mutantResults.filter((m) => m.status === 'failed').length;
