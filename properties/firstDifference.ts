@@ -3,6 +3,7 @@ import type { Oracle } from '../src/sandbox/Oracle.ts';
 import type { OracleValue } from '../src/sandbox/protocol.ts';
 import { type CallOutcome, invoke } from './_call.ts';
 import { type CallSpec, callSchema, caseArbitrary, describeCall, materialize } from './_inputs.ts';
+import { firstDifference as firstElementDifference } from './_layer.ts';
 import type { PropertySpec } from './PropertyContract.ts';
 
 /**
@@ -47,9 +48,7 @@ function sameValue(a: OracleValue, b: OracleValue): boolean {
       return a.value === (b as typeof a).value;
     case 'typed': {
       const t = b as typeof a;
-      if (a.kind !== t.kind || a.arg !== t.arg || a.value.length !== t.value.length) return false;
-      for (let i = 0; i < a.value.length; i++) if (!Object.is(a.value[i], t.value[i])) return false;
-      return true;
+      return a.kind === t.kind && a.arg === t.arg && firstElementDifference(a.value, t.value) === -1;
     }
     case 'array': {
       const t = b as typeof a;
