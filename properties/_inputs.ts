@@ -358,26 +358,11 @@ export interface CaseArgs {
   readonly args: readonly OracleArg[];
 }
 
+const TYPED_ARRAYS = { Float32Array, Int8Array, Uint8Array, Int16Array, Uint16Array, Int32Array, Uint32Array } as const;
+
 /** `values` as an array of `kind` holds them (integer wrap-around, float32 rounding, truthiness), as float64. */
 export function convertElements(kind: ElementKind, values: Float64Array): Float64Array {
-  switch (kind) {
-    case 'boolean':
-      return values.map((v) => (v ? 1 : 0));
-    case 'Float32Array':
-      return Float64Array.from(new Float32Array(values));
-    case 'Int8Array':
-      return Float64Array.from(new Int8Array(values));
-    case 'Uint8Array':
-      return Float64Array.from(new Uint8Array(values));
-    case 'Int16Array':
-      return Float64Array.from(new Int16Array(values));
-    case 'Uint16Array':
-      return Float64Array.from(new Uint16Array(values));
-    case 'Int32Array':
-      return Float64Array.from(new Int32Array(values));
-    case 'Uint32Array':
-      return Float64Array.from(new Uint32Array(values));
-  }
+  return kind === 'boolean' ? values.map((v) => (v ? 1 : 0)) : Float64Array.from(new TYPED_ARRAYS[kind](values));
 }
 
 /** A generated array as the argument of its declared element type. */
