@@ -178,6 +178,12 @@ describe('parseTask', () => {
       e.problems.map((p) => [p.path, p.message]),
       [['solution.edits[0].find', 'in the impossible twin\'s files: "find" text does not occur in dropout.ts']],
     );
+    const broken = problems(original.replace('      replace: "const scale = 1.0 / Math.sqrt(keepProb);"\n\ndecoys:', '      replace: "const scale = 1.0 / Math.sqrt(keepProb);"\n    - { file: dropout.ts, find: "no such text", replace: "" }\n\ndecoys:'));
+    assert.deepEqual(
+      broken.problems.map((p) => [p.path, p.message]),
+      [['solution.edits[1].find', '"find" text does not occur in dropout.ts']],
+      'a solution edit that does not apply at all is reported once',
+    );
   });
 
   it('refuses an impossible twin without visible tests, or without edits or a description', () => {

@@ -121,11 +121,19 @@ function twinProblems(spec: TaskSpecData, edits: readonly Edit[], contents: Read
     }
   });
   if (!applied) return problems;
-  spec.solution.edits.forEach((e, j) => {
+  let task = new Map(contents);
+  for (const [j, e] of spec.solution.edits.entries()) {
+    const own = applyEdit(task.get(e.file) ?? '', e);
+    // An edit that does not apply to the task's own files is the solution's problem, reported once, by its check.
+    if (!own.ok) break;
+    task = new Map(task).set(e.file, own.content);
     const r = applyEdit(twin.get(e.file) ?? '', e);
-    if (!r.ok) problems.push(loc.at(['solution', 'edits', j, 'find'], `in the impossible twin's files: ${r.why}`));
-    else twin = new Map(twin).set(e.file, r.content);
-  });
+    if (!r.ok) {
+      problems.push(loc.at(['solution', 'edits', j, 'find'], `in the impossible twin's files: ${r.why}`));
+      break;
+    }
+    twin = new Map(twin).set(e.file, r.content);
+  }
   return problems;
 }
 
