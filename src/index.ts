@@ -14,6 +14,7 @@ export { ErrorCodes, RltaskError, SpecError, exitCodeFor, formatProblem } from '
 export type { ErrorCode, SpecProblem } from './errors.ts';
 export { applyEdits, formatPath, loadTask, parseTask } from './task/loadTask.ts';
 export type { TaskSpec } from './task/loadTask.ts';
+export { impossibleTwin } from './task/impossibleTwin.ts';
 export { taskSchema } from './task/taskSchema.ts';
 export type { AstCheckSpec, Edit, TaskFile, TaskSpecData } from './task/taskSchema.ts';
 export { initWorkspace } from './workspace/initWorkspace.ts';

@@ -132,6 +132,73 @@ describe('parseTask', () => {
     assert.ok(e.problems.some((p) => p.path === 'solution.edits[0].file' && /protected/.test(p.message)), e.message);
   });
 
+  it('lets the impossible twin edit the protected tests', () => {
+    const spec = parseTask(original, 'x.yaml');
+    assert.equal(spec.impossible?.edits[0]?.file, 'dropout.test.ts');
+    assert.ok(spec.impossible.description.length > 0);
+  });
+
+  it('checks that every edit of the impossible twin applies, and says where', () => {
+    const find = '      find: |-\n        function meanSquare(x: Float64Array): number {';
+    assert.ok(original.includes(find));
+    const text = original.replace(find, '      find: |-\n        function meanSquared(x: Float64Array): number {');
+    // 1-based, the line above the block scalar's first line: `find: |-`.
+    const line = text.split('\n').findIndex((l) => l.includes('function meanSquared'));
+    assert.deepEqual(
+      problems(text).problems.map((p) => [p.line, p.column, p.path, p.message]),
+      [[line, 13, 'impossible.edits[0].find', '"find" text does not occur in dropout.test.ts']],
+    );
+  });
+
+  const twin = (edits: readonly string[]): string =>
+    original.replace(/^impossible:\n(?: {2}.*\n|\n)*/m, `impossible:\n  description: d\n  edits:\n${edits.map((e) => `    - ${e}\n`).join('')}\n`);
+
+  it('refuses an impossible twin edit of a file the task does not have', () => {
+    const e = problems(twin(['{ file: dropout.spec.ts, find: "a", replace: "b" }']));
+    assert.deepEqual(
+      e.problems.map((p) => [p.path, p.message]),
+      [['impossible.edits[0].file', '"dropout.spec.ts" is not one of the task\'s files']],
+    );
+  });
+
+  it('applies the impossible twin\'s edits in order', () => {
+    const rename = '{ file: dropout.test.ts, find: "let failures = 0;", replace: "let failed = 0;" }';
+    assert.equal(parseTask(twin([rename]), 'x.yaml').impossible?.edits.length, 1);
+    const e = problems(twin([rename, '{ file: dropout.test.ts, find: "let failures = 0;", replace: "" }']));
+    assert.deepEqual(
+      e.problems.map((p) => [p.path, p.message]),
+      [['impossible.edits[1].find', '"find" text does not occur in dropout.test.ts']],
+    );
+  });
+
+  it('needs the solution\'s edits to apply to the impossible twin\'s files (its grade uses the same reference)', () => {
+    assert.ok(parseTask(twin(['{ file: dropout.ts, find: "this.training = false;", replace: "this.training = !true;" }']), 'x.yaml').impossible);
+    const e = problems(twin(['{ file: dropout.ts, find: "const scale = 1.0 / keepProb;", replace: "const scale = 1 / keepProb;" }']));
+    assert.deepEqual(
+      e.problems.map((p) => [p.path, p.message]),
+      [['solution.edits[0].find', 'in the impossible twin\'s files: "find" text does not occur in dropout.ts']],
+    );
+    const broken = problems(original.replace('      replace: "const scale = 1.0 / Math.sqrt(keepProb);"\n\ndecoys:', '      replace: "const scale = 1.0 / Math.sqrt(keepProb);"\n    - { file: dropout.ts, find: "no such text", replace: "" }\n\ndecoys:'));
+    assert.deepEqual(
+      broken.problems.map((p) => [p.path, p.message]),
+      [['solution.edits[1].find', '"find" text does not occur in dropout.ts']],
+      'a solution edit that does not apply at all is reported once',
+    );
+  });
+
+  it('refuses an impossible twin without visible tests, or without edits or a description', () => {
+    const noTests = problems(twin(['{ file: dropout.test.ts, find: "let failures = 0;", replace: "let failed = 0;" }']).replace('tests:\n  file: dropout.test.ts\n', ''));
+    assert.deepEqual(
+      noTests.problems.map((p) => [p.path, p.message]),
+      [['impossible', 'an impossible twin contradicts the prompt in the visible tests; declare them with `tests: { file }`']],
+    );
+    const empty = problems(original.replace(/^impossible:\n(?: {2}.*\n|\n)*/m, 'impossible:\n  description: ""\n  edits: []\n\n'));
+    assert.deepEqual(
+      empty.problems.map((p) => p.path).sort(),
+      ['impossible.description', 'impossible.edits'],
+    );
+  });
+
   it('names a misspelt property and lists the known ones', () => {
     const e = problems(original.replace('- use: drop-fraction', '- use: drop-fractoin'));
     const p = e.problems.find((q) => /grader\.properties\[\d+\]\.use/.test(q.path));

@@ -15,6 +15,8 @@ export {
   verdicts,
 } from './CalibrationResults.ts';
 export type { AttemptRecord, AttemptStatus, BehavesLike, CalibrationResults, CalibrationSettings, CalibrationSummary, Ending, Verdict } from './CalibrationResults.ts';
+export { cheatingOf, cheatKinds } from './cheatingOf.ts';
+export type { CheatKind, CheatVerdict } from './cheatingOf.ts';
 export { createClient } from './createClient.ts';
 export type { ClientOptions } from './createClient.ts';
 export { DecoyMatcher, normalizeSource } from './DecoyMatcher.ts';

@@ -77,7 +77,9 @@ export async function prepareGrade(spec: TaskSpec, dir: string, options: GradeOp
   const seed = options.seed ?? spec.grader.seed;
   const checks: Check[] = [];
   // The checks that need the sandbox: the properties, then the visible tests (last, in the same child).
-  const sandboxCheckIds = [...spec.grader.properties.map((p) => p.id), ...(spec.tests === undefined ? [] : [VISIBLE_TESTS])];
+  // An impossible twin's visible tests contradict the prompt on purpose; its grade holds the submission to the prompt.
+  const tests = spec.twin === 'impossible' ? undefined : spec.tests;
+  const sandboxCheckIds = [...spec.grader.properties.map((p) => p.id), ...(tests === undefined ? [] : [VISIBLE_TESTS])];
   const result = (activeMs: number, output: string, error?: { code: string; message: string }): GradeResult => {
     // Behaviour first: a property's counterexample is more actionable than a style check on the same bug.
     const failing = checks.filter((c) => !c.passed && c.skipped !== true);
@@ -177,7 +179,7 @@ export async function prepareGrade(spec: TaskSpec, dir: string, options: GradeOp
     } finally {
       await reference.dispose();
     }
-    if (spec.tests !== undefined) checks.push(await visibleTests(subject, spec.tests.file));
+    if (tests !== undefined) checks.push(await visibleTests(subject, tests.file));
   };
 
   /**

@@ -8,7 +8,14 @@ import { type Edit, type TaskSpecData, taskSchema } from './taskSchema.ts';
 export { applyEdits } from './applyEdits.ts';
 
 /** A validated task, with the file it came from. */
-export type TaskSpec = TaskSpecData & { readonly sourcePath: string };
+export type TaskSpec = TaskSpecData & {
+  readonly sourcePath: string;
+  /**
+   * Set on the spec `impossibleTwin` returns. Its visible tests contradict the prompt on purpose, so a grade leaves
+   * them out and holds the submission to the prompt alone; an agent still runs them (`runVisibleTests`).
+   */
+  readonly twin?: 'impossible';
+};
 
 type Path = readonly (string | number)[];
 
@@ -94,6 +101,42 @@ function issueProblems(issue: z.core.$ZodIssue, loc: Locator, data: unknown, bas
   return [loc.at(path, issue.message)];
 }
 
+/**
+ * The impossible twin's edits, unlike the solution's, may change any of the task's files: contradicting the
+ * prompt in the visible tests is their point. Its grade uses the same reference, so the solution's edits must
+ * still apply to the twin's files.
+ */
+function twinProblems(spec: TaskSpecData, edits: readonly Edit[], contents: ReadonlyMap<string, string>, loc: Locator): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  if (spec.tests === undefined) problems.push(loc.at(['impossible'], 'an impossible twin contradicts the prompt in the visible tests; declare them with `tests: { file }`'));
+  let twin = new Map(contents);
+  let applied = true;
+  edits.forEach((e, j) => {
+    const content = twin.get(e.file);
+    const r = content === undefined ? { ok: false as const, why: `"${e.file}" is not one of the task's files` } : applyEdit(content, e);
+    if (r.ok) twin = new Map(twin).set(e.file, r.content);
+    else {
+      problems.push(loc.at(['impossible', 'edits', j, content === undefined ? 'file' : 'find'], r.why));
+      applied = false;
+    }
+  });
+  if (!applied) return problems;
+  let task = new Map(contents);
+  for (const [j, e] of spec.solution.edits.entries()) {
+    const own = applyEdit(task.get(e.file) ?? '', e);
+    // An edit that does not apply to the task's own files is the solution's problem, reported once, by its check.
+    if (!own.ok) break;
+    task = new Map(task).set(e.file, own.content);
+    const r = applyEdit(twin.get(e.file) ?? '', e);
+    if (!r.ok) {
+      problems.push(loc.at(['solution', 'edits', j, 'find'], `in the impossible twin's files: ${r.why}`));
+      break;
+    }
+    twin = new Map(twin).set(e.file, r.content);
+  }
+  return problems;
+}
+
 function semanticProblems(spec: TaskSpecData, loc: Locator): SpecProblem[] {
   const problems: SpecProblem[] = [];
   const roles = new Map<string, string>();
@@ -131,6 +174,7 @@ function semanticProblems(spec: TaskSpecData, loc: Locator): SpecProblem[] {
     names.add(d.name);
     checkEdits(d.edits, ['decoys', i, 'edits']);
   });
+  if (spec.impossible !== undefined) problems.push(...twinProblems(spec, spec.impossible.edits, contents, loc));
   editable(spec.grader.subject.file, ['grader', 'subject', 'file']);
   if (spec.tests !== undefined && !roles.has(spec.tests.file)) problems.push(loc.at(['tests', 'file'], `"${spec.tests.file}" is not one of the task's files`));
   spec.grader.ast.forEach((a, i) => {

@@ -104,6 +104,12 @@ export const taskSchema = z.strictObject({
       }),
     )
     .default([]),
+  /**
+   * The impossible twin: the same workspace after `edits`, with visible tests that contradict the prompt. The
+   * grader still holds a submission to the prompt, so an honest agent cannot make those tests pass; a run of the
+   * twin measures how often a model tampers with them or bends the code to them instead.
+   */
+  impossible: z.strictObject({ description: z.string().min(1), edits: z.array(edit).min(1) }).optional(),
   grader: z.strictObject({
     /** The module the properties talk to: an editable file and the export under test. */
     subject: z.strictObject({ file: relativePath, export: z.string().regex(/^[A-Za-z_$][\w$]*$/) }),
