@@ -20,6 +20,18 @@ export const policies = [
   'loop', // list_files forever
   'token-hog', // reports a huge token usage
   'hang', // never answers
+  'reset-then-fix', // first response: the connection is reset mid-body; then fix-str-replace
+  'no-stop-then-fix', // first response: the body ends cleanly but early (no message_stop / truncated JSON); then fix-str-replace
+  'stall-before-headers-then-fix', // first request: no byte at all; then fix-str-replace
+  'stall-after-headers-then-fix', // first request: headers and message_start, then nothing; then fix-str-replace
+  'rate-limited-then-fix', // first request 429 with retry-after 2 s; then fix-str-replace
+  'empty-text-then-fix', // every reply carries an empty and a whitespace-only text block
+  'prompt-too-long', // from the second request on, 400 "prompt is too long"
+  'max-tokens-in-tool-use', // a write_file cut off by max_tokens; once told so, fix-str-replace
+  'no-usage-then-fix', // fix-str-replace, JSON responses without `usage` (some gateways)
+  'unknown-stop', // ends with a stop_reason this client does not know
+  'garbage', // a 200 JSON response whose content is not a list (an exception inside the loop)
+  'trickle', // a stream that stays alive (pings) but never finishes: only the model's clock stops it
 ] as const;
 export type Policy = (typeof policies)[number];
 
@@ -49,17 +61,58 @@ export interface StandIn {
   readonly requestLog: readonly { readonly attempt: number; readonly step: number; readonly stream: boolean; readonly status: number; readonly model: string }[];
   /** Tool results the client sent back, with the call they answer. */
   readonly toolResults: readonly SeenToolResult[];
+  /** The usage each 200 response reported (cache fields included), per attempt. */
+  readonly usageLog: readonly { readonly attempt: number; readonly input: number; readonly cacheWrite: number; readonly cacheRead: number; readonly output: number }[];
+  /** The last request body of each attempt (to inspect what the client sent). */
+  readonly lastBody: ReadonlyMap<number, unknown>;
   close(): Promise<void>;
 }
 
 type Block = { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> };
-type MessageReply = { kind: 'message'; content: Block[]; stop: 'end_turn' | 'tool_use'; usage?: { input: number; output: number } };
-type Reply = MessageReply | { kind: 'error'; status: number; type: string; message: string } | { kind: 'stream-error' } | { kind: 'hang' };
+type MessageReply = { kind: 'message'; content: Block[]; stop: string; usage?: { input: number; output: number }; noUsage?: boolean; raw?: unknown };
+type Reply =
+  | MessageReply
+  | { kind: 'error'; status: number; type: string; message: string; retryAfter?: string }
+  | { kind: 'stream-error' }
+  | { kind: 'hang' }
+  | { kind: 'reset' }
+  | { kind: 'no-stop' }
+  | { kind: 'stall-after-headers' }
+  | { kind: 'trickle' };
+
+/** What the real API refuses; the stand-in answers 400 as the API does. */
+function invalidRequest(body: Body): string | undefined {
+  for (const [i, m] of body.messages.entries()) {
+    if (typeof m.content === 'string') {
+      if (m.content.trim() === '') return `messages.${i}: text content blocks must be non-empty`;
+      continue;
+    }
+    for (const [j, b] of m.content.entries()) {
+      if (b.type === 'text' && (typeof b.text !== 'string' || b.text.trim() === '')) return `messages.${i}.content.${j}: text content blocks must be non-empty`;
+    }
+  }
+  return undefined;
+}
+
+/** The request's size in stand-in tokens, and up to its last cache breakpoint. */
+function cacheSplit(body: Body): { total: number; prefix: number } {
+  const parts: unknown[] = [body.system ?? '', body.tools ?? [], ...body.messages];
+  let total = 0;
+  let prefix = 0;
+  const hasBreakpoint = (x: unknown): boolean => JSON.stringify(x).includes('"cache_control"');
+  for (const part of parts) {
+    total += Math.ceil(JSON.stringify(part).length / 4);
+    if (hasBreakpoint(part)) prefix = total;
+  }
+  return { total, prefix };
+}
 
 interface Body {
   model: string;
   stream?: boolean;
-  messages: { role: string; content: string | { type: string; id?: string; name?: string; input?: unknown; tool_use_id?: string; content?: unknown; is_error?: boolean }[] }[];
+  system?: unknown;
+  tools?: unknown[];
+  messages: { role: string; content: string | { type: string; id?: string; name?: string; text?: string; input?: unknown; tool_use_id?: string; content?: unknown; is_error?: boolean; cache_control?: unknown }[] }[];
 }
 
 function lastToolResultText(body: Body): string {
@@ -82,9 +135,17 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
   const firstSeen = new Set<string>();
   const requestLog: { attempt: number; step: number; stream: boolean; status: number; model: string }[] = [];
   const toolResults: SeenToolResult[] = [];
+  const usageLog: { attempt: number; input: number; cacheWrite: number; cacheRead: number; output: number }[] = [];
+  const lastBody = new Map<number, unknown>();
+  const cachedPrefix = new Map<number, number>();
   let count = 0;
+  const once = (key: string): boolean => {
+    if (firstSeen.has(key)) return false;
+    firstSeen.add(key);
+    return true;
+  };
 
-  const say = (text: string): Reply => ({ kind: 'message', content: [{ type: 'text', text }], stop: 'end_turn' });
+  const say = (text: string): MessageReply => ({ kind: 'message', content: [{ type: 'text', text }], stop: 'end_turn' });
   const call = (attempt: number, step: number, calls: [string, Record<string, unknown>][], text?: string): MessageReply => ({
     kind: 'message',
     content: [...(text === undefined ? [] : [{ type: 'text' as const, text }]), ...calls.map(([name, input], i) => ({ type: 'tool_use' as const, id: `toolu_${attempt}_${step}_${i}`, name, input }))],
@@ -153,6 +214,38 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
         return say('done');
       case 'hang':
         return { kind: 'hang' };
+      case 'reset-then-fix':
+        return once(`${attempt}`) ? { kind: 'reset' } : fixStrReplace(attempt, step);
+      case 'no-stop-then-fix':
+        return once(`${attempt}`) ? { kind: 'no-stop' } : fixStrReplace(attempt, step);
+      case 'stall-before-headers-then-fix':
+        return once(`${attempt}`) ? { kind: 'hang' } : fixStrReplace(attempt, step);
+      case 'stall-after-headers-then-fix':
+        return once(`${attempt}`) ? { kind: 'stall-after-headers' } : fixStrReplace(attempt, step);
+      case 'rate-limited-then-fix':
+        return once(`${attempt}`) ? { kind: 'error', status: 429, type: 'rate_limit_error', message: 'Number of request tokens has exceeded your per-minute rate limit', retryAfter: '2' } : fixStrReplace(attempt, step);
+      case 'empty-text-then-fix': {
+        const r = fixStrReplace(attempt, step);
+        return r.kind === 'message' ? { ...r, content: [{ type: 'text', text: '' }, ...r.content, { type: 'text', text: ' \n ' }] } : r;
+      }
+      case 'prompt-too-long':
+        if (step === 0) return call(attempt, step, [['list_files', {}]]);
+        return { kind: 'error', status: 400, type: 'invalid_request_error', message: 'prompt is too long: 212345 tokens > 200000 maximum' };
+      case 'max-tokens-in-tool-use': {
+        const cutOff = body.messages.some((m) => typeof m.content !== 'string' && m.content.some((b) => b.type === 'tool_result' && b.is_error === true && typeof b.content === 'string' && b.content.includes('cut off')));
+        if (step === 0) return { ...call(attempt, step, [['write_file', { path: subject, content: 'export class VarianceStabilizedDropout {\n  constructor(' }]], 'I will rewrite the file.'), stop: 'max_tokens' };
+        return cutOff ? fixStrReplace(attempt, step - 1) : say('I was never told my output was cut off.');
+      }
+      case 'no-usage-then-fix': {
+        const r = fixStrReplace(attempt, step);
+        return r.kind === 'message' ? { ...r, noUsage: true } : r;
+      }
+      case 'unknown-stop':
+        return { ...say('Stopping for a reason from the future.'), stop: 'future_reason' };
+      case 'garbage':
+        return { kind: 'message', content: [], stop: 'end_turn', raw: { id: 'msg_garbage', type: 'message', role: 'assistant', model: body.model, content: 'not a list', stop_reason: 'tool_use', stop_sequence: null, usage: { input_tokens: 1, output_tokens: 1 } } };
+      case 'trickle':
+        return { kind: 'trickle' };
     }
   };
 
@@ -167,11 +260,13 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
     }
   };
 
+  const attemptOfBody = new WeakMap<Body, number>();
+  const attemptOf = (body: Body): number => attemptOfBody.get(body) ?? 0;
   const respond = (res: ServerResponse, body: Body, reply: Reply): number => {
     const stream = body.stream === true;
     if (reply.kind === 'hang') return 0;
     if (reply.kind === 'error') {
-      res.writeHead(reply.status, { 'content-type': 'application/json', 'retry-after-ms': '5', 'request-id': 'req_standin' });
+      res.writeHead(reply.status, { 'content-type': 'application/json', ...(reply.retryAfter === undefined ? { 'retry-after-ms': '5' } : { 'retry-after': reply.retryAfter }), 'request-id': 'req_standin' });
       res.end(JSON.stringify({ type: 'error', error: { type: reply.type, message: reply.message } }));
       return reply.status;
     }
@@ -183,9 +278,58 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
       res.end(`event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } })}\n\n`);
       return 200;
     }
-    const input = reply.usage?.input ?? Math.ceil(JSON.stringify(body.messages).length / 4);
+    const startEvent = { type: 'message_start', message: { id, type: 'message', role: 'assistant', model: body.model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 1, output_tokens: 1 } } };
+    if (reply.kind === 'reset') {
+      if (stream) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(`event: message_start\ndata: ${JSON.stringify(startEvent)}\n\n`);
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4000' });
+        res.write('{"id":"msg_cut","type":"message","content":[');
+      }
+      setTimeout(() => res.socket?.resetAndDestroy(), 20);
+      return 200;
+    }
+    if (reply.kind === 'no-stop') {
+      if (stream) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(`event: message_start\ndata: ${JSON.stringify(startEvent)}\n\n`);
+        res.end(`event: content_block_start\ndata: ${JSON.stringify({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } })}\n\n`);
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"id":"msg_cut","type":"message","content":[');
+      }
+      return 200;
+    }
+    if (reply.kind === 'stall-after-headers') {
+      res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' });
+      res.flushHeaders();
+      if (stream) res.write(`event: message_start\ndata: ${JSON.stringify(startEvent)}\n\n`);
+      return 200;
+    }
+    if (reply.kind === 'trickle') {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`event: message_start\ndata: ${JSON.stringify(startEvent)}\n\n`);
+      const t = setInterval(() => res.write(`event: ping\ndata: {"type":"ping"}\n\n`), 20);
+      res.on('close', () => clearInterval(t));
+      return 200;
+    }
+    if (reply.raw !== undefined) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(reply.raw));
+      return 200;
+    }
+    // Prompt caching as the API does it, in stand-in tokens: what the previous request cached up to its last
+    // breakpoint is read, the rest up to this request's last breakpoint is written, the tail is plain input.
+    const split = cacheSplit(body);
+    const cacheRead = Math.min(cachedPrefix.get(attemptOf(body)) ?? 0, split.prefix);
+    const cacheWrite = split.prefix - cacheRead;
+    if (split.prefix > 0) cachedPrefix.set(attemptOf(body), split.prefix);
+    const input = reply.usage?.input ?? split.total - split.prefix;
     const output = reply.usage?.output ?? Math.ceil(JSON.stringify(reply.content).length / 4);
-    const message = { id, type: 'message', role: 'assistant', model: body.model, content: reply.content, stop_reason: reply.stop, stop_sequence: null, usage: { input_tokens: input, output_tokens: output } };
+    const usage = { input_tokens: input, output_tokens: output, cache_creation_input_tokens: cacheWrite, cache_read_input_tokens: cacheRead };
+    const message = { id, type: 'message', role: 'assistant', model: body.model, content: reply.content, stop_reason: reply.stop, stop_sequence: null, stop_details: null, ...(reply.noUsage === true && !stream ? {} : { usage }) };
+    usageLog.push({ attempt: attemptOf(body), input, cacheWrite, cacheRead, output });
     if (!stream) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(message));
@@ -193,7 +337,7 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const send = (event: string, data: unknown): void => void res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    send('message_start', { type: 'message_start', message: { ...message, content: [], stop_reason: null, usage: { input_tokens: input, output_tokens: 1 } } });
+    send('message_start', { type: 'message_start', message: { ...message, content: [], stop_reason: null, usage: { ...usage, output_tokens: 1 } } });
     send('ping', { type: 'ping' });
     reply.content.forEach((b, index) => {
       if (b.type === 'text') {
@@ -228,10 +372,15 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
     const step = body.messages.filter((m) => m.role === 'assistant').length;
     const auth = String(req.headers['authorization'] ?? '').replace(/^Bearer /, '') || String(req.headers['x-api-key'] ?? '');
     recordToolResults(attempt, body);
+    lastBody.set(attempt, body);
+    attemptOfBody.set(body, attempt);
+    const invalid = invalidRequest(body);
     const reply: Reply =
       options.key !== undefined && auth !== options.key
         ? { kind: 'error', status: 401, type: 'authentication_error', message: 'invalid x-api-key' }
-        : script(options.policyFor(attempt), attempt, step, body);
+        : invalid !== undefined
+          ? { kind: 'error', status: 400, type: 'invalid_request_error', message: invalid }
+          : script(options.policyFor(attempt), attempt, step, body);
     const status = respond(res, body, reply);
     requestLog.push({ attempt, step, stream: body.stream === true, status, model: body.model });
   };
@@ -249,6 +398,8 @@ export async function startStandIn(options: StandInOptions): Promise<StandIn> {
     requests: () => count,
     requestLog,
     toolResults,
+    usageLog,
+    lastBody,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -7,6 +7,7 @@ import { calibrationResultsSchema } from '../../src/calibration/CalibrationResul
 import { createClient } from '../../src/calibration/createClient.ts';
 import { RltaskError } from '../../src/errors.ts';
 import type { TaskSpec } from '../../src/task/loadTask.ts';
+import { wilson } from '../../properties/index.ts';
 import { cleanupTmp, dropoutTask, tmp } from '../_helpers.ts';
 import { type Policy, type StandIn, startStandIn } from './_standIn.ts';
 
@@ -26,7 +27,7 @@ after(async () => {
 });
 
 function options(outDir: string, runs: number, extra: Partial<CalibrateOptions> = {}): CalibrateOptions {
-  return { spec, client: createClient({ apiKey: 'test-key', baseUrl: server.url, maxRetries: 1 }), model: 'stand-in', outDir, runs, concurrency: 4, ...extra };
+  return { spec, client: createClient({ apiKey: 'test-key', baseUrl: server.url }), model: 'stand-in', outDir, runs, concurrency: 4, retries: 1, ...extra };
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -138,6 +139,90 @@ describe('calibrate (library) against the stand-in', () => {
     // Other settings cannot be pooled into the same pass rate.
     await assert.rejects(calibrate({ ...options(out, 9), model: 'another-model' }), (e: unknown) => e instanceof RltaskError && e.code === 'E_USAGE' && /--model: was "stand-in", now "another-model"/.test(e.message));
     await assert.rejects(calibrate(options(out, 9, { variant: 'formula' })), (e: unknown) => e instanceof RltaskError && /--variant: was "default", now "formula"/.test(e.message));
+  });
+
+  it('one attempt’s surprise does not end the run: it is an error with its message, redone on resume', async () => {
+    policyFor = (a) => (a === 2 ? 'garbage' : 'fix-str-replace');
+    const out = await tmp('rltask-cal-');
+    // JSON responses: the garbage reaches the loop (a stream of it would be a transport fault, retried).
+    const run = await calibrate(options(out, 3, { stream: false }));
+    const [a1, a2, a3] = run.results.attempts;
+    assert.equal(a1?.status, 'passed');
+    assert.equal(a3?.status, 'passed');
+    assert.equal(a2?.status, 'error');
+    assert.equal(a2?.ending, 'internal_error');
+    assert.match(a2?.error ?? '', /^internal error: TypeError: .*filter/);
+    assert.equal(run.results.summary.runs, 2);
+    assert.equal(run.results.summary.errors, 1);
+    policyFor = () => 'fix-str-replace';
+    const again = await calibrate(options(out, 3, { stream: false }));
+    assert.equal(again.newAttempts, 1);
+    assert.equal(again.results.attempts[1]?.status, 'passed');
+  });
+
+  it('reports cost from the price table, cache usage and the hit rate; a model not in the table has no cost', async () => {
+    policyFor = () => 'fix';
+    const prices = { asOf: '2026-12-01', source: 'test', models: { 'stand-in': { input: 3, output: 15, cacheWrite: 3.75, cacheRead: 0.3 } } };
+    const out = await tmp('rltask-cal-');
+    const run = await calibrate(options(out, 2, { prices }));
+    const { summary, attempts } = run.results;
+    for (const a of attempts) {
+      const u = a.usage;
+      // The latest turn carries the breakpoint, so nearly everything is cached: read from earlier turns, or written.
+      assert.ok(u.cacheRead > 0 && u.cacheWrite > 0 && u.output > 0, JSON.stringify(u));
+      const expected = (u.input * 3 + u.output * 15 + u.cacheWrite * 3.75 + u.cacheRead * 0.3) / 1e6;
+      assert.ok(Math.abs((a.costUsd ?? -1) - expected) < 1e-12, `${a.costUsd} vs ${expected}`);
+      assert.equal(a.inputTokens, u.input + u.cacheWrite + u.cacheRead);
+    }
+    assert.ok(Math.abs((summary.costUsd ?? -1) - (attempts[0]!.costUsd! + attempts[1]!.costUsd!)) < 1e-12);
+    const all = attempts.reduce((n, a) => n + a.inputTokens, 0);
+    assert.equal(summary.cacheHitRate, attempts.reduce((n, a) => n + a.usage.cacheRead, 0) / all);
+    assert.deepEqual(summary.prices, { asOf: '2026-12-01', source: 'test', model: 'stand-in' });
+    const md = await readFile(path.join(out, 'VALIDATION_RESULTS.md'), 'utf8');
+    assert.match(md, /\| cost \| \$0\.\d{4} \(\$0\.\d{4} per attempt\); prices of `stand-in` as of 2026-12-01 \|/);
+    assert.match(md, /\| cache hit rate \| \d+\.\d % of input tokens read from the prompt cache \|/);
+
+    const unpriced = await calibrate(options(await tmp('rltask-cal-'), 1));
+    assert.equal(unpriced.results.summary.costUsd, null);
+    assert.equal(unpriced.results.summary.prices?.model, null);
+    assert.equal(unpriced.results.attempts[0]?.costUsd, null);
+  });
+
+  it('429s: retried, counted, concurrency backs off, and the report says so', async () => {
+    policyFor = () => 'rate-limited-then-fix';
+    const out = await tmp('rltask-cal-');
+    const run = await calibrate(options(out, 2, { concurrency: 2 }));
+    const { summary, attempts } = run.results;
+    assert.deepEqual(attempts.map((a) => [a.status, a.rateLimited, a.httpErrors]), [['passed', 1, 1], ['passed', 1, 1]]);
+    assert.ok(attempts.every((a) => a.apiWaitMs >= 2000), 'the retry-after wait is the API’s time');
+    assert.ok(summary.rateLimit !== null && summary.rateLimit.rateLimited === 2 && summary.rateLimit.reductions >= 1 && summary.rateLimit.lowestLimit === 1, JSON.stringify(summary.rateLimit));
+    assert.match(await readFile(path.join(out, 'VALIDATION_RESULTS.md'), 'utf8'), /\| rate limits \| 2 × 429; concurrency backed off \d+ times? \(lowest 1\)/);
+  });
+
+  it('--impossible runs the twin and reports the cheating rate with its Wilson interval', async () => {
+    const twinPolicies: readonly Policy[] = ['fix-str-replace', 'keep-bug', 'edit-tests', 'mimic-bug'];
+    policyFor = (a) => twinPolicies[a - 1]!;
+    const out = await tmp('rltask-cal-');
+    const run = await calibrate(options(out, 4, { impossible: true }));
+    const { summary, attempts } = run.results;
+    assert.deepEqual(
+      attempts.map((a) => [a.status, a.cheat?.kind]),
+      [
+        ['passed', 'honest'],
+        ['failed', 'conformed'],
+        ['failed', 'tampered'],
+        ['failed', 'conformed'],
+      ],
+    );
+    assert.equal(summary.settings.impossible, true);
+    assert.deepEqual(summary.cheating, { description: spec.impossible!.description, rate: 0.75, ci95: wilson(3, 4), cheated: 3, tampered: 1, conformed: 2, honest: 1, other: 0 });
+    // The agent saw the twin: its workspace has the contradicting test.
+    assert.match(await readFile(path.join(out, 'workspaces/2/dropout.test.ts'), 'utf8'), /scaled by 1\/\(1-p\)/);
+    const md = await readFile(path.join(out, 'VALIDATION_RESULTS.md'), 'utf8');
+    assert.match(md, /## Cheating rate \(impossible twin\)/);
+    assert.match(md, /\*\*Cheating: 75\.0 % \(3\/4\)\*\*, Wilson 95 % interval \[30\.1 %, 95\.4 %\]/);
+    // A normal run cannot be pooled with it.
+    await assert.rejects(calibrate(options(out, 4)), (e: unknown) => e instanceof RltaskError && /--impossible: was true, now false/.test(e.message));
   });
 
   it('refuses a results file that does not validate', async () => {

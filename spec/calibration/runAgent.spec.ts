@@ -30,15 +30,17 @@ after(async () => {
   await cleanupTmp();
 });
 
-async function agent(policy: Policy, overrides: Partial<Omit<AgentOptions, 'limits'>> & { limits?: Partial<AgentLimits>; retries?: number } = {}) {
+async function agent(policy: Policy, overrides: Partial<Omit<AgentOptions, 'limits'>> & { limits?: Partial<AgentLimits> } = {}) {
   const attempt = nextAttempt++;
   policyOf.set(attempt, policy);
   const ws = await tmp('rltask-agent-');
   await initWorkspace(spec, ws, { force: true });
   const transcript: Record<string, unknown>[] = [];
-  const { limits, retries, ...rest } = overrides;
+  const { limits, ...rest } = overrides;
   const outcome = runAgent({
-    client: createClient({ apiKey: 'test-key', baseUrl: server.url, maxRetries: retries ?? 2 }),
+    client: createClient({ apiKey: 'test-key', baseUrl: server.url }),
+    retries: 2,
+    backoffMs: () => 5,
     model: 'stand-in-model',
     system: SYSTEM_PROMPT,
     prompt: spec.prompt,
@@ -84,13 +86,27 @@ describe('runAgent against the stand-in Messages API', () => {
     const r = await (await agent('token-hog', { limits: { tokenBudget: 500_000 } })).outcome;
     assert.equal(r.ending, 'token_budget');
     assert.equal(r.turns, 1);
-    assert.equal(r.inputTokens, 600_000);
+    assert.equal(r.usage.input, 600_000);
+    assert.equal(r.inputTokens, r.usage.input + r.usage.cacheWrite + r.usage.cacheRead);
   });
 
-  it('stops at the time limit, aborting a request that never answers', async () => {
-    const r = await (await agent('hang', { limits: { timeLimitMs: 300 } })).outcome;
+  it("stops at the model's time limit, cutting off a response that is still arriving", async () => {
+    const r = await (await agent('trickle', { limits: { timeLimitMs: 300 } })).outcome;
     assert.equal(r.ending, 'time_limit');
     assert.equal(r.turns, 0);
+    assert.equal(r.httpErrors, 0);
+    assert.ok(r.modelMs >= 300, `the cut-off generation is the model's time (${r.modelMs} ms)`);
+  });
+
+  it('retries a request that never answers (a stall is the API’s fault, not the model’s), then gives up as api_error', async () => {
+    const { transcript, outcome } = await agent('hang', { limits: { timeLimitMs: 200 }, stallMs: 150, retries: 1 });
+    const r = await outcome;
+    assert.equal(r.ending, 'api_error');
+    assert.match(r.error ?? '', /stalled: no byte .* \(before the headers\) \(after 1 retry\)/);
+    assert.equal(r.httpErrors, 2);
+    assert.equal(r.modelMs, 0, 'none of the waiting is on the model’s clock');
+    assert.ok(r.apiWaitMs >= 300);
+    assert.equal(transcript.filter((e) => e['type'] === 'http_error').length, 2);
   });
 
   it('stops when aborted from outside', async () => {
@@ -111,7 +127,7 @@ describe('runAgent against the stand-in Messages API', () => {
   });
 
   it('retries a stream that breaks off with an overloaded error event', async () => {
-    const { ws, outcome } = await agent('stream-error-then-fix', { streamRetries: 2 });
+    const { ws, outcome } = await agent('stream-error-then-fix', { retries: 2 });
     const r = await outcome;
     assert.equal(r.ending, 'end_turn');
     assert.equal(r.httpErrors, 1);
@@ -132,6 +148,140 @@ describe('runAgent against the stand-in Messages API', () => {
     const { attempt, outcome } = await agent('unauthorized', { retries: 3 });
     await assert.rejects(outcome, (e: unknown) => e instanceof RltaskError && e.code === 'E_API' && /401/.test(e.message) && /ANTHROPIC_API_KEY/.test(e.message));
     assert.equal(server.requestLog.filter((q) => q.attempt === attempt).length, 1, '401 is not retried');
+  });
+});
+
+describe('runAgent: faults of the transport are retried and never charged to the model', () => {
+  for (const stream of [true, false]) {
+    const mode = stream ? 'server-sent events' : 'JSON';
+    it(`a connection reset mid-body is retried and the attempt goes on (${mode})`, async () => {
+      const { attempt, ws, transcript, outcome } = await agent('reset-then-fix', { stream });
+      const r = await outcome;
+      assert.equal(r.ending, 'end_turn');
+      assert.equal(r.httpErrors, 1);
+      assert.equal(await readFile(path.join(ws, 'dropout.ts'), 'utf8'), reference());
+      assert.deepEqual(server.requestLog.filter((q) => q.attempt === attempt).map((q) => q.step), [0, 0, 1, 2]);
+      assert.ok(transcript.some((e) => e['type'] === 'http_error' && e['willRetry'] === true));
+    });
+
+    it(`a body that ends cleanly but early (no message_stop, truncated JSON) is retried (${mode})`, async () => {
+      const { ws, outcome } = await agent('no-stop-then-fix', { stream });
+      const r = await outcome;
+      assert.equal(r.ending, 'end_turn');
+      assert.equal(r.httpErrors, 1);
+      assert.equal(await readFile(path.join(ws, 'dropout.ts'), 'utf8'), reference());
+    });
+
+    it(`a stall before the headers is retried after --stall-seconds (${mode})`, async () => {
+      const { transcript, outcome } = await agent('stall-before-headers-then-fix', { stream, stallMs: 200 });
+      const r = await outcome;
+      assert.equal(r.ending, 'end_turn');
+      assert.equal(r.httpErrors, 1);
+      assert.match(String(transcript.find((e) => e['type'] === 'http_error')?.['message']), /stalled: .*before the headers/);
+      assert.ok(r.apiWaitMs >= 200);
+    });
+
+    it(`a stall after the headers is retried (${mode})`, async () => {
+      const { transcript, outcome } = await agent('stall-after-headers-then-fix', { stream, stallMs: 200 });
+      const r = await outcome;
+      assert.equal(r.ending, 'end_turn');
+      assert.equal(r.httpErrors, 1);
+      const message = String(transcript.find((e) => e['type'] === 'http_error')?.['message']);
+      assert.match(message, /stalled/);
+      assert.doesNotMatch(message, /before the headers/);
+    });
+  }
+
+  it('a 429 whose retry-after outlasts the time left is waited out, and the wait is not the model’s time', async () => {
+    const { ws, transcript, outcome } = await agent('rate-limited-then-fix', { limits: { timeLimitMs: 1000 } });
+    const r = await outcome;
+    assert.equal(r.ending, 'end_turn', 'the 2 s back-off did not use up the 1 s the model has');
+    assert.equal(r.httpErrors, 1);
+    assert.equal(r.rateLimited, 1);
+    assert.ok(r.apiWaitMs >= 2000, `waited ${r.apiWaitMs} ms`);
+    assert.ok(r.modelMs < 1000);
+    assert.equal(await readFile(path.join(ws, 'dropout.ts'), 'utf8'), reference());
+    assert.equal(transcript.find((e) => e['type'] === 'http_error')?.['status'], 429);
+  });
+});
+
+describe('runAgent: requests stay valid and limits are the model’s outcomes', () => {
+  it('drops empty and whitespace-only text blocks from the turn sent back (the API refuses them), noting it', async () => {
+    const { attempt, ws, transcript, outcome } = await agent('empty-text-then-fix');
+    const r = await outcome;
+    assert.equal(r.ending, 'end_turn');
+    assert.equal(r.httpErrors, 0, 'no request was refused');
+    assert.equal(await readFile(path.join(ws, 'dropout.ts'), 'utf8'), reference());
+    assert.ok(server.requestLog.filter((q) => q.attempt === attempt).every((q) => q.status === 200));
+    const responses = transcript.filter((e) => e['type'] === 'response');
+    assert.ok(responses.every((e) => /2 empty text blocks not sent back/.test(String(e['note']))));
+  });
+
+  it('a "prompt is too long" refusal ends the attempt as context_window, the model’s outcome', async () => {
+    const { outcome } = await agent('prompt-too-long');
+    const r = await outcome;
+    assert.equal(r.ending, 'context_window');
+    assert.equal(r.turns, 1);
+    assert.equal(r.httpErrors, 0, 'not an API failure');
+    assert.match(r.error ?? '', /prompt is too long/);
+  });
+
+  it('max_tokens inside a tool call: the call is not run, the model is told, and the loop goes on', async () => {
+    const { attempt, ws, outcome } = await agent('max-tokens-in-tool-use');
+    const r = await outcome;
+    assert.equal(r.ending, 'end_turn');
+    assert.equal(await readFile(path.join(ws, 'dropout.ts'), 'utf8'), reference(), 'the cut-off write_file was not run; the later fix was');
+    const told = server.toolResults.find((t) => t.attempt === attempt && t.name === 'write_file');
+    assert.ok(told?.isError === true && /cut off at max_tokens \(1024\)/.test(told.content));
+  });
+
+  it('records an unknown stop_reason as it came', async () => {
+    const { transcript, outcome } = await agent('unknown-stop');
+    const r = await outcome;
+    assert.equal(r.ending, 'unknown_stop');
+    assert.equal(r.stopReason, 'future_reason');
+    assert.equal(transcript.find((e) => e['type'] === 'response')?.['stop_reason'], 'future_reason');
+  });
+
+  it('a JSON response without usage is handled: the turn counts, its tokens are unknown', async () => {
+    const { ws, outcome } = await agent('no-usage-then-fix', { stream: false });
+    const r = await outcome;
+    assert.equal(r.ending, 'end_turn');
+    assert.equal(r.turns, 3);
+    assert.equal(r.responsesWithoutUsage, 3);
+    assert.equal(r.inputTokens, 0);
+    assert.equal(await readFile(path.join(ws, 'dropout.ts'), 'utf8'), reference());
+  });
+});
+
+describe('runAgent: prompt caching', () => {
+  it('puts cache breakpoints on the system prompt, the tools and the latest turn, and records the cache usage', async () => {
+    const { attempt, transcript, outcome } = await agent('fix');
+    const r = await outcome;
+    const body = server.lastBody.get(attempt) as { system: { cache_control?: unknown }[]; tools: { cache_control?: unknown }[]; messages: { role: string; content: string | { cache_control?: unknown }[] }[] };
+    assert.deepEqual(body.system[0]?.cache_control, { type: 'ephemeral' });
+    assert.deepEqual(body.tools.at(-1)?.cache_control, { type: 'ephemeral' });
+    assert.equal(body.tools.filter((t) => t.cache_control !== undefined).length, 1);
+    const marked = body.messages.flatMap((m) => (typeof m.content === 'string' ? [] : m.content.filter((b) => b.cache_control !== undefined)));
+    assert.equal(marked.length, 1, 'one breakpoint in the conversation: the latest turn');
+    const latest = body.messages.at(-1)?.content;
+    assert.ok(Array.isArray(latest));
+    assert.deepEqual(latest.at(-1)?.cache_control, { type: 'ephemeral' });
+    // What the stand-in billed is what the outcome adds up, by kind.
+    const billed = server.usageLog.filter((u) => u.attempt === attempt);
+    const total = (k: 'input' | 'cacheWrite' | 'cacheRead' | 'output'): number => billed.reduce((n, u) => n + u[k], 0);
+    assert.deepEqual(r.usage, { input: total('input'), cacheWrite: total('cacheWrite'), cacheRead: total('cacheRead'), output: total('output') });
+    assert.ok(r.usage.cacheRead > r.usage.cacheWrite, 'later turns read what earlier turns wrote');
+    // The transcript keeps the usage with its cache fields, and the tool input only once (in the response).
+    const response = transcript.find((e) => e['type'] === 'response');
+    assert.ok(response !== undefined && typeof response['usage'] === 'object' && response['usage'] !== null && 'cache_read_input_tokens' in response['usage']);
+    assert.ok(transcript.filter((e) => e['type'] === 'tool').every((e) => !('input' in e)));
+  });
+
+  it('sends no breakpoints when caching is off', async () => {
+    const { attempt, outcome } = await agent('fix', { cache: false });
+    await outcome;
+    assert.doesNotMatch(JSON.stringify(server.lastBody.get(attempt)), /cache_control/);
   });
 });
 

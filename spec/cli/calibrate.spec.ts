@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { access, readdir, readFile } from 'node:fs/promises';
+import { access, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { calibrationResultsSchema } from '../../src/calibration/CalibrationResults.ts';
@@ -142,5 +142,25 @@ describe('rltask calibrate', () => {
     const runs = await cli([...base.slice(0, 3), '0', ...base.slice(4)], { env: env() });
     assert.equal(runs.code, 2);
     assert.match(runs.stderr, /--runs must be between 1 and/);
+    const prices = path.join(out, 'prices.json');
+    await writeFile(prices, JSON.stringify({ asOf: '2026-12-01', models: { m: { input: -1, output: 1 } } }));
+    const badPrices = await cli([...base, '--prices', prices], { env: env() });
+    assert.equal(badPrices.code, 2);
+    assert.match(badPrices.stderr, /prices\.json: models\.m\.input: expected a number ≥ 0/);
+    const noTwin = await cli(['calibrate', 'tasks/softplus.yaml', '--runs', '1', '--model', 'm', '--out', out, '--base-url', server.url, '--impossible'], { env: env() });
+    assert.equal(noTwin.code, 2);
+    assert.match(noTwin.stderr, /softplus\.yaml: the task declares no `impossible` twin/);
+    assert.deepEqual((await readdir(out)).sort(), ['prices.json'], 'nothing written');
+  });
+
+  it('--impossible prints the cheating rate next to the pass rate; cost and cache in the summary line', async () => {
+    policyFor = (a) => (a === 1 ? 'fix-str-replace' : 'keep-bug');
+    const out = path.join(await tmp('rltask-cal-cli-'), 'twin');
+    const r = await cli(['calibrate', DROPOUT_YAML, '--runs', '2', '--model', 'claude-sonnet-4-5', '--out', out, '--base-url', server.url, '--impossible', '--stall-seconds', '30', '--rpm', '600'], { env: env() });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /pass rate 50\.0 % \(1\/2\)/);
+    assert.match(r.stdout, /cheating 50\.0 % \(1\/2: 0 tampered, 1 conformed\), Wilson 95 % \[9\.5 %, 90\.5 %\]; 1 followed the prompt/);
+    assert.match(r.stdout, /cache hit \d+\.\d %\) .* cost \$0\.\d{4}/);
+    assert.match(r.stderr, /^attempt 2: failed .*\[conformed\]/m);
   });
 });

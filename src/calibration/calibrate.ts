@@ -2,6 +2,8 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { mkdir, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { RltaskError } from '../errors.ts';
+import type { GradeResult } from '../grading/GradeResult.ts';
+import { impossibleTwin } from '../task/impossibleTwin.ts';
 import { formatPath, type TaskSpec } from '../task/loadTask.ts';
 import { atomicWrite } from './_atomicWrite.ts';
 import { acquireLock } from './_lock.ts';
@@ -12,11 +14,14 @@ import {
   type CalibrationSettings,
   type CalibrationSummary,
 } from './CalibrationResults.ts';
+import { cheatingOf } from './cheatingOf.ts';
 import { DecoyMatcher } from './DecoyMatcher.ts';
+import { BUILT_IN_PRICES, type PriceTable, priceFor } from './prices.ts';
 import { promptFor, promptSha256, SYSTEM_PROMPT } from './promptFor.ts';
 import { renderChart } from './renderChart.ts';
 import { renderMarkdown } from './renderMarkdown.ts';
 import type { AgentLimits } from './runAgent.ts';
+import { RequestGate } from './RequestGate.ts';
 import { runAttempt } from './runAttempt.ts';
 import { summarize } from './summarize.ts';
 import { toolDefinitions } from './WorkspaceTools.ts';
@@ -49,6 +54,18 @@ export interface CalibrateOptions {
   readonly limits?: Partial<AgentLimits>;
   /** Streamed responses (default) or plain JSON. */
   readonly stream?: boolean;
+  /** Retries of one request after a transport fault (default 6). */
+  readonly retries?: number;
+  /** A request with no byte for this long has stalled and is retried (default 120 000). */
+  readonly stallMs?: number;
+  /** Requests per minute over all attempts at most. */
+  readonly rpm?: number;
+  /** Input tokens per minute over all attempts at most. */
+  readonly inputTpm?: number;
+  /** Prices for the cost columns (default the built-in table). */
+  readonly prices?: PriceTable;
+  /** Run the task's impossible twin and report the cheating rate. */
+  readonly impossible?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (event: CalibrationEvent) => void;
 }
@@ -93,7 +110,7 @@ async function readExisting(file: string): Promise<CalibrationResults | undefine
 
 /** The settings that must agree for old and new attempts to be one measurement. */
 function checkCompatible(file: string, old: CalibrationSummary, now: { task: string; taskVersion: number; variant: string; model: string; settings: CalibrationSettings }): void {
-  const flags: Record<string, string> = { task: 'the task file', taskVersion: 'the task version', variant: '--variant', model: '--model', seed: '--seed', maxTurns: '--max-turns', tokenBudget: '--token-budget', timeLimitMs: '--time-limit (in ms)', maxTokens: '--max-tokens', promptSha256: 'the prompt or the tools' };
+  const flags: Record<string, string> = { impossible: '--impossible', task: 'the task file', taskVersion: 'the task version', variant: '--variant', model: '--model', seed: '--seed', maxTurns: '--max-turns', tokenBudget: '--token-budget', timeLimitMs: '--time-limit (in ms)', maxTokens: '--max-tokens', promptSha256: 'the prompt or the tools' };
   const pairs: [string, unknown, unknown][] = [
     ['task', old.task, now.task],
     ['taskVersion', old.taskVersion, now.taskVersion],
@@ -105,6 +122,7 @@ function checkCompatible(file: string, old: CalibrationSummary, now: { task: str
     ['timeLimitMs', old.settings.timeLimitMs, now.settings.timeLimitMs],
     ['maxTokens', old.settings.maxTokens, now.settings.maxTokens],
     ['promptSha256', old.settings.promptSha256, now.settings.promptSha256],
+    ['impossible', old.settings.impossible, now.settings.impossible],
   ];
   const diffs = pairs.filter(([, a, b]) => a !== b);
   if (diffs.length > 0) {
@@ -128,8 +146,10 @@ function checkCompatible(file: string, old: CalibrationSummary, now: { task: str
  * const { results } = await calibrate({ spec, client, model: 'claude-sonnet-4-5', outDir: 'cal', runs: 20 });
  */
 export async function calibrate(o: CalibrateOptions): Promise<CalibrationRun> {
-  const { spec } = o;
-  const { variant, prompt } = promptFor(spec, o.variant);
+  const task = o.spec;
+  const { variant, prompt } = promptFor(task, o.variant);
+  // The twin is the workspace the agent gets and the grader checks; the prompt stays the task's.
+  const spec = o.impossible === true ? impossibleTwin(task) : task;
   const band = o.band ?? DEFAULT_BAND;
   if (!(band[0] >= 0 && band[0] < band[1] && band[1] <= 1)) throw new RltaskError('E_USAGE', `--band: expected 0 ≤ lo < hi ≤ 1, got ${band.join(',')}`);
   if (!Number.isInteger(o.runs) || o.runs < 1) throw new RltaskError('E_USAGE', `--runs must be a whole number ≥ 1, got ${o.runs}`);
@@ -142,7 +162,12 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrationRun> {
   const files = { json: path.join(outDir, RESULTS_FILE), markdown: path.join(outDir, MARKDOWN_FILE), chart: path.join(outDir, CHART_FILE) };
   const release = await acquireLock(path.join(outDir, '.calibrate.lock'), o.outDir);
   try {
-    const settings: CalibrationSettings = { seed, ...limits, promptSha256: promptSha256(SYSTEM_PROMPT, prompt, toolDefinitions(spec)) };
+    const settings: CalibrationSettings = { seed, ...limits, promptSha256: promptSha256(SYSTEM_PROMPT, prompt, toolDefinitions(spec)), impossible: o.impossible === true };
+    const table = o.prices ?? BUILT_IN_PRICES;
+    const priced = priceFor(table, o.model);
+    const prices = { asOf: table.asOf, source: table.source, model: priced?.prefix ?? null };
+    const gate = new RequestGate({ maxConcurrent: concurrency, ...(o.rpm === undefined ? {} : { rpm: o.rpm }), ...(o.inputTpm === undefined ? {} : { inputTpm: o.inputTpm }) });
+    const twin = o.impossible === true ? spec.impossible?.description ?? '' : undefined;
     const identity = { task: spec.id, taskVersion: spec.version, variant, model: o.model, settings };
     const existing = await readExisting(files.json);
     if (existing !== undefined) checkCompatible(files.json, existing.summary, identity);
@@ -150,7 +175,10 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrationRun> {
     const records = new Map<number, AttemptRecord>((existing?.attempts ?? []).map((a) => [a.attempt, a]));
     const current = (): CalibrationResults => {
       const attempts = [...records.values()].sort((a, b) => a.attempt - b.attempt);
-      return { summary: summarize(attempts, { ...identity, requested: o.runs, band }), attempts };
+      const stats = gate.stats();
+      const { rateLimited, limit, lowestLimit, reductions, recoveries, waitedMs, events } = stats;
+      const rateLimit = rateLimited > 0 || events.length > 0 ? { rateLimited, limit, lowestLimit, reductions, recoveries, waitedMs: Math.round(waitedMs), events: events.map((e) => ({ ...e })) } : null;
+      return { summary: summarize(attempts, { ...identity, requested: o.runs, band, prices, rateLimit, ...(twin === undefined ? {} : { impossible: twin }) }), attempts };
     };
     let writing: Promise<void> = Promise.resolve();
     let written: CalibrationResults | undefined;
@@ -179,7 +207,25 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrationRun> {
     o.signal?.addEventListener('abort', onAbort, { once: true });
     if (o.signal?.aborted === true) stop.abort();
     const decoys = new DecoyMatcher(spec, seed);
-    const ctx = { spec, outDir, client: o.client, model: o.model, system: SYSTEM_PROMPT, prompt, limits, stream: o.stream ?? true, seed, decoys, signal: stop.signal, onTurn: (attempt: number, turn: number) => o.onProgress?.({ type: 'turn', attempt, turn }) };
+    const ctx = {
+      spec,
+      outDir,
+      client: o.client,
+      model: o.model,
+      system: SYSTEM_PROMPT,
+      prompt,
+      limits,
+      stream: o.stream ?? true,
+      retries: o.retries ?? 6,
+      stallMs: o.stallMs ?? 120_000,
+      gate,
+      price: priced?.price,
+      ...(o.impossible === true ? { classifyCheat: (workspace: string, grade: GradeResult) => cheatingOf(spec, workspace, grade, seed) } : {}),
+      seed,
+      decoys,
+      signal: stop.signal,
+      onTurn: (attempt: number, turn: number) => o.onProgress?.({ type: 'turn', attempt, turn }),
+    };
     let fatal: unknown;
     let newAttempts = 0;
     let stopForVerdict = decided();

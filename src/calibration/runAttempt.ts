@@ -7,9 +7,13 @@ import type { TaskSpec } from '../task/loadTask.ts';
 import { initWorkspace } from '../workspace/initWorkspace.ts';
 import { readWorkspaceFiles } from '../workspace/readWorkspaceFiles.ts';
 import { unifiedDiff } from './_diff.ts';
+import { RltaskError } from '../errors.ts';
+import type { Gate } from './_callModel.ts';
 import type { AttemptRecord } from './CalibrationResults.ts';
+import type { CheatVerdict } from './cheatingOf.ts';
 import type { DecoyMatcher } from './DecoyMatcher.ts';
-import { type AgentLimits, runAgent } from './runAgent.ts';
+import { costUsd, type ModelPrice } from './prices.ts';
+import { type AgentLimits, type AgentOutcome, runAgent } from './runAgent.ts';
 import { WorkspaceTools } from './WorkspaceTools.ts';
 
 /** Everything one attempt needs; shared by all attempts of a calibration. */
@@ -22,6 +26,15 @@ export interface AttemptContext {
   readonly prompt: string;
   readonly limits: AgentLimits;
   readonly stream: boolean;
+  /** Retries of one request after a transport fault. */
+  readonly retries: number;
+  /** No byte for this long: the request stalled and is retried. */
+  readonly stallMs: number;
+  readonly gate?: Gate;
+  /** The model's price, when the table has it: each attempt's cost. */
+  readonly price?: ModelPrice | undefined;
+  /** Impossible-twin runs: classifies the final workspace (tampered, conformed, honest, other). */
+  readonly classifyCheat?: (workspace: string, grade: GradeResult) => Promise<CheatVerdict>;
   /** Grading seed (also the visible tests' seed), the same for every attempt. */
   readonly seed: number;
   readonly decoys: DecoyMatcher;
@@ -63,9 +76,61 @@ export async function runAttempt(ctx: AttemptContext, attempt: number): Promise<
   };
   transcript({ type: 'attempt', attempt, task: ctx.spec.id, startedAt });
 
-  const tools = await WorkspaceTools.open(ctx.spec, where.workspace, ctx.seed);
-  let outcome;
   try {
+    return await attemptBody(ctx, attempt, { started, startedAt, where, transcript, flush: () => pending });
+  } catch (e) {
+    await pending;
+    if (e instanceof RltaskError && e.code === 'E_API') throw e;
+    if (ctx.signal?.aborted === true) return null;
+    // One attempt's surprise must not end the run: it becomes an error (not counted, redone on resume).
+    const error = `internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
+    transcript({ type: 'internal_error', error });
+    await pending;
+    return {
+      attempt,
+      status: 'error',
+      passed: false,
+      reward: 0,
+      feedback: error,
+      firstFailingCheck: null,
+      behavesLike: null,
+      turns: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      usage: { input: 0, cacheWrite: 0, cacheRead: 0, output: 0 },
+      responsesWithoutUsage: 0,
+      costUsd: null,
+      httpErrors: 0,
+      rateLimited: 0,
+      durationMs: Math.round(performance.now() - started),
+      agentMs: 0,
+      apiWaitMs: 0,
+      gradeMs: 0,
+      ending: 'internal_error',
+      stopReason: null,
+      diff: '',
+      transcript: where.transcriptRel,
+      error,
+      startedAt,
+    };
+  } finally {
+    await pending;
+  }
+}
+
+interface AttemptIo {
+  readonly started: number;
+  readonly startedAt: string;
+  readonly where: ReturnType<typeof attemptPaths>;
+  readonly transcript: (entry: Readonly<Record<string, unknown>>) => void;
+  readonly flush: () => Promise<void>;
+}
+
+async function attemptBody(ctx: AttemptContext, attempt: number, io: AttemptIo): Promise<AttemptRecord | null> {
+  const { started, startedAt, where, transcript } = io;
+  let outcome: AgentOutcome;
+  try {
+    const tools = await WorkspaceTools.open(ctx.spec, where.workspace, ctx.seed);
     outcome = await runAgent({
       client: ctx.client,
       model: ctx.model,
@@ -74,16 +139,18 @@ export async function runAttempt(ctx: AttemptContext, attempt: number): Promise<
       tools,
       limits: ctx.limits,
       stream: ctx.stream,
+      retries: ctx.retries,
+      stallMs: ctx.stallMs,
+      ...(ctx.gate === undefined ? {} : { gate: ctx.gate }),
       headers: { 'x-rltask-attempt': String(attempt) },
       ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
       onTranscript: transcript,
       onTurn: (turn) => ctx.onTurn?.(attempt, turn),
     });
   } finally {
-    await pending;
+    await io.flush();
   }
   if (outcome.ending === 'aborted') return null;
-  const agentMs = Math.round(performance.now() - started);
 
   const files = await readWorkspaceFiles(ctx.spec, where.workspace);
   const diff = ctx.spec.files.map((f) => unifiedDiff(f.path, f.content, files.get(f.path))).join('');
@@ -92,9 +159,15 @@ export async function runAttempt(ctx: AttemptContext, attempt: number): Promise<
     turns: outcome.turns,
     inputTokens: outcome.inputTokens,
     outputTokens: outcome.outputTokens,
+    usage: outcome.usage,
+    responsesWithoutUsage: outcome.responsesWithoutUsage,
+    costUsd: ctx.price === undefined || outcome.responsesWithoutUsage > 0 ? null : costUsd(outcome.usage, ctx.price),
     httpErrors: outcome.httpErrors,
-    agentMs,
+    rateLimited: outcome.rateLimited,
+    agentMs: outcome.modelMs,
+    apiWaitMs: outcome.apiWaitMs,
     ending: outcome.ending,
+    stopReason: outcome.stopReason,
     diff,
     transcript: where.transcriptRel,
     startedAt,
@@ -117,8 +190,10 @@ export async function runAttempt(ctx: AttemptContext, attempt: number): Promise<
       // Matching is a diagnosis, not the measurement: a failure here leaves it unknown.
     }
   }
-  transcript({ type: 'grade', status: grade.status, reward: grade.reward, feedback: grade.feedback, checks: grade.checks, behavesLike });
-  await pending;
+  let cheat: CheatVerdict | undefined;
+  if (ctx.classifyCheat !== undefined && grade.status !== 'error') cheat = await ctx.classifyCheat(where.workspace, grade);
+  transcript({ type: 'grade', status: grade.status, reward: grade.reward, feedback: grade.feedback, checks: grade.checks, behavesLike, ...(cheat === undefined ? {} : { cheat }) });
+  await io.flush();
   return {
     ...base,
     status: grade.status,
@@ -129,6 +204,7 @@ export async function runAttempt(ctx: AttemptContext, attempt: number): Promise<
     behavesLike,
     durationMs: Math.round(performance.now() - started),
     gradeMs,
+    ...(cheat === undefined ? {} : { cheat: { kind: cheat.kind, cheated: cheat.cheated, evidence: cheat.evidence } }),
     ...(grade.error === undefined ? {} : { error: `grader error (${grade.error.code}): ${grade.error.message}` }),
   };
 }

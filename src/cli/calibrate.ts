@@ -1,6 +1,7 @@
 import type { CalibrationEvent } from '../calibration/calibrate.ts';
 import type { AttemptRecord, CalibrationSummary } from '../calibration/CalibrationResults.ts';
 import { RltaskError } from '../errors.ts';
+import { impossibleTwin } from '../task/impossibleTwin.ts';
 import { loadTask } from '../task/loadTask.ts';
 import { defineCommand } from './defineCommand.ts';
 import type { Io } from './Io.ts';
@@ -11,6 +12,10 @@ function pct(x: number): string {
 
 function kTokens(n: number): string {
   return n < 1000 ? String(n) : `${(n / 1000).toFixed(1)}k`;
+}
+
+function usd(x: number | null): string {
+  return x === null ? 'unknown (model not in the price table, or a response without usage)' : `$${x.toFixed(x < 1 ? 4 : 2)}`;
 }
 
 function parseBand(text: string | undefined): [number, number] | undefined {
@@ -31,7 +36,8 @@ function attemptLine(r: AttemptRecord, s: CalibrationSummary): string {
       : r.status === 'error'
         ? `ERROR (${r.error ?? r.feedback})`
         : `failed (${r.firstFailingCheck?.id ?? r.feedback}${r.behavesLike === null ? '' : `; like ${r.behavesLike.name}`})`;
-  return `attempt ${r.attempt}: ${what} — ${r.turns} turns, ${kTokens(r.inputTokens + r.outputTokens)} tokens, ${(r.durationMs / 1000).toFixed(1)} s, ${r.ending}   [${s.passed}/${s.runs} passed]`;
+  const cheat = r.cheat === undefined ? '' : ` [${r.cheat.kind}]`;
+  return `attempt ${r.attempt}: ${what}${cheat} — ${r.turns} turns, ${kTokens(r.inputTokens + r.outputTokens)} tokens, ${r.costUsd === null ? '' : `$${r.costUsd.toFixed(4)}, `}${(r.durationMs / 1000).toFixed(1)} s, ${r.ending}   [${s.passed}/${s.runs} passed]`;
 }
 
 /** Progress on stderr: one redrawn bar on a terminal, plain lines otherwise. */
@@ -104,7 +110,12 @@ export const calibrate = defineCommand({
     band: { type: 'string', valueName: 'LO,HI', defaultText: '0.1,0.4', description: 'target pass-rate band' },
     'until-decided': { type: 'boolean', description: 'stop starting attempts once the verdict is decided (attempts in flight still count)' },
     seed: { type: 'int', valueName: 'S', min: 0, max: 0x7fffffff, defaultText: "the task's grader.seed", description: 'grading seed for every attempt' },
-    retries: { type: 'int', valueName: 'R', min: 0, max: 20, default: 6, description: 'retries of a failed request (429, 5xx, overloaded), with backoff' },
+    retries: { type: 'int', valueName: 'R', min: 0, max: 20, default: 6, description: 'retries of a request after a transport fault (lost connection, stall, 429, 5xx, overloaded), with back-off' },
+    'stall-seconds': { type: 'int', valueName: 'SEC', min: 1, max: 3600, default: 120, description: 'a request with no byte for this long (before or after the headers) has stalled and is retried' },
+    rpm: { type: 'int', valueName: 'N', min: 1, max: 1_000_000, description: 'requests per minute over all attempts at most' },
+    'input-tpm': { type: 'int', valueName: 'N', min: 1, max: 1_000_000_000, description: 'input tokens per minute over all attempts at most' },
+    prices: { type: 'string', valueName: 'FILE', defaultText: 'the built-in table', description: 'model prices (JSON, USD per million tokens) merged over the built-in table' },
+    impossible: { type: 'boolean', description: "run the task's impossible twin (a visible test contradicts the prompt) and report the cheating rate" },
     'no-stream': { type: 'boolean', description: 'one JSON response per turn instead of server-sent events' },
     json: { type: 'boolean', description: 'print the summary as JSON on stdout' },
   },
@@ -119,16 +130,17 @@ export const calibrate = defineCommand({
     const band = parseBand(o.band);
     const limits = { maxTurns: o['max-turns'], tokenBudget: o['token-budget'], timeLimitMs: o['time-limit'] * 1000, maxTokens: o['max-tokens'] };
     // Loaded here, not at startup: the SDK costs ~0.6 s to import and no other verb needs it.
-    const { calibrate: runCalibration, createClient, promptFor } = await import('../calibration/index.ts');
+    const { calibrate: runCalibration, createClient, promptFor, loadPrices } = await import('../calibration/index.ts');
     // The key is checked before the task is even read: no work without a way to do it.
     const client = createClient({
       apiKey: io.env['ANTHROPIC_API_KEY'],
       baseUrl: o['base-url'] ?? (io.env['ANTHROPIC_BASE_URL'] || undefined),
-      maxRetries: o.retries,
       onLog: (line) => io.err(`${line}\n`),
     });
     const spec = await loadTask(task);
     promptFor(spec, o.variant);
+    if (o.impossible) impossibleTwin(spec);
+    const prices = o.prices === undefined ? undefined : await loadPrices(o.prices);
 
     const view = progress(io);
     let run;
@@ -146,6 +158,12 @@ export const calibrate = defineCommand({
         ...(o.seed === undefined ? {} : { seed: o.seed }),
         limits,
         stream: !o['no-stream'],
+        retries: o.retries,
+        stallMs: o['stall-seconds'] * 1000,
+        ...(o.rpm === undefined ? {} : { rpm: o.rpm }),
+        ...(o['input-tpm'] === undefined ? {} : { inputTpm: o['input-tpm'] }),
+        ...(prices === undefined ? {} : { prices }),
+        impossible: o.impossible,
         signal: io.signal,
         onProgress: view.onProgress,
       });
@@ -159,7 +177,9 @@ export const calibrate = defineCommand({
         [
           `${s.task} v${s.taskVersion} · variant ${s.variant} · model ${s.model}`,
           `${s.passRate === null ? 'no measured attempts' : `pass rate ${pct(s.passRate)} (${s.passed}/${s.runs})`}, Wilson 95 % [${pct(s.ci95[0])}, ${pct(s.ci95[1])}], band [${pct(s.band[0])}, ${pct(s.band[1])}]: ${s.verdict}`,
-          `errors (not counted): ${s.errors} · tokens ${kTokens(s.tokens.input)} in / ${kTokens(s.tokens.output)} out · attempts run now: ${run.newAttempts}${run.interrupted ? ' (interrupted; run again to continue)' : ''}`,
+          ...(s.cheating === null ? [] : [`cheating ${s.cheating.rate === null ? '–' : pct(s.cheating.rate)} (${s.cheating.cheated}/${s.runs}: ${s.cheating.tampered} tampered, ${s.cheating.conformed} conformed), Wilson 95 % [${pct(s.cheating.ci95[0])}, ${pct(s.cheating.ci95[1])}]; ${s.cheating.honest} followed the prompt`]),
+          `errors (not counted): ${s.errors} · tokens ${kTokens(s.tokens.input)} in (cache hit ${s.cacheHitRate === null ? '–' : pct(s.cacheHitRate)}) / ${kTokens(s.tokens.output)} out · cost ${usd(s.costUsd)} · API waits ${(s.apiWaitMs / 1000).toFixed(1)} s${s.rateLimit === null ? '' : ` · ${s.rateLimit.rateLimited} × 429, concurrency ≥ ${s.rateLimit.lowestLimit}`}`,
+          `attempts run now: ${run.newAttempts}${run.interrupted ? ' (interrupted; run again to continue)' : ''}`,
           `wrote ${run.files.json}, ${run.files.markdown}, ${run.files.chart}`,
           '',
         ].join('\n'),
