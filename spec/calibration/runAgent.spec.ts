@@ -215,6 +215,7 @@ describe('runAgent: requests stay valid and limits are the model’s outcomes', 
     assert.ok(server.requestLog.filter((q) => q.attempt === attempt).every((q) => q.status === 200));
     const responses = transcript.filter((e) => e['type'] === 'response');
     assert.ok(responses.every((e) => /2 empty text blocks not sent back/.test(String(e['note']))));
+    assert.ok(responses.every((e) => Array.isArray(e['content']) && !JSON.stringify(e['content']).includes('"text":""')));
   });
 
   it('a "prompt is too long" refusal ends the attempt as context_window, the model’s outcome', async () => {

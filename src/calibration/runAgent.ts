@@ -236,7 +236,8 @@ export async function runAgent(o: AgentOptions): Promise<AgentOutcome> {
       stop_reason: stopReason,
       stop_details: response.stop_details ?? null,
       usage: u ?? null,
-      content: response.content,
+      // As sent back: the empty text blocks the API would refuse are left out here too, and the note says so.
+      content: dropped === 0 ? response.content : response.content.filter((b) => b.type !== 'text' || b.text.trim() !== ''),
       ...(dropped === 0 ? {} : { note: `${dropped} empty text block${dropped === 1 ? '' : 's'} not sent back (the API refuses them)` }),
     });
     o.onTurn?.(turns);
