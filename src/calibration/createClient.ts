@@ -6,7 +6,10 @@ export interface ClientOptions {
   readonly apiKey: string | undefined;
   /** A gateway or a compatible server; default the Anthropic API. */
   readonly baseUrl?: string | undefined;
-  /** Retries of one request on 408/409/429/5xx (overloaded is 529) and connection errors, with backoff. */
+  /**
+   * The SDK's own retries, for callers other than the agent loop (which turns them off per request and retries
+   * transport faults itself, so that waiting is not charged to the model).
+   */
   readonly maxRetries?: number;
   /** Per-request timeout (each retry gets its own). */
   readonly requestTimeoutMs?: number;
@@ -15,8 +18,8 @@ export interface ClientOptions {
 }
 
 /**
- * An Anthropic client that reads nothing from the environment: key and base URL come from the caller, the
- * SDK's backoff (0.5 s doubling to 8 s, honouring retry-after) handles 429/5xx/overloaded, and tracing is off.
+ * An Anthropic client that reads nothing from the environment: key and base URL come from the caller, and
+ * tracing is off.
  * Throws E_API when there is no key, before anything is sent.
  */
 export function createClient(options: ClientOptions): Anthropic {
