@@ -15,6 +15,8 @@ const GRACE_MS = 2000;
 
 const controller = new AbortController();
 let signals = 0;
+/** Set by a verb that drains on a signal (`serve`): how long it may take. */
+let drainMs: number | undefined;
 /** Give SIGINT/SIGTERM back their default action: the next one ends the process, whatever it is doing. */
 const stopListening = (): void => {
   process.off('SIGINT', interrupt);
@@ -22,7 +24,7 @@ const stopListening = (): void => {
 };
 function interrupt(signal: NodeJS.Signals): void {
   signals++;
-  killAllSandboxes();
+  if (drainMs === undefined || signals > 1) killAllSandboxes();
   if (signals > 1) {
     // "Now": die of the signal, as its default action does. Not process.exit(), which waits for Node's worker
     // threads, and one stuck in a system call (reading a FIFO nobody writes to, a hung NFS mount) never returns.
@@ -31,12 +33,13 @@ function interrupt(signal: NodeJS.Signals): void {
     return;
   }
   controller.abort();
+  const grace = drainMs ?? GRACE_MS;
   setTimeout(() => {
-    process.stderr.write(`rltask: interrupted; still busy ${GRACE_MS / 1000} s after the signal, exiting anyway\n`);
+    process.stderr.write(`rltask: interrupted; still busy ${grace / 1000} s after the signal, exiting anyway\n`);
     // Should process.exit() itself wait on a stuck thread (see above), a second signal still ends the process.
     stopListening();
     process.exit(INTERRUPTED);
-  }, GRACE_MS).unref();
+  }, grace).unref();
 }
 process.on('SIGINT', interrupt);
 process.on('SIGTERM', interrupt);
@@ -66,7 +69,11 @@ main(argv, {
   isTty: process.stderr.isTTY === true,
   env: process.env,
   signal: controller.signal,
+  drainOnSignal: (graceMs) => {
+    drainMs = graceMs;
+  },
 }).then((code) => {
-  // Whatever a verb made of its work after the signal (dropped grades, failed ones), it was interrupted.
-  process.exitCode = controller.signal.aborted ? INTERRUPTED : code;
+  // Whatever a verb made of its work after the signal (dropped grades, failed ones), it was interrupted; a verb
+  // that drains on a signal says itself how it ended.
+  process.exitCode = controller.signal.aborted && drainMs === undefined ? INTERRUPTED : code;
 }, fatal);

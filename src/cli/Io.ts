@@ -7,4 +7,9 @@ export interface Io {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Aborted on SIGINT/SIGTERM: long commands stop starting new work and clean up. */
   readonly signal: AbortSignal;
+  /**
+   * For a verb that shuts down on its own (a server draining): the first signal then only aborts `signal`, the
+   * sandboxes are left to the verb, the process waits up to `graceMs` for it, and its exit code stands.
+   */
+  readonly drainOnSignal?: (graceMs: number) => void;
 }

@@ -6,7 +6,8 @@ import { demo } from './demo.ts';
 import { grade } from './grade.ts';
 import { init } from './init.ts';
 import { list } from './list.ts';
+import { serve } from './serve.ts';
 import { test } from './test.ts';
 
 /** Every verb, in the order `rltask --help` and docs/cli.md list them. */
-export const commands: readonly Command[] = [init, check, list, grade, test, demo, audit, calibrate];
+export const commands: readonly Command[] = [init, check, list, grade, test, demo, audit, calibrate, serve];
