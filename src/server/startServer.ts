@@ -4,6 +4,7 @@ import Fastify, { type FastifyError, type FastifyInstance, LogController } from 
 import { RltaskError } from '../errors.ts';
 import { gradeCase, taskCases } from '../grading/gradeCases.ts';
 import { killAllSandboxes } from '../sandbox/Sandbox.ts';
+import { registerEnvRoutes } from './envRoutes.ts';
 import { registerGradeRoutes } from './gradeRoutes.ts';
 import { HttpError, httpErrorCodes } from './HttpError.ts';
 import { registerOpsRoutes, type Readiness } from './opsRoutes.ts';
@@ -117,6 +118,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
   registerOpsRoutes(app, ctx, readiness);
   registerGradeRoutes(app, ctx);
+  registerEnvRoutes(app, ctx);
 
   await app.listen({ host: o.host, port: o.port });
   const address = app.server.address();
