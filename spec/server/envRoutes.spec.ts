@@ -473,7 +473,7 @@ describe('WS /ws limits', () => {
   });
 
   it('--idle-seconds: an idle session is told why, closed, and its workspace deleted', async () => {
-    const s = await serve(oneTaskDir, { idleMs: 400 });
+    const s = await serve(oneTaskDir, { idleMs: 1000 });
     const c = await Client.open(s.url);
     const { dir } = await resetWithDir(c);
     const notice = await c.next();
