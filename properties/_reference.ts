@@ -35,6 +35,9 @@ function hashArgs(h: ReturnType<typeof createHash>, args: readonly OracleArg[]):
     } else if (a !== null && typeof a === 'object' && 'elements' in a) {
       h.update(`${a.elements}:${a.value.length}:`);
       h.update(new Uint8Array(a.value.buffer, a.value.byteOffset, a.value.byteLength));
+    } else if (a !== null && typeof a === 'object' && 'shape' in a) {
+      h.update(`nd:${a.shape.join('x')}:`);
+      h.update(new Uint8Array(a.value.buffer, a.value.byteOffset, a.value.byteLength));
     } else if (a !== null && typeof a === 'object') h.update(`rng:${a.rng}:${a.constant ?? ''};`);
     else h.update(`${typeof a}:${Object.is(a, -0) ? '-0' : String(a)};`);
   }

@@ -183,6 +183,7 @@ function describeArgs(args: readonly (OracleArg | { readonly keptName: string })
       if (typeof a === 'object') {
         if ('keptName' in a) return a.keptName;
         if ('elements' in a) return `${a.elements === 'boolean' ? 'boolean[]' : a.elements}(${a.value.length})`;
+        if ('shape' in a) return `ndarray(${a.shape.join(', ')})`;
         return typeof a.constant === 'number' ? `() => ${a.constant}` : 'rng';
       }
       if (typeof a === 'number') return fmt(a, 6);

@@ -15,12 +15,13 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
 import { HARNESS_BUILD_OPTIONS } from '../src/sandbox/harnessSource.ts';
+import { PYTHON_SOURCE_FILES } from '../src/runtime/python/pythonSources.ts';
 import { loadTask } from '../src/task/loadTask.ts';
 import { BUNDLE_FILE, CACHE_DIR } from '../src/startup/runBundle.ts';
 import { initWorkspace } from '../src/workspace/initWorkspace.ts';
@@ -36,6 +37,11 @@ const WARM_TASK = path.join(root, 'tasks/variance-dropout.yaml');
 
 const harness = await build(HARNESS_BUILD_OPTIONS);
 const harnessText = harness.outputFiles[0]!.text;
+// The Python runtime's programs (its harness and its static analyser), embedded as text like the harness above.
+const pythonDefines = {
+  __RLTASK_PY_HARNESS__: JSON.stringify(await readFile(path.join(root, PYTHON_SOURCE_FILES.harness), 'utf8')),
+  __RLTASK_PY_ANALYZE__: JSON.stringify(await readFile(path.join(root, PYTHON_SOURCE_FILES.analyze), 'utf8')),
+};
 
 if (at === -1) await rm(outdir, { recursive: true, force: true });
 await mkdir(outdir, { recursive: true });
@@ -57,7 +63,7 @@ const cli = await build({
   format: 'cjs',
   external: ['esbuild', 'ts-morph', 'typescript', '@anthropic-ai/sdk', '@anthropic-ai/sdk/*', 'tsx', 'tsx/*'],
   // CommonJS has no import.meta: the modules that locate files from their own URL get the bundle's.
-  define: { __RLTASK_HARNESS__: JSON.stringify(harnessText), 'import.meta.url': '__rltaskImportMetaUrl' },
+  define: { __RLTASK_HARNESS__: JSON.stringify(harnessText), ...pythonDefines, 'import.meta.url': '__rltaskImportMetaUrl' },
   // Strict mode first, as the ESM sources were written for (esbuild's own "use strict" would come after the banner).
   banner: { js: "'use strict';\nvar __rltaskImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
@@ -75,7 +81,7 @@ for (const [name, file] of Object.entries(LIBRARY_ENTRIES)) {
     outfile: path.join(outdir, 'lib', `${name}.mjs`),
     format: 'esm',
     packages: 'external',
-    define: { __RLTASK_HARNESS__: JSON.stringify(harnessText) },
+    define: { __RLTASK_HARNESS__: JSON.stringify(harnessText), ...pythonDefines },
   });
 }
 

@@ -105,6 +105,18 @@ function isReply(r: unknown): r is OracleReply {
   return o.args === undefined || (Array.isArray(o.args) && o.args.every((a) => isValue(a, 0)));
 }
 
+/** No shape (a child without n-dimensional arrays), or dimensions whose product is the array's length. */
+function isShapeOf(shape: unknown, length: number): boolean {
+  if (shape === undefined) return true;
+  if (!Array.isArray(shape) || shape.length > 32) return false;
+  let product = 1;
+  for (const d of shape) {
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) return false;
+    product *= d;
+  }
+  return product === length;
+}
+
 function isValue(v: unknown, depth: number): v is OracleValue {
   if (typeof v !== 'object' || v === null || depth > 5) return false;
   const o = v as Record<string, unknown>;
@@ -120,7 +132,7 @@ function isValue(v: unknown, depth: number): v is OracleValue {
     case 'string':
       return typeof o['value'] === 'string';
     case 'typed':
-      return o['value'] instanceof Float64Array && typeof o['kind'] === 'string' && typeof o['arg'] === 'number';
+      return o['value'] instanceof Float64Array && typeof o['kind'] === 'string' && typeof o['arg'] === 'number' && isShapeOf(o['shape'], o['value'].length);
     case 'array':
       return Array.isArray(o['items']) && o['items'].every((i) => isValue(i, depth + 1));
     case 'object':

@@ -23,6 +23,42 @@ export interface SandboxOptions {
   readonly inputFile?: InputFile;
 }
 
+/**
+ * How a child is started: the runtime's interpreter with its harness, under the isolation it needs. The default
+ * starts Node with the TypeScript harness; another runtime passes its own to `Sandbox.start`.
+ */
+export interface ChildLauncher {
+  /** Everything `command` needs, resolved once per process before the first child (harness source, probes). */
+  prepare(): Promise<void>;
+  /** The argv of one child with these limits; its fd 3 is the protocol channel, fd 4 the input file if any. */
+  command(options: SandboxOptions): { readonly command: string; readonly args: readonly string[] };
+}
+
+/** Node with the TypeScript harness, under every isolation layer the machine has (_isolation.ts). */
+const nodeLauncher: ChildLauncher = {
+  prepare: async () => {
+    await Promise.all([loadHarnessSource(), detectIsolation()]);
+  },
+  command: (options) =>
+    childCommand(
+      [
+        '--experimental-permission',
+        '--no-warnings',
+        '--disallow-code-generation-from-strings',
+        `--max-old-space-size=${options.memoryMb}`,
+        // V8 re-hashes every string of its start-up snapshot under a fresh random hash seed, and picking that seed
+        // runs a primality test, a noticeable share of a child's start (docs/performance.md). A random seed defends a process
+        // against hash flooding by its input; this process's only untrusted input is the submission, which runs
+        // inside it anyway. (Any V8 flag already makes Node compile its built-in modules without their code cache,
+        // so this one costs nothing there.)
+        '--no-rehash-snapshot',
+        '-e',
+        harnessSource(),
+      ],
+      { memoryMb: options.memoryMb, cpuSeconds: options.cpuSeconds },
+    ),
+};
+
 export type LoadResult = { readonly ok: true; readonly exports: readonly string[] } | { readonly ok: false; readonly thrown: Thrown };
 
 const live = new Set<Sandbox>();
@@ -85,26 +121,10 @@ export class Sandbox {
   #loadWaiter: { resolve: (m: ChildMessage) => void; reject: (e: Error) => void } | null = null;
   #closed: Promise<void>;
 
-  private constructor(options: SandboxOptions) {
+  private constructor(options: SandboxOptions, launcher: ChildLauncher) {
     this.#options = options;
-    const { command, args } = childCommand(
-      [
-        '--experimental-permission',
-        '--no-warnings',
-        '--disallow-code-generation-from-strings',
-        `--max-old-space-size=${options.memoryMb}`,
-        // V8 re-hashes every string of its start-up snapshot under a fresh random hash seed, and picking that seed
-        // runs a primality test, a noticeable share of a child's start (docs/performance.md). A random seed defends a process
-        // against hash flooding by its input; this process's only untrusted input is the submission, which runs
-        // inside it anyway. (Any V8 flag already makes Node compile its built-in modules without their code cache,
-        // so this one costs nothing there.)
-        '--no-rehash-snapshot',
-        '-e',
-        harnessSource(),
-      ],
-      { memoryMb: options.memoryMb, cpuSeconds: options.cpuSeconds },
-    );
-    this.#child = spawn(command, args, {
+    const { command, args } = launcher.command(options);
+    this.#child = spawn(command, [...args], {
       // fd 3 is the protocol channel (a socketpair): not 'ipc', whose serialization copies large arrays three times.
       stdio: options.inputFile === undefined ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'pipe', options.inputFile.childFd],
       detached: true,
@@ -174,9 +194,9 @@ export class Sandbox {
   }
 
   /** Start a child and wait until its harness is ready (before any submission code exists in it). */
-  static async start(options: SandboxOptions): Promise<Sandbox> {
-    await Promise.all([loadHarnessSource(), detectIsolation()]);
-    const s = new Sandbox(options);
+  static async start(options: SandboxOptions, launcher: ChildLauncher = nodeLauncher): Promise<Sandbox> {
+    await launcher.prepare();
+    const s = new Sandbox(options, launcher);
     try {
       await s.#ready;
     } catch (e) {

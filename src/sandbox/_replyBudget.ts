@@ -31,7 +31,7 @@ function unitsOf(args: readonly RequestArg[], kept: ReadonlyMap<number, number>,
       dims = Math.min(MAX_DIMS, dims * a);
       integers++;
     } else if (a !== null && typeof a === 'object' && 'kept' in a) sent += a.value?.length ?? kept.get(a.kept) ?? largest;
-    else if (a !== null && typeof a === 'object' && 'elements' in a) sent += a.value.length;
+    else if (a !== null && typeof a === 'object' && ('elements' in a || 'shape' in a)) sent += a.value.length;
   }
   return { sent, dims: integers === 0 ? 0 : dims };
 }

@@ -9,7 +9,17 @@
  * a `() => number` that always returns that value (a rigged generator: every unit of a dropout layer falls on one
  * side of its threshold, so that behaviour at rates such as 1 − 1e-6 can be seen without a million draws).
  */
-export type OracleArg = number | boolean | string | null | undefined | Float64Array | ElementsArg | { readonly rng: number; readonly constant?: number };
+export type OracleArg = number | boolean | string | null | undefined | Float64Array | ElementsArg | NdArg | { readonly rng: number; readonly constant?: number };
+
+/**
+ * An n-dimensional float64 array argument (for runtimes with such arrays: a numpy `ndarray` in a Python child):
+ * `value` holds its elements in C order, `shape` its dimensions (their product is `value.length`). The TypeScript
+ * harness has no such arrays.
+ */
+export interface NdArg {
+  readonly shape: readonly number[];
+  readonly value: Float64Array;
+}
 
 /** The element types an array argument can have besides Float64Array: typed arrays, and `boolean` (a plain boolean[]). */
 export type ElementKind = 'Float32Array' | 'Int8Array' | 'Uint8Array' | 'Int16Array' | 'Uint16Array' | 'Int32Array' | 'Uint32Array' | 'boolean';
@@ -39,8 +49,13 @@ export type OracleValue =
   | { readonly type: 'number'; readonly value: number }
   | { readonly type: 'boolean'; readonly value: boolean }
   | { readonly type: 'string'; readonly value: string }
-  /** `arg` is the index of the argument this very object is (e.g. `forward` returned its input), else -1. */
-  | { readonly type: 'typed'; readonly kind: string; readonly value: Float64Array; readonly arg: number }
+  /**
+   * `arg` is the index of the argument this very object is (e.g. `forward` returned its input), else -1. `kind` is
+   * the element type (`Float64Array`; from a Python child a numpy array of another dtype is `ndarray[<dtype>]`,
+   * its elements converted to float64). `shape`, from children whose arrays have dimensions (Python), lists them
+   * (C order; the Oracle checks that their product is the length).
+   */
+  | { readonly type: 'typed'; readonly kind: string; readonly value: Float64Array; readonly arg: number; readonly shape?: readonly number[] }
   | { readonly type: 'array'; readonly items: readonly OracleValue[] }
   | { readonly type: 'object'; readonly className: string }
   | { readonly type: 'function' }

@@ -1,0 +1,177 @@
+import { execFile } from 'node:child_process';
+import { existsSync, lstatSync } from 'node:fs';
+import { z } from 'zod';
+import { RltaskError } from '../../errors.ts';
+import type { ChildLauncher, SandboxOptions } from '../../sandbox/Sandbox.ts';
+import { pythonSource } from './pythonSources.ts';
+
+/** Where the child sees the interpreter, and numpy (with the libraries its wheel bundles) beside it. */
+const PY_ROOT = '/opt/python';
+const PY_LIB = '/opt/pylib';
+const NOBODY = 65534;
+/** The interpreter and numpy reserve this much address space before the submission allocates anything. */
+const PYTHON_BASELINE_MB = 1024;
+/** Processes (threads count) of the child's uid: a fork bomb stops here; shared with the other sandboxes' children. */
+const NPROC = 512;
+
+/** The host's Python as the probe reports it: the files the child needs, bound read-only. */
+const probeSchema = z.strictObject({
+  executable: z.string().min(1),
+  version: z.string(),
+  stdlib: z.string().min(1),
+  libpython: z.string().nullable(),
+  numpy: z.string().min(1),
+  numpyLibs: z.string().nullable(),
+});
+export type PythonInstall = z.output<typeof probeSchema>;
+
+const PROBE = `
+import json, os, sys, sysconfig
+import numpy
+lib = sysconfig.get_config_var('LIBDIR') or ''
+so = sysconfig.get_config_var('INSTSONAME') or ''
+libpython = os.path.join(lib, so) if sysconfig.get_config_var('Py_ENABLE_SHARED') and so and os.path.exists(os.path.join(lib, so)) else None
+np_dir = os.path.dirname(os.path.realpath(numpy.__file__))
+libs = os.path.join(os.path.dirname(np_dir), 'numpy.libs')
+print(json.dumps({'executable': os.path.realpath(sys.executable), 'version': '%d.%d' % sys.version_info[:2],
+  'stdlib': os.path.realpath(sysconfig.get_paths()['stdlib']), 'libpython': libpython and os.path.realpath(libpython),
+  'numpy': np_dir, 'numpyLibs': libs if os.path.isdir(libs) else None}))
+`;
+
+function run(command: string, args: readonly string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string; missing: boolean }> {
+  return new Promise((resolve) => {
+    execFile(command, [...args], { timeout: timeoutMs, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+      resolve({ code, stdout, stderr, missing: error !== null && error.code === 'ENOENT' });
+    });
+  });
+}
+
+let install: Promise<PythonInstall> | undefined;
+
+/**
+ * The Python that runs submissions: `RLTASK_PYTHON`, or `python3` on PATH, checked once per process (numpy must
+ * import), and bubblewrap, without which no Python child is started (there is no weaker fallback).
+ */
+export function pythonInstall(): Promise<PythonInstall> {
+  install ??= (async () => {
+    const python = process.env['RLTASK_PYTHON'] ?? 'python3';
+    const [bwrap, probe] = await Promise.all([run('bwrap', ['--version'], 10_000), run(python, ['-I', '-c', PROBE], 30_000)]);
+    if (bwrap.code !== 0) {
+      throw new RltaskError('E_INTERNAL', 'runtime python needs bubblewrap to sandbox submissions and `bwrap` was not found: apt-get install bubblewrap (or your distribution\'s bubblewrap package)');
+    }
+    if (probe.missing) throw new RltaskError('E_INTERNAL', `runtime python: ${python} was not found (set RLTASK_PYTHON to a Python 3 with numpy)`);
+    if (probe.code !== 0) {
+      const why = /No module named '?numpy/.test(probe.stderr) ? 'numpy is not importable' : probe.stderr.trim().split('\n').slice(-1)[0] ?? `exit code ${probe.code}`;
+      throw new RltaskError('E_INTERNAL', `runtime python: ${python} cannot run submissions: ${why} (set RLTASK_PYTHON to a Python 3 with numpy)`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(probe.stdout);
+    } catch {
+      throw new RltaskError('E_INTERNAL', `runtime python: ${python} printed no description of itself`);
+    }
+    const result = probeSchema.safeParse(parsed);
+    if (!result.success) throw new RltaskError('E_INTERNAL', `runtime python: ${python} described itself unexpectedly: ${result.error.message}`);
+    return result.data;
+  })();
+  install.catch(() => undefined);
+  return install;
+}
+
+/** `/lib`-like top-level directories: symlinked as on the host (usr-merged systems) or bound read-only. */
+function systemLibraries(): string[] {
+  const args: string[] = ['--ro-bind', '/usr/lib', '/usr/lib'];
+  if (existsSync('/usr/lib64')) args.push('--ro-bind', '/usr/lib64', '/usr/lib64');
+  for (const dir of ['/lib', '/lib64', '/lib32']) {
+    if (!existsSync(dir)) continue;
+    const st = lstatSync(dir);
+    if (st.isSymbolicLink()) args.push('--symlink', `usr${dir}`, dir);
+    else args.push('--ro-bind', dir, dir);
+  }
+  return args;
+}
+
+/**
+ * The argv of one sandboxed Python child: bubblewrap with fresh pid, network, ipc, uts (and cgroup) namespaces, a
+ * root holding only the system's shared libraries, the interpreter with its standard library and numpy (all
+ * read-only), a private tmpfs /tmp and a clean environment; inside it prlimit (address space, CPU, processes,
+ * file size 0, no core) and setpriv to uid 65534 with every capability dropped and no_new_privs, then Python in
+ * isolated mode with the harness as its program. bwrap runs as the grader's user without a user namespace (one
+ * made by root would map the child to root outside it), so the switch to 65534 happens inside, by setpriv.
+ */
+export function pythonCommand(py: PythonInstall, harness: string, options: SandboxOptions): { command: string; args: string[] } {
+  const stdlibInside = `${PY_ROOT}/lib/python${py.version}`;
+  const args = [
+    '--unshare-ipc',
+    '--unshare-pid',
+    '--unshare-net',
+    '--unshare-uts',
+    '--unshare-cgroup-try',
+    '--die-with-parent',
+    '--new-session',
+    '--clearenv',
+    '--setenv', 'PATH', '/usr/bin:/bin',
+    '--setenv', 'LD_LIBRARY_PATH', `${PY_ROOT}/lib`,
+    '--setenv', 'OPENBLAS_NUM_THREADS', '1',
+    '--setenv', 'OMP_NUM_THREADS', '1',
+    '--setenv', 'MKL_NUM_THREADS', '1',
+    '--setenv', 'PYTHONHASHSEED', '0',
+    '--hostname', 'sandbox',
+    // bwrap makes a bind's missing parents with its source's parents' modes (0700 under a home directory).
+    ...['/usr', '/opt', `${PY_ROOT}`, `${PY_ROOT}/bin`, `${PY_ROOT}/lib`, PY_LIB].flatMap((dir) => ['--perms', '0755', '--dir', dir]),
+    ...systemLibraries(),
+    '--ro-bind', '/usr/bin/prlimit', '/usr/bin/prlimit',
+    '--ro-bind', '/usr/bin/setpriv', '/usr/bin/setpriv',
+    '--ro-bind', py.executable, `${PY_ROOT}/bin/python3`,
+    '--ro-bind', py.stdlib, stdlibInside,
+    // The standard library's own site-packages (the host's installed packages, .pth files) is hidden.
+    '--tmpfs', `${stdlibInside}/site-packages`,
+    ...(py.libpython === null ? [] : ['--ro-bind', py.libpython, `${PY_ROOT}/lib/${py.libpython.split('/').pop() ?? 'libpython.so'}`]),
+    '--ro-bind', py.numpy, `${PY_LIB}/numpy`,
+    ...(py.numpyLibs === null ? [] : ['--ro-bind', py.numpyLibs, `${PY_LIB}/numpy.libs`]),
+    '--proc', '/proc',
+    '--dev', '/dev',
+    '--perms', '1777', '--tmpfs', '/tmp',
+    '--chdir', '/tmp',
+    '--',
+    '/usr/bin/prlimit',
+    `--as=${(options.memoryMb + PYTHON_BASELINE_MB) * 1024 * 1024}`,
+    `--cpu=${options.cpuSeconds}`,
+    `--nproc=${NPROC}`,
+    '--fsize=0',
+    '--core=0',
+    '--',
+    '/usr/bin/setpriv',
+    `--reuid=${NOBODY}`,
+    `--regid=${NOBODY}`,
+    '--clear-groups',
+    '--inh-caps=-all',
+    '--bounding-set=-all',
+    '--no-new-privs',
+    '--',
+    `${PY_ROOT}/bin/python3`,
+    '-I',
+    '-S',
+    '-B',
+    '-u',
+    '-c',
+    harness,
+  ];
+  return { command: 'bwrap', args };
+}
+
+let ready: { py: PythonInstall; harness: string } | undefined;
+
+/** Starts Python children with the harness (src/runtime/python/_harness.py) inside bubblewrap. */
+export const pythonLauncher: ChildLauncher = {
+  prepare: async () => {
+    if (ready !== undefined) return;
+    const [py, harness] = await Promise.all([pythonInstall(), pythonSource('harness')]);
+    ready = { py, harness };
+  },
+  command: (options) => {
+    if (ready === undefined) throw new RltaskError('E_INTERNAL', 'the Python launcher was used before it was prepared');
+    return pythonCommand(ready.py, ready.harness, options);
+  },
+};

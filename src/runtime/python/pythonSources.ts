@@ -1,0 +1,32 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { packageRoot } from '../../packageRoot.ts';
+
+/**
+ * Set by the production bundle (scripts/build.ts, through esbuild's `define`) to the Python files below, read at
+ * build time: the bundle runs from dist/, next to which there is no src/. Under tsx they are not defined and the
+ * files are read from src/runtime/python/ on first use.
+ */
+declare const __RLTASK_PY_HARNESS__: string | undefined;
+declare const __RLTASK_PY_ANALYZE__: string | undefined;
+
+/** The Python programs the runtime runs: the sandboxed child's harness and the static analyser. */
+export const PYTHON_SOURCE_FILES = { harness: 'src/runtime/python/_harness.py', analyze: 'src/runtime/python/_analyze.py' } as const;
+
+const cache = new Map<keyof typeof PYTHON_SOURCE_FILES, Promise<string>>();
+
+function bundled(name: keyof typeof PYTHON_SOURCE_FILES): string | undefined {
+  if (name === 'harness') return typeof __RLTASK_PY_HARNESS__ === 'string' ? __RLTASK_PY_HARNESS__ : undefined;
+  return typeof __RLTASK_PY_ANALYZE__ === 'string' ? __RLTASK_PY_ANALYZE__ : undefined;
+}
+
+/** The text of one of the runtime's Python programs (read once per process). */
+export function pythonSource(name: keyof typeof PYTHON_SOURCE_FILES): Promise<string> {
+  let text = cache.get(name);
+  if (text === undefined) {
+    const inBundle = bundled(name);
+    text = inBundle !== undefined ? Promise.resolve(inBundle) : readFile(path.join(packageRoot(), PYTHON_SOURCE_FILES[name]), 'utf8');
+    cache.set(name, text);
+  }
+  return text;
+}
