@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { OracleArg, OracleReply, OracleValue, Request } from '../src/sandbox/protocol.ts';
 import type { PropertyContext } from './PropertyContract.ts';
 import { fmt } from './_check.ts';
@@ -7,6 +8,25 @@ import { PropertyFailure } from './PropertyFailure.ts';
  * Helpers for a stochastic layer: `new Subject(p, rng)`, `forward(x)`, `train()`, `eval()`. They turn the
  * oracle's replies into values or PropertyFailures with messages that name what went wrong.
  */
+
+/**
+ * How a layer property talks to the layer, as parameters of its entry: the method that applies the layer, and
+ * where its randomness comes from — an injected `rng` argument after the rate (`new Layer(p, rng)`), or the
+ * runtime's global generators, which the child re-seeds before each construction (`new Layer(p)`; Python's
+ * `np.random`, seeded per construct by the harness).
+ */
+export const layerInterfaceParams = {
+  method: z.string().min(1).default('forward').describe('The method that applies the layer to an array (Python: `__call__`).'),
+  rng: z.enum(['argument', 'global']).default('argument').describe("Where the layer's randomness comes from: an rng argument after the rate, or the runtime's global generators (re-seeded by the child before each construction)."),
+};
+
+/** A layer's interface, from `layerInterfaceParams`. */
+export interface LayerInterface {
+  readonly method: string;
+  readonly rng: 'argument' | 'global';
+}
+
+const DEFAULT_INTERFACE: LayerInterface = { method: 'forward', rng: 'argument' };
 
 function constructedOrFail(ctx: PropertyContext, reply: OracleReply, p: number, rngSeed: number | null): void {
   if (!reply.ok) throw new PropertyFailure(`new ${ctx.subject}(${fmt(p)}${rngSeed === null ? '' : ', rng'}) threw ${reply.thrown.name}: ${reply.thrown.message}`);
@@ -19,7 +39,7 @@ function layerArgs(p: number, rngSeed: number | null): OracleArg[] {
 export function describeValue(v: OracleValue): string {
   switch (v.type) {
     case 'typed':
-      return `a ${v.kind} of length ${v.value.length}`;
+      return v.shape === undefined ? `a ${v.kind} of length ${v.value.length}` : `a ${v.kind} of shape (${v.shape.join(', ')}${v.shape.length === 1 ? ',' : ''})`;
     case 'number':
       return `the number ${fmt(v.value)}`;
     case 'object':
@@ -41,15 +61,19 @@ export interface ForwardResult {
   readonly inputAfter: Float64Array | null;
 }
 
-function forwardResultOf(r: OracleReply, x: Float64Array, what: string, echo: boolean): ForwardResult {
-  if (!r.ok) throw new PropertyFailure(`forward() threw ${r.thrown.name}: ${r.thrown.message} (${what})`);
+function forwardResultOf(r: OracleReply, x: Float64Array, what: string, echo: boolean, method: string): ForwardResult {
+  if (!r.ok) throw new PropertyFailure(`${method}() threw ${r.thrown.name}: ${r.thrown.message} (${what})`);
   const v = r.value;
-  if (v.type !== 'typed' || v.kind !== 'Float64Array') throw new PropertyFailure(`forward() returned ${describeValue(v)}, not a Float64Array (${what})`);
-  if (v.value.length !== x.length) throw new PropertyFailure(`forward() returned ${v.value.length} values for an input of length ${x.length} (${what})`);
+  if (v.type !== 'typed' || v.kind !== 'Float64Array') throw new PropertyFailure(`${method}() returned ${describeValue(v)}, not a Float64Array (${what})`);
+  if (v.value.length !== x.length) throw new PropertyFailure(`${method}() returned ${v.value.length} values for an input of length ${x.length} (${what})`);
+  // An array with dimensions (numpy) must have the input's: the same number of values in another shape is wrong.
+  if (v.shape !== undefined && (v.shape.length !== 1 || v.shape[0] !== x.length)) {
+    throw new PropertyFailure(`${method}() returned an array of shape (${v.shape.join(', ')}) for an input of shape (${x.length},) (${what})`);
+  }
   let inputAfter: Float64Array | null = null;
   if (echo) {
     const a = r.args?.[0];
-    if (a === undefined || a.type !== 'typed') throw new PropertyFailure(`forward() replaced its input argument (${what})`);
+    if (a === undefined || a.type !== 'typed') throw new PropertyFailure(`${method}() replaced its input argument (${what})`);
     inputAfter = a.value;
   }
   return { y: v.value, returnedInput: v.arg === 0, inputAfter };
@@ -101,9 +125,11 @@ export interface RunPlan {
 export class LayerPlan {
   readonly #ctx: PropertyContext;
   readonly #requests: Request[] = [];
+  readonly #layer: LayerInterface;
 
-  constructor(ctx: PropertyContext) {
+  constructor(ctx: PropertyContext, layer: LayerInterface = DEFAULT_INTERFACE) {
     this.#ctx = ctx;
+    this.#layer = { method: layer.method, rng: layer.rng };
   }
 
   #ticket<T>(request: Request, read: (reply: OracleReply) => T): Ticket<T> {
@@ -112,12 +138,19 @@ export class LayerPlan {
   }
 
   newLayer(p: number, rngSeed: number | null): PlannedLayer {
+    if (this.#layer.rng === 'global') {
+      // The seed goes to the child's global generators, which it re-seeds from it before constructing.
+      if (rngSeed !== null) this.#requests.push({ op: 'reseed', seed: rngSeed });
+      const { request, handle } = this.#ctx.oracle.constructRequest(this.#ctx.subject, [p]);
+      return { handle, made: this.#ticket(request, (r) => constructedOrFail(this.#ctx, r, p, null)) };
+    }
     const { request, handle } = this.#ctx.oracle.constructRequest(this.#ctx.subject, layerArgs(p, rngSeed));
     return { handle, made: this.#ticket(request, (r) => constructedOrFail(this.#ctx, r, p, rngSeed)) };
   }
 
   forward(layer: PlannedLayer, x: Float64Array, what: string, echo = false): Ticket<ForwardResult> {
-    return this.#ticket({ op: 'call', handle: layer.handle, method: 'forward', args: [x], echoArgs: echo }, (r) => forwardResultOf(r, x, what, echo));
+    const method = this.#layer.method;
+    return this.#ticket({ op: 'call', handle: layer.handle, method, args: [x], echoArgs: echo }, (r) => forwardResultOf(r, x, what, echo, method));
   }
 
   call(layer: PlannedLayer, method: 'train' | 'eval'): Ticket<void> {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { z } from 'zod';
 import { sharedSpread } from './_distributions.ts';
 import { checkBatched, fmt } from './_check.ts';
-import { firstDifference, LayerPlan } from './_layer.ts';
+import { firstDifference, LayerPlan, layerInterfaceParams } from './_layer.ts';
 import { rateArbitrary, rateRange, seedArbitrary } from './_params.ts';
 import { defineProperty } from './PropertyContract.ts';
 import { PropertyFailure } from './PropertyFailure.ts';
@@ -19,6 +19,7 @@ export const deterministic = defineProperty({
   name: 'deterministic',
   summary: 'same seed → same outputs; the dropped positions do not depend on the input values',
   params: z.strictObject({
+    ...layerInterfaceParams,
     p: rateRange(0.05, 0.95, [0.5]),
     maxLength: z.int().min(1).max(1_000_000).default(2000),
     runs: z.int().min(1).max(1000).default(8),
@@ -35,7 +36,7 @@ export const deterministic = defineProperty({
         const x1 = sharedSpread(n, dataSeed, 5);
         const x2 = sharedSpread(n, dataSeed + 1, 5);
         const what = `p = ${fmt(p)}, length ${n}`;
-        const plan = new LayerPlan(ctx);
+        const plan = new LayerPlan(ctx, params);
         const runOnce = (x: Float64Array) => {
           plan.reseedMathRandom(mathSeed);
           const layer = plan.newLayer(p, maskSeed);

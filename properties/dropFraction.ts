@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { sharedSpread } from './_distributions.ts';
 import { checkBatched, fmt } from './_check.ts';
-import { LayerPlan } from './_layer.ts';
+import { LayerPlan, layerInterfaceParams } from './_layer.ts';
 import { falseReject, rateArbitrary, rateRange, seedArbitrary } from './_params.ts';
 import { bernsteinHalfWidth, bernsteinSamples } from './_stats.ts';
 import { defineProperty } from './PropertyContract.ts';
@@ -24,6 +24,7 @@ export const dropFraction = defineProperty({
   name: 'drop-fraction',
   summary: 'the fraction of zeroed units matches p within a binomial bound (false-reject ≤ falseReject)',
   params: z.strictObject({
+    ...layerInterfaceParams,
     falseReject,
     p: rateRange(0, 0.95, [0.1, 0.3, 0.7]),
     /** The largest |dropped fraction − p| accepted at any p; n per p is the smallest whose bound is within it. */
@@ -45,7 +46,7 @@ export const dropFraction = defineProperty({
       (p, dataSeed, maskSeed) => {
         const n = sizeFor(p);
         const x = sharedSpread(n, dataSeed, 3);
-        const plan = new LayerPlan(ctx);
+        const plan = new LayerPlan(ctx, params);
         const layer = plan.newLayer(p, maskSeed);
         const out = plan.forward(layer, x, `p = ${fmt(p)}, n = ${n}`);
         return plan.check((take) => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { sharedSpread } from './_distributions.ts';
 import { checkBatched, fmt } from './_check.ts';
-import { firstDifference, LayerPlan } from './_layer.ts';
+import { firstDifference, LayerPlan, layerInterfaceParams } from './_layer.ts';
 import { rateArbitrary, rateRange, seedArbitrary } from './_params.ts';
 import { defineProperty } from './PropertyContract.ts';
 import { PropertyFailure } from './PropertyFailure.ts';
@@ -15,6 +15,7 @@ export const evalIdentity = defineProperty({
   name: 'eval-identity',
   summary: 'eval() makes forward() the identity and train() restores dropout',
   params: z.strictObject({
+    ...layerInterfaceParams,
     p: rateRange(0.25, 0.95, [0.5]),
     n: z.int().min(256).max(100_000).default(256),
     runs: z.int().min(1).max(1000).default(10),
@@ -29,7 +30,7 @@ export const evalIdentity = defineProperty({
         // A copy of the shared (cached) input: element 0 becomes −0, which an identity must keep bit for bit.
         const x = sharedSpread(params.n, dataSeed, 10).slice();
         x[0] = -0;
-        const plan = new LayerPlan(ctx);
+        const plan = new LayerPlan(ctx, params);
         const layer = plan.newLayer(p, maskSeed);
         const t0 = plan.get(layer, 'training');
         const toEval = plan.call(layer, 'eval');
@@ -47,7 +48,7 @@ export const evalIdentity = defineProperty({
           if (v1.type !== 'boolean' || v1.value) throw new PropertyFailure('after eval(), training must be false');
           const { y } = take(inEval);
           const i = firstDifference(x, y);
-          if (i >= 0) throw new PropertyFailure(`in eval mode forward() changed element ${i} from ${fmt(x[i]!, 6)} to ${fmt(y[i]!, 6)} (p = ${fmt(p)}); eval must be the identity`);
+          if (i >= 0) throw new PropertyFailure(`in eval mode ${params.method}() changed element ${i} from ${fmt(x[i]!, 6)} to ${fmt(y[i]!, 6)} (p = ${fmt(p)}); eval must be the identity`);
           take(toTrain);
           const v2 = take(t2);
           if (v2.type !== 'boolean' || !v2.value) throw new PropertyFailure('after train(), training must be true again');

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { sharedSpread } from './_distributions.ts';
 import { checkBatched, fmt } from './_check.ts';
-import { LayerPlan } from './_layer.ts';
+import { LayerPlan, layerInterfaceParams } from './_layer.ts';
 import { lengthArbitrary, rateArbitrary, rateRange, seedArbitrary } from './_params.ts';
 import { defineProperty } from './PropertyContract.ts';
 import { PropertyFailure } from './PropertyFailure.ts';
@@ -15,6 +15,7 @@ export const exactKeptScale = defineProperty({
   name: 'exact-kept-scale',
   summary: 'every kept output equals x·(1−p)^power (one constant for all elements, lengths and calls)',
   params: z.strictObject({
+    ...layerInterfaceParams,
     scalePower: z.number().default(-0.5),
     p: rateRange(0, 0.999, [0, 0.05, 0.5, 0.9, 0.95]),
     maxLength: z.int().min(1).max(1_000_000).default(5000),
@@ -33,7 +34,7 @@ export const exactKeptScale = defineProperty({
       [rateArbitrary(params.p), len, len, seedArbitrary, seedArbitrary],
       (p, n1, n2, dataSeed, maskSeed) => {
         const s = (1 - p) ** params.scalePower;
-        const plan = new LayerPlan(ctx);
+        const plan = new LayerPlan(ctx, params);
         const layer = plan.newLayer(p, maskSeed);
         const calls = ([[1, n1], [2, n2]] as const).map(([call, n]) => {
           const x = sharedSpread(n, dataSeed + call, params.magnitudeExponent);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { z } from 'zod';
 import { type Distribution, distributionNames, distributions, sample } from './_distributions.ts';
 import { checkBatched, fmt } from './_check.ts';
-import { LayerPlan } from './_layer.ts';
+import { LayerPlan, layerInterfaceParams } from './_layer.ts';
 import { falseReject, rateArbitrary, rateRange, seedArbitrary } from './_params.ts';
 import { bernsteinHalfWidth, bernsteinSampleSize } from './_stats.ts';
 import { defineProperty } from './PropertyContract.ts';
@@ -50,6 +50,7 @@ export const secondMomentRatio = defineProperty({
   name: 'second-moment-ratio',
   summary: '|Σy²/Σx² − 1| ≤ tolerance on zero-mean inputs, false-reject ≤ falseReject per check',
   params: z.strictObject({
+    ...layerInterfaceParams,
     tolerance: z.number().gt(0).lt(1).default(0.1),
     falseReject,
     p: rateRange(0, 0.95, [0, 0.05, 0.5, 0.9, 0.95]),
@@ -100,7 +101,7 @@ export const secondMomentRatio = defineProperty({
           const solved = bernsteinSampleSize(params.tolerance, variance * n, bound * n, params.falseReject);
           n = Math.min(params.maxSamples, Math.max(n + 64, Math.ceil(solved * 1.01)));
         }
-        const plan = new LayerPlan(ctx);
+        const plan = new LayerPlan(ctx, params);
         const layer = plan.newLayer(p, maskSeed);
         const out = plan.forward(layer, x, `p = ${fmt(p)}, ${d}, n = ${n}`);
         return plan.check((take) => {

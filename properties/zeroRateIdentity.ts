@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { sharedSpread } from './_distributions.ts';
 import { checkBatched, fmt } from './_check.ts';
-import { firstDifference, LayerPlan } from './_layer.ts';
+import { firstDifference, LayerPlan, layerInterfaceParams } from './_layer.ts';
 import { lengthArbitrary, seedArbitrary } from './_params.ts';
 import { defineProperty } from './PropertyContract.ts';
 import { PropertyFailure } from './PropertyFailure.ts';
@@ -11,6 +11,7 @@ export const zeroRateIdentity = defineProperty({
   name: 'zero-rate-identity',
   summary: 'with p = 0, forward() in training mode returns its input values unchanged',
   params: z.strictObject({
+    ...layerInterfaceParams,
     maxLength: z.int().min(1).max(1_000_000).default(5000),
     runs: z.int().min(1).max(1000).default(10),
   }),
@@ -21,14 +22,14 @@ export const zeroRateIdentity = defineProperty({
       [lengthArbitrary(params.maxLength), seedArbitrary, seedArbitrary],
       (n, dataSeed, maskSeed) => {
         const x = sharedSpread(n, dataSeed, 100);
-        const plan = new LayerPlan(ctx);
+        const plan = new LayerPlan(ctx, params);
         const layer = plan.newLayer(0, maskSeed);
         const out = plan.forward(layer, x, `p = 0, length ${n}`);
         return plan.check((take) => {
           take(layer.made);
           const { y } = take(out);
           const i = firstDifference(x, y);
-          if (i >= 0) throw new PropertyFailure(`at p = 0 forward() changed element ${i} of ${n} from ${fmt(x[i]!, 6)} to ${fmt(y[i]!, 6)}; it must be the identity`);
+          if (i >= 0) throw new PropertyFailure(`at p = 0 ${params.method}() changed element ${i} of ${n} from ${fmt(x[i]!, 6)} to ${fmt(y[i]!, 6)}; it must be the identity`);
         });
       },
       { seed: ctx.seed, numRuns: params.runs, examples: [[params.maxLength, 1, 2]], shrink: true, passedMessage: () => `${params.runs} runs: p = 0 is the identity` },

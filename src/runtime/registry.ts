@@ -1,9 +1,13 @@
 import { RltaskError } from '../errors.ts';
 import type { Runtime } from './Runtime.ts';
 import { runtimeNames } from './runtimeNames.ts';
+import { pythonRuntime } from './python/pythonRuntime.ts';
 import { typescriptRuntime } from './typescript/typescriptRuntime.ts';
 
-const runtimes: ReadonlyMap<string, Runtime> = new Map([[typescriptRuntime.name, typescriptRuntime]]);
+const runtimes: ReadonlyMap<string, Runtime> = new Map([
+  [typescriptRuntime.name, typescriptRuntime],
+  [pythonRuntime.name, pythonRuntime],
+]);
 
 /** The runtime a task names (`runtime:` in its file). */
 export function runtimeFor(name: string): Runtime {

@@ -10,6 +10,6 @@ export const policy = defineStaticCheck({
   check: 'policy',
   summary: 'no imports, process, global object, code generation, reflection, network or timers in the editable files',
   params: z.strictObject({}),
-  runtimes: ['typescript'] as const,
+  runtimes: ['typescript', 'python'] as const,
   configurable: false,
 });

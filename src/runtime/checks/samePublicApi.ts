@@ -6,5 +6,5 @@ export const samePublicApi = defineStaticCheck({
   check: 'same-public-api',
   summary: 'the file exports the same API as the task gives it (names, signatures, class members); helpers stay private',
   params: z.strictObject({}),
-  runtimes: ['typescript'] as const,
+  runtimes: ['typescript', 'python'] as const,
 });

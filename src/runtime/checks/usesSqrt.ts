@@ -11,5 +11,5 @@ export const usesSqrt = defineStaticCheck({
   params: z.strictObject({
     in: z.string().optional().describe('Restrict the search to this member of the subject class (default: the whole subject).'),
   }),
-  runtimes: ['typescript'] as const,
+  runtimes: ['typescript', 'python'] as const,
 });

@@ -1,0 +1,80 @@
+import { SubmissionFault } from '../../errors.ts';
+import { Oracle } from '../../sandbox/Oracle.ts';
+import { type LoadResult, Sandbox, type SandboxOptions } from '../../sandbox/Sandbox.ts';
+import type { Compiled, Prepared, PrepareInput, Program, RunLimits, Runtime, Started, StartOptions } from '../Runtime.ts';
+import { pythonLauncher } from './pythonSandbox.ts';
+import { classMemberNames, runStaticChecks } from './staticChecks.ts';
+
+/**
+ * A program for the Python harness: the files it may import (from memory, by module name) and the entry; `main`
+ * runs the entry as `__main__` (visible tests), otherwise it is imported as a module (the subject).
+ */
+function programOf(files: ReadonlyMap<string, string>, entry: string, main: boolean): Program {
+  const py = Object.fromEntries([...files].filter(([p]) => p.endsWith('.py')));
+  return { code: JSON.stringify({ files: py, entry, main }), file: entry };
+}
+
+async function prepare(input: PrepareInput): Promise<Prepared> {
+  const result = await runStaticChecks(input);
+  if (!result.compiles) return { ok: false, checks: result.checks, refusal: 'the code does not compile' };
+  if (!result.policyPassed) return { ok: false, checks: result.checks, refusal: 'the permissions policy refused the code' };
+  const editable = new Map([...input.files].map(([p, f]) => [p, f.submitted]));
+  return { ok: true, checks: result.checks, program: programOf(editable, input.subject.file, false) };
+}
+
+function childOptions(limits: RunLimits): SandboxOptions {
+  return { memoryMb: limits.memoryMb, outputBytes: limits.outputBytes, cpuSeconds: Math.ceil(limits.timeMs / 1000) + 2 };
+}
+
+const startChild = (options: SandboxOptions): Promise<Sandbox> => Sandbox.start(options, pythonLauncher);
+
+async function start(program: Program, options: StartOptions): Promise<Started> {
+  const sandbox = await (options.child ?? startChild)(childOptions(options.limits));
+  const child = {
+    get output() {
+      return sandbox.output;
+    },
+    dispose: () => sandbox.dispose(),
+  };
+  try {
+    const deadline = performance.now() + options.limits.timeMs;
+    let loaded: LoadResult;
+    try {
+      loaded = await sandbox.load(program.code, program.file, options.randomSeed, options.limits.timeMs);
+    } catch (e) {
+      if (!(e instanceof SubmissionFault)) throw e;
+      return { ok: false, thrown: { name: e.name, message: e.message }, fault: true, child };
+    }
+    if (!loaded.ok) return { ok: false, thrown: loaded.thrown, fault: false, child };
+    const subject = {
+      oracle: new Oracle(sandbox, deadline),
+      exports: loaded.exports,
+      deadline,
+      get output() {
+        return sandbox.output;
+      },
+      dispose: () => sandbox.dispose(),
+      run: (p: Program, randomSeed: number, timeoutMs: number) => sandbox.load(p.code, p.file, randomSeed, timeoutMs),
+    };
+    return { ok: true, subject };
+  } catch (e) {
+    await sandbox.dispose();
+    throw e;
+  }
+}
+
+/**
+ * Python: Python's own `ast` reads the submission for the static checks (in a sandboxed child, never executing
+ * it), and the code runs in a Python child with numpy inside bubblewrap (src/runtime/python/pythonSandbox.ts),
+ * answering the same oracle protocol as the TypeScript child.
+ */
+export const pythonRuntime: Runtime = {
+  name: 'python',
+  prepare,
+  compile: (source, file) => Promise.resolve<Compiled>({ ok: true, program: programOf(new Map([[file, source]]), file, false) }),
+  bundleTests: (entry, files) => Promise.resolve<Compiled>({ ok: true, program: programOf(files, entry, true) }),
+  start,
+  childOptions,
+  startChild,
+  classMembers: classMemberNames,
+};
