@@ -21,10 +21,15 @@ export async function measureRatios(spec: TaskSpec, source: string, rates: reado
     const x = sample('gaussian', 200_000, seed, 1);
     let sx = 0;
     for (const v of x) sx += v * v;
+    // The layer's interface as the task's layer properties configure it (method, where its randomness comes from).
+    const layer = spec.grader.properties.map((prop) => prop.params).find((params) => typeof params['method'] === 'string');
+    const method = typeof layer?.['method'] === 'string' ? layer['method'] : 'forward';
+    const globalRng = layer?.['rng'] === 'global';
     const out: (number | null)[] = [];
     for (const p of rates) {
-      const c = await oracle.construct(spec.grader.subject.export, [p, { rng: seed + 1 }]);
-      const r = c.ok ? await oracle.call(c.handle, 'forward', [x]) : null;
+      if (globalRng) await oracle.reseedMathRandom(seed + 1);
+      const c = await oracle.construct(spec.grader.subject.export, globalRng ? [p] : [p, { rng: seed + 1 }]);
+      const r = c.ok ? await oracle.call(c.handle, method, [x]) : null;
       if (r === null || !r.ok || r.value.type !== 'typed' || r.value.value.length !== x.length) {
         out.push(null);
         continue;
