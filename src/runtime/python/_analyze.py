@@ -28,16 +28,33 @@ def location(node):
     return {'line': getattr(node, 'lineno', 0), 'column': getattr(node, 'col_offset', 0) + 1}
 
 
-def is_half(node):
-    """±0.5 written as a literal, as 1/2, or as -(...)."""
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        return is_half(node.operand)
+def const_value(node, depth=0):
+    """The value of a constant arithmetic expression (0.5, -1 / 2, 1 / (1 + 1)), else None."""
+    if depth > 20:
+        return None
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-        return abs(node.value) == 0.5
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
-        a, b = node.left, node.right
-        return isinstance(a, ast.Constant) and isinstance(b, ast.Constant) and a.value in (1, 1.0, -1, -1.0) and b.value in (2, 2.0, -2, -2.0)
-    return False
+        return float(node.value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        v = const_value(node.operand, depth + 1)
+        return None if v is None else (-v if isinstance(node.op, ast.USub) else v)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
+        a, b = const_value(node.left, depth + 1), const_value(node.right, depth + 1)
+        if a is None or b is None:
+            return None
+        if isinstance(node.op, ast.Add):
+            return a + b
+        if isinstance(node.op, ast.Sub):
+            return a - b
+        if isinstance(node.op, ast.Mult):
+            return a * b
+        return None if b == 0 else a / b
+    return None
+
+
+def is_half(node):
+    """±0.5 as a constant expression (0.5, -0.5, 1 / 2, -(1 / 2))."""
+    v = const_value(node)
+    return v is not None and abs(v) == 0.5
 
 
 def dotted(node):
@@ -208,7 +225,8 @@ class Walker:
                 if isinstance(node.op, ast.Mult) and is_half(a):
                     return True
             if isinstance(node.op, ast.Div) and isinstance(a, ast.Call) and self.callee(a, ('log',), self.log_names):
-                return isinstance(b, ast.Constant) and b.value in (2, 2.0, -2, -2.0)
+                v = const_value(b)
+                return v is not None and abs(v) == 2
         return False
 
     def run(self):
