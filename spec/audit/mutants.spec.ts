@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ts } from 'ts-morph';
@@ -213,8 +213,9 @@ describe('mutantsOf: every mutant', () => {
   });
 });
 
+// The mutation operators rewrite TypeScript: tasks of other runtimes have no mutants yet.
 const TASKS = readdirSync(path.join(ROOT, 'tasks'))
-  .filter((f) => f.endsWith('.yaml'))
+  .filter((f) => f.endsWith('.yaml') && !/^runtime: (?!typescript)/m.test(readFileSync(path.join(ROOT, 'tasks', f), 'utf8')))
   .sort();
 
 describe('mutantsOf: the reference solutions of the tasks', () => {

@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { shapeAndPurity } from '../../../properties/shapeAndPurity.ts';
+import { SubmissionFault } from '../../../src/errors.ts';
+import { pythonRuntime } from '../../../src/runtime/python/pythonRuntime.ts';
+import type { Subject } from '../../../src/runtime/Runtime.ts';
+
+// n-dimensional float64 arrays through the framed protocol: shape + raw little-endian bytes both ways; the parent
+// checks every reply's dtype and shape, and an array of the wrong dtype or shape is the submission's failure.
+
+const LIMITS = { timeMs: 60_000, memoryMb: 512, outputBytes: 65_536 };
+
+async function loaded(source: string): Promise<Subject> {
+  const compiled = await pythonRuntime.compile(source, 'm.py');
+  assert.ok(compiled.ok);
+  const started = await pythonRuntime.start(compiled.program, { limits: LIMITS, randomSeed: 5 });
+  if (!started.ok) {
+    await started.child.dispose();
+    assert.fail(`${started.thrown.name}: ${started.thrown.message}`);
+  }
+  return started.subject;
+}
+
+const SOURCE = `
+import numpy as np
+
+def same(x):
+    return x
+
+def doubled(x):
+    return x * 2.0
+
+def as_float32(x):
+    return x.astype(np.float32)
+
+def as_int(x):
+    return x.astype(np.int64)
+
+def transposed(x):
+    return x.T
+
+def scalar(x):
+    return np.float64(x.sum())
+
+def shape_of(x):
+    return list(x.shape)
+
+class Layer:
+    def __init__(self, dropout_rate=0.5, kind="float32"):
+        self.kind = kind
+
+    def __call__(self, x):
+        if self.kind == "float32":
+            return x.astype(np.float32)
+        return x.reshape(-1, 1).copy()
+`;
+
+describe('n-dimensional arrays in the protocol (Python child)', () => {
+  it('an nd argument arrives with its shape and values, and comes back with them, bit for bit', async () => {
+    const subject = await loaded(SOURCE);
+    try {
+      const value = Float64Array.from([1, -0, Number.NaN, Number.POSITIVE_INFINITY, 5e-324, 6]);
+      const r = await subject.oracle.callExport('same', [{ shape: [2, 3], value }]);
+      assert.ok(r.ok && r.value.type === 'typed');
+      assert.equal(r.value.kind, 'Float64Array');
+      assert.deepEqual(r.value.shape, [2, 3]);
+      assert.deepEqual([...r.value.value].map((v) => Object.is(v, -0) ? '-0' : String(v)), ['1', '-0', 'NaN', 'Infinity', '5e-324', '6']);
+      const t = await subject.oracle.callExport('transposed', [{ shape: [2, 3], value }]);
+      assert.ok(t.ok && t.value.type === 'typed');
+      assert.deepEqual(t.value.shape, [3, 2]);
+      assert.deepEqual([...t.value.value].slice(0, 2), [1, Number.POSITIVE_INFINITY]);
+      const s = await subject.oracle.callExport('shape_of', [{ shape: [4, 0, 2], value: new Float64Array(0) }]);
+      assert.ok(s.ok && s.value.type === 'array');
+      assert.deepEqual(s.value.items, [{ type: 'number', value: 4 }, { type: 'number', value: 0 }, { type: 'number', value: 2 }]);
+      const flat = await subject.oracle.callExport('doubled', [Float64Array.from([1, 2])]);
+      assert.ok(flat.ok && flat.value.type === 'typed');
+      assert.deepEqual(flat.value.shape, [2]);
+      assert.deepEqual([...flat.value.value], [2, 4]);
+      const sc = await subject.oracle.callExport('scalar', [Float64Array.from([1, 2])]);
+      assert.deepEqual(sc, { ok: true, value: { type: 'number', value: 3 } });
+    } finally {
+      await subject.dispose();
+    }
+  });
+
+  it('another dtype is reported as such (its values converted), never as float64', async () => {
+    const subject = await loaded(SOURCE);
+    try {
+      const f32 = await subject.oracle.callExport('as_float32', [Float64Array.from([0.1, 2])]);
+      assert.ok(f32.ok && f32.value.type === 'typed');
+      assert.equal(f32.value.kind, 'ndarray[float32]');
+      assert.equal(f32.value.value[0], Math.fround(0.1));
+      const i64 = await subject.oracle.callExport('as_int', [Float64Array.from([1.5, -2])]);
+      assert.ok(i64.ok && i64.value.type === 'typed');
+      assert.equal(i64.value.kind, 'ndarray[int64]');
+      assert.deepEqual([...i64.value.value], [1, -2]);
+    } finally {
+      await subject.dispose();
+    }
+  });
+
+  it('a reply of the wrong dtype or shape fails the property (a verdict), not the grade', async () => {
+    for (const [kind, message] of [
+      ['float32', /__call__\(\) returned a ndarray\[float32\] of shape \(\d+,\), not a Float64Array/],
+      ['column', /__call__\(\) returned an array of shape \(\d+, 1\) for an input of shape \(\d+,\)/],
+    ] as const) {
+      const subject = await loaded(SOURCE.replace('kind="float32"', `kind="${kind}"`));
+      try {
+        const property = shapeAndPurity.bind({ use: 'shape-and-purity', method: '__call__', rng: 'global', runs: 2 });
+        const outcome = await property.run({ oracle: subject.oracle, subject: 'Layer', seed: 9 });
+        assert.equal(outcome.passed, false);
+        assert.match(outcome.message, message);
+      } finally {
+        await subject.dispose();
+      }
+    }
+  });
+
+  it('a reply whose shape does not match its length is a protocol fault (the submission forged it)', async () => {
+    // Code that reaches the harness's own sender (the static policy refuses this; the parent must not rely on it).
+    const forger = `
+import sys
+import numpy as np
+_h = sys.modules["__main__"]
+
+def forge():
+    _h.send({"kind": "replies", "id": 1, "replies": [{"ok": True, "value": {"type": "typed", "kind": "Float64Array", "value": _h.Blob(np.zeros(3)), "arg": -1, "shape": [5]}}]})
+    return 0
+`;
+    const subject = await loaded(forger);
+    try {
+      await assert.rejects(subject.oracle.callExport('forge', []), (e: unknown) => e instanceof SubmissionFault && /malformed/.test(e.message));
+    } finally {
+      await subject.dispose();
+    }
+  });
+});
