@@ -83,6 +83,28 @@ describe('n-dimensional arrays in the protocol (Python child)', () => {
     }
   });
 
+  it('callEach: many calls in one request, each with a fresh 1-d array; a wrong reply stops the run and says what it was', async () => {
+    const subject = await loaded(SOURCE);
+    try {
+      const inputs = Float64Array.from([1, 2, 3, 4, 5, 6]);
+      const [r] = await subject.oracle.run([{ op: 'callEach', handle: null, method: 'doubled', args: [null], arg: 0, returns: 'array', inputs, length: 2, count: 3 }], 'callEach');
+      assert.ok(r !== undefined && r.ok && r.value.type === 'array');
+      const [outputs, after] = r.value.items;
+      assert.ok(outputs?.type === 'typed' && after?.type === 'typed');
+      assert.deepEqual([...outputs.value], [2, 4, 6, 8, 10, 12]);
+      assert.deepEqual([...after.value], [1, 2, 3, 4, 5, 6]);
+      const [s] = await subject.oracle.run([{ op: 'callEach', handle: null, method: 'as_float32', args: [null], arg: 0, returns: 'array', inputs, length: 2, count: 3 }], 'callEach');
+      assert.ok(s !== undefined && s.ok && s.value.type === 'array');
+      assert.equal(s.value.items.length, 3);
+      const stop = s.value.items[2];
+      assert.ok(stop?.type === 'array');
+      assert.deepEqual(stop.items[0], { type: 'string', value: 'returned' });
+      assert.equal(stop.items[1]?.type === 'typed' ? stop.items[1].kind : undefined, 'ndarray[float32]');
+    } finally {
+      await subject.dispose();
+    }
+  });
+
   it('another dtype is reported as such (its values converted), never as float64', async () => {
     const subject = await loaded(SOURCE);
     try {

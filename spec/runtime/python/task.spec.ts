@@ -46,6 +46,17 @@ describe('tasks/variance-dropout-py.yaml through the CLI', () => {
       const fixed = await spawnCli(['test', TASK, dir], 120_000).exited;
       assert.equal(fixed.code, 0, fixed.stdout + fixed.stderr);
       assert.match(fixed.stdout + fixed.stderr, /# all tests passed/);
+      // A batch (pre-started children sharing an input file) gives each workspace its own verdict.
+      const bugDir = path.join(dir, 'bug');
+      assert.equal((await spawnCli(['init', TASK, bugDir], 60_000).exited).code, 0);
+      const batch = await spawnCli(['grade', TASK, dir, bugDir, '--json', '--concurrency', '2'], 300_000).exited;
+      assert.equal(batch.code, 1, batch.stdout + batch.stderr);
+      const statuses = batch.stdout.trim().split('\n').map((line) => {
+        const parsed: unknown = JSON.parse(line);
+        assert.ok(typeof parsed === 'object' && parsed !== null && 'status' in parsed && 'workspace' in parsed);
+        return `${String(parsed.workspace) === bugDir ? 'bug' : 'fixed'} ${String(parsed.status)}`;
+      });
+      assert.deepEqual(statuses.sort(), ['bug failed', 'fixed passed']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
