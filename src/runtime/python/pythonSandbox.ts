@@ -13,6 +13,9 @@ const NOBODY = 65534;
 const PYTHON_BASELINE_MB = 1024;
 /** Processes (threads count) of the child's uid: a fork bomb stops here; shared with the other sandboxes' children. */
 const NPROC = 512;
+/** util-linux's tools, bound into the sandbox at the same paths. */
+const PRLIMIT = '/usr/bin/prlimit';
+const SETPRIV = '/usr/bin/setpriv';
 
 /** The host's Python as the probe reports it: the files the child needs, bound read-only. */
 const probeSchema = z.strictObject({
@@ -59,6 +62,9 @@ export function pythonInstall(): Promise<PythonInstall> {
     const [bwrap, probe] = await Promise.all([run('bwrap', ['--version'], 10_000), run(python, ['-I', '-c', PROBE], 30_000)]);
     if (bwrap.code !== 0) {
       throw new RltaskError('E_INTERNAL', 'runtime python needs bubblewrap to sandbox submissions and `bwrap` was not found: apt-get install bubblewrap (or your distribution\'s bubblewrap package)');
+    }
+    for (const tool of [PRLIMIT, SETPRIV]) {
+      if (!existsSync(tool)) throw new RltaskError('E_INTERNAL', `runtime python needs ${tool} (util-linux) inside its sandbox, and it is missing: apt-get install util-linux`);
     }
     if (probe.missing) throw new RltaskError('E_INTERNAL', `runtime python: ${python} was not found (set RLTASK_PYTHON to a Python 3 with numpy)`);
     if (probe.code !== 0) {
@@ -121,8 +127,8 @@ export function pythonCommand(py: PythonInstall, harness: string, options: Sandb
     // bwrap makes a bind's missing parents with its source's parents' modes (0700 under a home directory).
     ...['/usr', '/opt', `${PY_ROOT}`, `${PY_ROOT}/bin`, `${PY_ROOT}/lib`, PY_LIB].flatMap((dir) => ['--perms', '0755', '--dir', dir]),
     ...systemLibraries(),
-    '--ro-bind', '/usr/bin/prlimit', '/usr/bin/prlimit',
-    '--ro-bind', '/usr/bin/setpriv', '/usr/bin/setpriv',
+    '--ro-bind', PRLIMIT, PRLIMIT,
+    '--ro-bind', SETPRIV, SETPRIV,
     '--ro-bind', py.executable, `${PY_ROOT}/bin/python3`,
     '--ro-bind', py.stdlib, stdlibInside,
     // The standard library's own site-packages (the host's installed packages, .pth files) is hidden.
@@ -135,14 +141,14 @@ export function pythonCommand(py: PythonInstall, harness: string, options: Sandb
     '--perms', '1777', '--tmpfs', '/tmp',
     '--chdir', '/tmp',
     '--',
-    '/usr/bin/prlimit',
+    PRLIMIT,
     `--as=${(options.memoryMb + PYTHON_BASELINE_MB) * 1024 * 1024}`,
     `--cpu=${options.cpuSeconds}`,
     `--nproc=${NPROC}`,
     '--fsize=0',
     '--core=0',
     '--',
-    '/usr/bin/setpriv',
+    SETPRIV,
     `--reuid=${NOBODY}`,
     `--regid=${NOBODY}`,
     '--clear-groups',
