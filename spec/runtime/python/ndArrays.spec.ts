@@ -42,6 +42,10 @@ def transposed(x):
 def scalar(x):
     return np.float64(x.sum())
 
+def bump(x):
+    x += 1.0
+    return float(x.sum())
+
 def shape_of(x):
     return list(x.shape)
 
@@ -100,6 +104,25 @@ describe('n-dimensional arrays in the protocol (Python child)', () => {
       assert.ok(stop?.type === 'array');
       assert.deepEqual(stop.items[0], { type: 'string', value: 'returned' });
       assert.equal(stop.items[1]?.type === 'typed' ? stop.items[1].kind : undefined, 'ndarray[float32]');
+    } finally {
+      await subject.dispose();
+    }
+  });
+
+  it('keep: a kept array is the same object from call to call, updated in place, and overwritten by a keep with a value', async () => {
+    const subject = await loaded(SOURCE);
+    try {
+      const { request, handle } = subject.oracle.keepRequest(Float64Array.from([0, 0]));
+      const replies = await subject.oracle.run(
+        [
+          request,
+          { op: 'callExport', target: 'bump', args: [{ kept: handle }], echoArgs: false },
+          { op: 'callExport', target: 'bump', args: [{ kept: handle }], echoArgs: false },
+          { op: 'callExport', target: 'bump', args: [{ kept: handle, value: Float64Array.from([10, 20]) }], echoArgs: false },
+        ],
+        'keep',
+      );
+      assert.deepEqual(replies.slice(1).map((r) => (r.ok && r.value.type === 'number' ? r.value.value : null)), [2, 4, 32]);
     } finally {
       await subject.dispose();
     }
