@@ -23,8 +23,8 @@ export interface SpawnedCli {
  * The real CLI (`node --import tsx src/run.ts …`) as a child this test can signal. A CLI that hangs is killed
  * (SIGKILL) after `timeoutMs`, so that a regression fails the test instead of hanging the suite.
  */
-export function spawnCli(args: readonly string[], timeoutMs = 30_000): SpawnedCli {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/run.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnCli(args: readonly string[], timeoutMs = 30_000, env?: NodeJS.ProcessEnv): SpawnedCli {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/run.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...(env === undefined ? {} : { env }) });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

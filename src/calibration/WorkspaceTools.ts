@@ -23,7 +23,11 @@ export interface ToolOutcome {
 export const TOOL_OUTPUT_CAP = 16_384;
 const LIST_CAP = 1000;
 
-const inputs = {
+/**
+ * Each tool's input schema, by name: what `run` validates. The environment server builds its action schema from
+ * these, so that a step and a calibration tool call accept the same inputs.
+ */
+export const toolInputs = {
   list_files: z.strictObject({}),
   read_file: z.strictObject({ path: z.string().describe('File path relative to the workspace root, e.g. "dropout.ts"') }),
   write_file: z.strictObject({
@@ -38,7 +42,8 @@ const inputs = {
   run_tests: z.strictObject({}),
 } as const;
 
-type ToolName = keyof typeof inputs;
+/** The name of a workspace tool. */
+export type ToolName = keyof typeof toolInputs;
 const toolNames: readonly ToolName[] = ['list_files', 'read_file', 'write_file', 'str_replace', 'run_tests'];
 
 const descriptions: Record<ToolName, string> = {
@@ -50,7 +55,7 @@ const descriptions: Record<ToolName, string> = {
 };
 
 function schemaOf(name: ToolName): ToolDefinition['input_schema'] {
-  const json = z.toJSONSchema(inputs[name]);
+  const json = z.toJSONSchema(toolInputs[name]);
   const properties = json.properties ?? {};
   return { type: 'object', properties, required: json.required ?? [], additionalProperties: false };
 }
@@ -105,23 +110,23 @@ export class WorkspaceTools {
     try {
       switch (name) {
         case 'list_files': {
-          const i = inputs.list_files.safeParse(given);
+          const i = toolInputs.list_files.safeParse(given);
           return i.success ? await this.#list() : invalid(name, i.error);
         }
         case 'read_file': {
-          const i = inputs.read_file.safeParse(given);
+          const i = toolInputs.read_file.safeParse(given);
           return i.success ? await this.#read(i.data.path) : invalid(name, i.error);
         }
         case 'write_file': {
-          const i = inputs.write_file.safeParse(given);
+          const i = toolInputs.write_file.safeParse(given);
           return i.success ? await this.#write(i.data.path, i.data.content) : invalid(name, i.error);
         }
         case 'str_replace': {
-          const i = inputs.str_replace.safeParse(given);
+          const i = toolInputs.str_replace.safeParse(given);
           return i.success ? await this.#replace(i.data.path, i.data.old, i.data.new) : invalid(name, i.error);
         }
         case 'run_tests': {
-          const i = inputs.run_tests.safeParse(given);
+          const i = toolInputs.run_tests.safeParse(given);
           return i.success ? await this.#test() : invalid(name, i.error);
         }
         default:

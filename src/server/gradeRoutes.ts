@@ -68,14 +68,16 @@ export function registerGradeRoutes(app: FastifyInstance, ctx: ServerContext): v
     const body = parse(gradeBody, req.body);
     const entry = entryOf(ctx, body.task);
     const files = submissionFiles(entry.spec, body.files, 'files');
-    const { dir, remove } = await writeSubmission(entry.spec, files);
+    let remove: (() => Promise<void>) | undefined;
     try {
-      return await ctx.gradeDir(entry, dir, { seed: body.seed, failFast: body.failFast, label: 'submission' });
+      const written = await writeSubmission(entry.spec, files);
+      remove = written.remove;
+      return await ctx.gradeDir(entry, written.dir, { seed: body.seed, failFast: body.failFast, label: 'submission' });
     } catch (e) {
       if (e instanceof HttpError) throw e;
       return { ...errorGrade(entry, 'submission', e), provenance: await ctx.provenance(entry, body.seed ?? entry.spec.grader.seed) };
     } finally {
-      await remove();
+      await remove?.();
     }
   });
 

@@ -4,6 +4,7 @@ import Fastify, { type FastifyError, type FastifyInstance, LogController } from 
 import { RltaskError } from '../errors.ts';
 import { gradeCase, taskCases } from '../grading/gradeCases.ts';
 import { killAllSandboxes } from '../sandbox/Sandbox.ts';
+import { registerEnvRoutes } from './envRoutes.ts';
 import { registerGradeRoutes } from './gradeRoutes.ts';
 import { HttpError, httpErrorCodes } from './HttpError.ts';
 import { registerOpsRoutes, type Readiness } from './opsRoutes.ts';
@@ -86,11 +87,24 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     logger: { level: 'info', base: null, timestamp: () => `,"time":"${new Date().toISOString()}"`, stream: { write: (line: string) => void o.log?.write(line) } },
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: limits.maxBodyBytes,
-    forceCloseConnections: true,
+    // In-flight requests are waited for by `drain` (up to its deadline); idle keep-alive sockets close at once.
+    forceCloseConnections: 'idle',
     return503OnClosing: true,
   });
   await app.register(websocket, { options: { maxPayload: limits.maxBodyBytes } });
 
+  // Requests being answered (hijacked NDJSON streams included), so that a drain waits for their answers.
+  let inFlight = 0;
+  let settled: (() => void) | undefined;
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.ws) {
+      inFlight++;
+      reply.raw.once('close', () => {
+        inFlight--;
+        if (inFlight === 0) settled?.();
+      });
+    }
+  });
   app.addHook('onRequest', async (req) => {
     const route = req.url.split('?')[0] ?? '';
     if (o.token !== undefined && !OPEN_ROUTES.has(route) && !sameToken(req.headers.authorization, o.token)) {
@@ -117,6 +131,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
   registerOpsRoutes(app, ctx, readiness);
   registerGradeRoutes(app, ctx);
+  registerEnvRoutes(app, ctx);
 
   await app.listen({ host: o.host, port: o.port });
   const address = app.server.address();
@@ -153,14 +168,18 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     closing ??= (async () => {
       ctx.stopNow();
       killAllSandboxes();
-      await app.close();
+      const closed = app.close();
+      // What is still open now (a stream whose grades were just stopped) is cut rather than waited for.
+      app.server.closeAllConnections();
+      await closed;
     })();
     return closing;
   };
+  const answered = (): Promise<void> => (inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (settled = resolve)));
   const drain = async (): Promise<void> => {
     await ctx.beginDrain();
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([ctx.queue.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, limits.drainMs)))]);
+    await Promise.race([ctx.queue.idle().then(answered), new Promise<void>((resolve) => (timer = setTimeout(resolve, limits.drainMs)))]);
     clearTimeout(timer);
     await close();
   };
