@@ -172,6 +172,57 @@ interface Verdict {
   readonly upstream: string;
 }
 
+interface Reply {
+  readonly type: string;
+  readonly data: Record<string, unknown>;
+}
+
+/** An environment session through the proxy: one message, one reply; `upstream` is the replica holding it. */
+class Session {
+  readonly #ws: WebSocket;
+  readonly #replies: Reply[] = [];
+  readonly #waiting: ((m: Reply | undefined) => void)[] = [];
+  readonly closed: Promise<number>;
+  upstream = '';
+
+  private constructor(ws: WebSocket) {
+    this.#ws = ws;
+    ws.on('message', (raw) => {
+      const m = JSON.parse(raw.toString()) as Reply;
+      const w = this.#waiting.shift();
+      if (w === undefined) this.#replies.push(m);
+      else w(m);
+    });
+    this.closed = new Promise((resolve) =>
+      ws.once('close', (code) => {
+        for (const w of this.#waiting.splice(0)) w(undefined);
+        resolve(code);
+      }),
+    );
+  }
+
+  static async open(base: string): Promise<Session> {
+    const session = new Session(new WebSocket(`${base.replace(/^http/, 'ws')}/ws`));
+    session.#ws.once('upgrade', (res) => (session.upstream = String(res.headers['x-upstream'] ?? '')));
+    await new Promise<void>((resolve, reject) => {
+      session.#ws.once('open', () => resolve());
+      session.#ws.once('error', reject);
+    });
+    return session;
+  }
+
+  ask(message: unknown): Promise<Reply> {
+    this.#ws.send(JSON.stringify(message));
+    const m = this.#replies.shift();
+    if (m !== undefined) return Promise.resolve(m);
+    return new Promise((resolve, reject) => this.#waiting.push((x) => (x === undefined ? reject(new Error('the socket closed')) : resolve(x))));
+  }
+
+  close(): void {
+    this.#ws.close();
+  }
+}
+
 let dir: string;
 let replicas: { process: Process; url: string }[] = [];
 let nginx: Process | undefined;
@@ -213,33 +264,17 @@ describe('two replicas behind nginx', () => {
   it('a WebSocket session goes through nginx (the upgrade headers): the reference submitted, reward 1', { timeout: TIMEOUT }, async () => {
     const spec = await dropoutTask();
     const reference = caseContents(spec, taskCases(spec).find((c) => c.kind === 'reference')!).get('dropout.ts') ?? '';
-    const ws = new WebSocket(`${lb.replace(/^http/, 'ws')}/ws`);
-    const replies: unknown[] = [];
-    const waiting: ((m: unknown) => void)[] = [];
-    ws.on('message', (raw) => {
-      const m: unknown = JSON.parse(raw.toString());
-      const w = waiting.shift();
-      if (w === undefined) replies.push(m);
-      else w(m);
-    });
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    const ask = (message: unknown): Promise<{ type: string; data: { reward?: unknown; done?: unknown } }> => {
-      ws.send(JSON.stringify(message));
-      const m = replies.shift();
-      return new Promise((resolve) => (m !== undefined ? resolve(m as never) : waiting.push((x) => resolve(x as never))));
-    };
+    const session = await Session.open(lb);
     try {
-      assert.equal((await ask({ type: 'reset', data: { task: 'variance-dropout' } })).type, 'observation');
-      assert.equal((await ask({ type: 'step', data: { tool: 'write_file', path: 'dropout.ts', content: reference } })).type, 'observation');
-      const submitted = await ask({ type: 'step', data: { tool: 'submit' } });
+      assert.ok(replicas.some((r) => session.upstream === new URL(r.url).host), `upstream ${session.upstream}`);
+      assert.equal((await session.ask({ type: 'reset', data: { task: 'variance-dropout' } })).type, 'observation');
+      assert.equal((await session.ask({ type: 'step', data: { tool: 'write_file', path: 'dropout.ts', content: reference } })).type, 'observation');
+      const submitted = await session.ask({ type: 'step', data: { tool: 'submit' } });
       assert.equal(submitted.type, 'observation', JSON.stringify(submitted));
-      assert.equal(submitted.data.reward, 1);
-      assert.equal(submitted.data.done, true);
+      assert.equal(submitted.data['reward'], 1);
+      assert.equal(submitted.data['done'], true);
     } finally {
-      ws.close();
+      session.close();
     }
   });
 
@@ -262,6 +297,9 @@ describe('two replicas behind nginx', () => {
     assert.ok(a !== undefined && b !== undefined);
     const hostA = new URL(a.url).host;
     const hostB = new URL(b.url).host;
+    // Sessions opened before the kill (round robin spreads them): each lives and dies with its replica.
+    const sessions = [await Session.open(lb), await Session.open(lb)];
+    for (const session of sessions) assert.equal((await session.ask({ type: 'reset', data: { task: 'variance-dropout' } })).type, 'observation');
     const verdicts = new Map<string, Verdict[]>();
     let killed = false;
     let inFlightAtKill = 0;
@@ -360,6 +398,25 @@ describe('two replicas behind nginx', () => {
     assert.ok(passedOn + clientRetries > 0, `no request was passed on or retried\n${report}`);
     const reported = [...verdicts.values()].reduce((n, vs) => n + vs.length, 0);
     t.diagnostic(`${inFlightAtKill} jobs in flight at the kill; ${clientRetries} client retries; ${cutStreams} batch streams cut; ${passedOn} requests passed on by nginx; ${reported} verdict lines for ${verdicts.size} submissions; answered by A ${answeredBy(hostA)}, by B ${answeredBy(hostB)}`);
+    // A session on A ended with its replica (no close frame: 1006); one on B goes on; a new one lands on B.
+    for (const session of sessions) {
+      if (session.upstream === hostA) assert.equal(await session.closed, 1006);
+      else {
+        assert.equal(session.upstream, hostB);
+        const state = await session.ask({ type: 'state' });
+        assert.equal(state.type, 'state');
+        assert.equal(state.data['task'], 'variance-dropout');
+        session.close();
+      }
+    }
+    const fresh = await Session.open(lb);
+    try {
+      assert.equal(fresh.upstream.split(', ').at(-1), hostB);
+      assert.equal((await fresh.ask({ type: 'reset', data: { task: 'variance-dropout' } })).type, 'observation');
+    } finally {
+      fresh.close();
+    }
+    t.diagnostic(`sessions before the kill on ${sessions.map((x) => (x.upstream === hostA ? 'A' : 'B')).join(' and ')}`);
     // A grade on B is still right after the kill: the stream ends with B serving alone.
     const res = await fetch(`${lb}/v1/grade`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: 'variance-dropout', files: contents('reference') }) });
     assert.equal(res.status, 200);
