@@ -159,7 +159,8 @@ class GradeClient:
                         result = json.loads(line)
                         if pending.pop(result.get("id"), None) is not None:
                             yield result
-                except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as e:
+                except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, ValueError) as e:
+                    # ValueError: a line cut in the middle when the connection dropped.
                     broke = str(e)
             if not pending:
                 return

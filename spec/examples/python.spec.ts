@@ -26,7 +26,8 @@ interface PythonRun {
 
 /** The environment of a Python run: RLTASK_API_TOKEN set to `token`, or absent. */
 function envWith(token: string | undefined): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  // No __pycache__ written into examples/ by the import in the reward-function test.
+  const env: NodeJS.ProcessEnv = { ...process.env, PYTHONDONTWRITEBYTECODE: '1' };
   delete env['RLTASK_API_TOKEN'];
   if (token !== undefined) env['RLTASK_API_TOKEN'] = token;
   return env;
