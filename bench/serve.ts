@@ -12,8 +12,9 @@
  * 2. Latency: p50/p99 of `POST /v1/grade` with 2, 8 and 32 clients, each sending a fixed number of requests one
  *    after the other, `failFast: true`, three in four the planted bug (refused by the static check `uses-sqrt`: no
  *    sandbox) and one in four the reference (every check, a sandbox).
- * 3. Per task: one grade of each served task's reference (every check), its wall time and the CPU of the server's
- *    process tree, for the spread of grade costs across tasks.
+ * 3. Per task: each served task's reference (every check) graded alone, the median of two grades after an
+ *    unmeasured one: the wall time, the CPU of the server's process tree and of its main thread, for the spread of
+ *    grade costs across tasks.
  * 4. Soak: N grades (default 2,000) through a fresh server, from 2K clients: 90 % as single `POST /v1/grade`, 10 %
  *    in batches of 20, all `failFast: true`, in cycles of 20 submissions (16 × the bug and 1 × a file that does not
  *    compile, both decided without a sandbox; 2 × a decoy that fails its first property in a sandbox; 1 × the
