@@ -37,7 +37,7 @@ import { caseContents, type TaskCase, taskCases } from '../src/grading/gradeCase
 import { loadTask, type TaskSpec } from '../src/task/loadTask.ts';
 import { initWorkspace } from '../src/workspace/initWorkspace.ts';
 import { descendants, openFds, rssKb, TreeMeter } from './_procTree.ts';
-import { type Figure, measure, median, run } from './_timing.ts';
+import { type Figure, measure, median, printTable, run } from './_timing.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TASK = path.join(ROOT, 'tasks/variance-dropout.yaml');
@@ -628,18 +628,6 @@ function sizingTable(mix: string, cpuMsPerGrade: number, mainThreadMsPerGrade: n
       replicas: Object.fromEntries(Object.entries(perReplica).map(([k, g]) => [k, Math.ceil(n / g)])),
     })),
   };
-}
-
-function printTable(rows: readonly (Figure & { ratio: number })[], t0: number): void {
-  const fmtExtra = (e: Figure['extra']): string =>
-    e === undefined
-      ? ''
-      : Object.entries(e)
-          .map(([k, v]) => `${k} ${typeof v === 'number' ? (Number.isInteger(v) ? v : v.toFixed(1)) : String(v)}`)
-          .join(', ');
-  const lines: string[] = [`| group | figure | median ms | × t₀ (${t0.toFixed(0)} ms) | samples | notes |`, '|---|---|---:|---:|---:|---|'];
-  for (const r of rows) lines.push(`| ${r.group} | ${r.name} | ${r.medianMs.toFixed(1)} | ${r.ratio.toFixed(2)} | ${r.samples} | ${fmtExtra(r.extra)} |`);
-  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 await main();
