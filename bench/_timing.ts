@@ -57,3 +57,16 @@ export function run(command: string, args: readonly string[], cwd: string): Prom
     });
   });
 }
+
+/** The figures as a markdown table, each with its ratio to t₀ (`node -e 0` in the same run). */
+export function printTable(rows: readonly (Figure & { ratio: number })[], t0: number): void {
+  const fmtExtra = (e: Figure['extra']): string =>
+    e === undefined
+      ? ''
+      : Object.entries(e)
+          .map(([k, v]) => `${k} ${typeof v === 'number' ? (Number.isInteger(v) ? v : v.toFixed(1)) : String(v)}`)
+          .join(', ');
+  const out: string[] = [`| group | figure | median ms | × t₀ (${t0.toFixed(0)} ms) | samples | notes |`, '|---|---|---:|---:|---:|---|'];
+  for (const r of rows) out.push(`| ${r.group} | ${r.name} | ${r.medianMs.toFixed(1)} | ${r.ratio.toFixed(2)} | ${r.samples} | ${fmtExtra(r.extra)} |`);
+  process.stdout.write(`${out.join('\n')}\n`);
+}

@@ -23,7 +23,7 @@ import { tuneV8 } from '../src/startup/tuneV8.ts';
 import { costSplit } from './costSplit.ts';
 import { makeFixtures } from './_fixtures.ts';
 import { recordChildCpu, selfCpuMs } from './_procCpu.ts';
-import { type Figure, measure, median, run } from './_timing.ts';
+import { type Figure, measure, median, printTable, run } from './_timing.ts';
 
 // The in-process figures grade dozens of workspaces in this process, as a pipeline calling gradeMany would: with
 // the V8 settings the CLI uses (without them this process ran a full GC about once per grade after a few dozen).
@@ -240,18 +240,6 @@ async function main(): Promise<void> {
   } finally {
     await fx.cleanup();
   }
-}
-
-function printTable(rows: readonly (Figure & { ratio: number })[], t0: number): void {
-  const fmtExtra = (e: Figure['extra']): string =>
-    e === undefined
-      ? ''
-      : Object.entries(e)
-          .map(([k, v]) => `${k} ${typeof v === 'number' ? (Number.isInteger(v) ? v : v.toFixed(1)) : String(v)}`)
-          .join(', ');
-  const out: string[] = [`| group | figure | median ms | × t₀ (${t0.toFixed(0)} ms) | samples | notes |`, '|---|---|---:|---:|---:|---|'];
-  for (const r of rows) out.push(`| ${r.group} | ${r.name} | ${r.medianMs.toFixed(1)} | ${r.ratio.toFixed(2)} | ${r.samples} | ${fmtExtra(r.extra)} |`);
-  process.stdout.write(`${out.join('\n')}\n`);
 }
 
 await main();
