@@ -6,7 +6,8 @@ import { after, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { auditTask } from '../../src/audit/auditTask.ts';
 import { loadTask } from '../../src/task/loadTask.ts';
-import { cli } from '../_helpers.ts';
+import { RltaskError } from '../../src/errors.ts';
+import { cli, ROOT } from '../_helpers.ts';
 
 // The audit end to end on real grades: a small task whose reference has an equivalent mutant and a grader with
 // one property too few, the same task with that property, and the CLI's report, JSON and Markdown.
@@ -122,5 +123,12 @@ describe('rltask audit', () => {
     const r = await cli(['audit', await taskFile('broken', halveTask({ long: true, fix: 'v / 0' })), '--mutants', '1']);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /halve: the reference solution does not pass its own grader/);
+  });
+});
+
+describe('auditTask on another runtime', () => {
+  it('refuses a Python task (E_USAGE) instead of passing it without measuring anything', async () => {
+    const py = await loadTask(path.join(ROOT, 'tasks/variance-dropout-py.yaml'));
+    await assert.rejects(auditTask(py), (e: unknown) => e instanceof RltaskError && e.code === 'E_USAGE' && /covers runtime typescript only so far.*runtime is python/.test(e.message));
   });
 });

@@ -23,7 +23,7 @@ describe('the grading API', () => {
     const r = await call(`${server.url}/v1/tasks`, 'GET');
     assert.equal(r.status, 200);
     const { tasks } = r.json() as { tasks: { id: string; version: number; title: string; runtime: string; variants: string[] }[] };
-    assert.deepEqual(tasks.map((t) => t.id).sort(), ['adam-bias-correction', 'he-init', 'layer-norm', 'softplus', 'stable-softmax', 'variance-dropout']);
+    assert.deepEqual(tasks.map((t) => t.id).sort(), ['adam-bias-correction', 'he-init', 'layer-norm', 'softplus', 'stable-softmax', 'variance-dropout', 'variance-dropout-py']);
     assert.deepEqual(tasks.find((t) => t.id === 'variance-dropout'), { id: 'variance-dropout', version: spec.version, title: spec.title, runtime: 'typescript', variants: ['formula', 'goal-only'] });
   });
 

@@ -138,14 +138,19 @@ function aborted(): never {
  * Audit a task's grader: grade, as one batch, chimeras of its reference and bug, a sample of mutants of its
  * reference, and the standard hack battery. Every one of these programs is wrong, so each that passes is a hole;
  * surviving mutants are then compared with the reference on the grader's inputs to tell likely-equivalent ones
- * from real survivors. Throws an `RltaskError` (E_SPEC) when the reference solution itself does not pass: the
- * audit would measure nothing.
+ * from real survivors. Throws an `RltaskError` (E_SPEC) when the reference solution itself does not pass, and
+ * E_USAGE for a task of another runtime than TypeScript: the audit would measure nothing.
  *
  * @example
  * const report = await auditTask(await loadTask('tasks/softplus.yaml'), { mutants: 40 });
  * console.log(report.ok, report.mutants.score);
  */
 export async function auditTask(spec: TaskSpec, options: AuditOptions = {}): Promise<AuditReport> {
+  // Its mutants, chimeras and hacks are TypeScript: on another runtime every one would fail to compile, and the
+  // audit would pass without having measured anything.
+  if (spec.runtime !== 'typescript') {
+    throw new RltaskError('E_USAGE', `${spec.sourcePath}: rltask audit covers runtime typescript only so far (its mutants, chimeras and hacks are TypeScript programs); this task's runtime is ${spec.runtime}`);
+  }
   const started = performance.now();
   const seed = options.seed ?? spec.grader.seed;
   const referenceCase = taskCases(spec).find((c) => c.kind === 'reference')!;

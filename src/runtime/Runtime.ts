@@ -37,6 +37,8 @@ export interface Runtime {
    * undefined when they cannot be known statically.
    */
   classMembers(source: string, file: string, className: string): Promise<ReadonlySet<string> | undefined>;
+  /** The isolation layers its children get on this machine (what a grade's provenance reports). */
+  isolationLayers(): Promise<readonly string[]>;
 }
 
 /** Compiled code and the file it came from, ready to load into a child. */

@@ -3,7 +3,6 @@ import { gradeMany } from '../grading/gradeMany.ts';
 import type { GradeResult } from '../grading/GradeResult.ts';
 import { gradeWorkspace } from '../grading/gradeWorkspace.ts';
 import { runtimeFor } from '../runtime/registry.ts';
-import { isolationInForce } from '../sandbox/isolationInForce.ts';
 import type { SandboxOptions } from '../sandbox/Sandbox.ts';
 import type { TaskSpec } from '../task/loadTask.ts';
 import { GradeQueue } from './GradeQueue.ts';
@@ -16,7 +15,7 @@ export interface Provenance {
   readonly graderVersion: string;
   readonly seed: number;
   readonly runtime: string;
-  /** The layers in force for this grade's children, the always-on ones first. */
+  /** The layers in force for this grade's children (the runtime's, as detected on this machine). */
   readonly isolation: readonly string[];
 }
 
@@ -32,9 +31,6 @@ export interface ServerLimits {
   readonly maxBodyBytes: number;
   readonly drainMs: number;
 }
-
-/** Layers every sandboxed child has whatever the machine allows. */
-const ALWAYS = ['static-policy', 'runtime-permissions', 'process-group'] as const;
 
 /**
  * What the routes and the sessions share: the tasks, the grading queue and its metrics, the limits, and whether
@@ -82,7 +78,7 @@ export class ServerContext {
   }
 
   async provenance(entry: CatalogEntry, seed: number): Promise<Provenance> {
-    return { taskSha256: entry.sha256, graderVersion: pkg.version, seed, runtime: entry.spec.runtime, isolation: [...ALWAYS, ...(await isolationInForce())] };
+    return { taskSha256: entry.sha256, graderVersion: pkg.version, seed, runtime: entry.spec.runtime, isolation: [...(await runtimeFor(entry.spec.runtime).isolationLayers())] };
   }
 
   #startSandbox(spec: TaskSpec): (o: SandboxOptions) => ReturnType<ReturnType<typeof runtimeFor>['startChild']> {

@@ -77,4 +77,6 @@ export const pythonRuntime: Runtime = {
   childOptions,
   startChild,
   classMembers: classMemberNames,
+  // Fixed: without bubblewrap a Python grade is an error, never a weaker sandbox.
+  isolationLayers: async () => ['static-policy', 'bubblewrap', 'mount-namespace', 'pid-namespace', 'network-namespace', 'ipc-namespace', 'uts-namespace', 'unprivileged-uid', 'no-new-privileges', 'rlimits', 'process-group'],
 };

@@ -1,5 +1,6 @@
 import { SubmissionFault } from '../../errors.ts';
 import { Oracle } from '../../sandbox/Oracle.ts';
+import { isolationInForce } from '../../sandbox/isolationInForce.ts';
 import { type LoadResult, Sandbox, type SandboxOptions } from '../../sandbox/Sandbox.ts';
 import type { Check } from '../Check.ts';
 import type { Compiled, Prepared, PrepareInput, Program, RunLimits, Runtime, Started, StartOptions } from '../Runtime.ts';
@@ -95,4 +96,6 @@ export const typescriptRuntime: Runtime = {
   childOptions,
   startChild: (options) => Sandbox.start(options),
   classMembers: classMemberNames,
+  // The static policy, Node's permission model and the killed process group always; the rest as the machine allows.
+  isolationLayers: async () => ['static-policy', 'node-permissions', 'process-group', ...(await isolationInForce())],
 };
