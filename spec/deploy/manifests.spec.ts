@@ -336,6 +336,9 @@ describe('deploy/k8s', () => {
       const seccomp = sc.seccompProfile ?? p.securityContext?.seccompProfile;
       assert.equal(seccomp?.type, 'RuntimeDefault');
       assert.equal(p.automountServiceAccountToken, false);
+      // bubblewrap (Python tasks) mounts the child's filesystem and a fresh /proc.
+      assert.equal(sc.appArmorProfile?.type, 'Unconfined');
+      assert.equal(sc.procMount, 'Unmasked');
       assert.ok(p.hostNetwork !== true && p.hostPID !== true && p.hostIPC !== true);
     });
 
