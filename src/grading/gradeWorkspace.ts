@@ -24,6 +24,12 @@ export interface GradeOptions {
    * submission — for pipelines that only need the reward. Default false: every check runs and is reported.
    */
   readonly failFast?: boolean;
+  /**
+   * Test-only, never exposed by the CLI or the server: grade without the static policy (reported as a skipped
+   * check), so that the hostile specs can run every case against the sandbox alone. The policy is a first filter;
+   * a grade with it off is weaker, never a real verdict. Default false.
+   */
+  readonly policyOff?: boolean;
 }
 
 /** The limits of one sandbox child for this task (what a pool of pre-started children for its grades needs). */
@@ -123,13 +129,13 @@ export async function prepareGrade(spec: TaskSpec, dir: string, options: GradeOp
     }
     const originals = new Map(spec.files.filter((f) => f.role === 'editable').map((f) => [f.path, f.content]));
     const files = new Map([...submission.editable].map(([p, text]) => [p, { submitted: text, original: originals.get(p) ?? '' }]));
-    const prepared = await runtime.prepare({ files, subject: spec.grader.subject, checks: spec.grader.ast });
+    const prepared = await runtime.prepare({ files, subject: spec.grader.subject, checks: spec.grader.ast, ...(options.policyOff === true ? { policyOff: true } : {}) });
     checks.push(...prepared.checks);
     if (!prepared.ok) {
       checks.push(...skippedChecks(['load', ...sandboxCheckIds], prepared.refusal));
       return undefined;
     }
-    const failedStatic = prepared.checks.find((c) => !c.passed);
+    const failedStatic = prepared.checks.find((c) => !c.passed && c.skipped !== true);
     if (options.failFast === true && failedStatic !== undefined) {
       checks.push(...skippedChecks(['load', ...sandboxCheckIds], `fail-fast after ${failedStatic.id} failed`));
       return undefined;

@@ -55,6 +55,12 @@ export interface PrepareInput {
   readonly subject: { readonly file: string; readonly export: string };
   /** The task's configured static checks (`grader.ast`), as data. */
   readonly checks: readonly StaticCheckSpec[];
+  /**
+   * Test-only: do not apply the static policy (its check is reported skipped and never refuses the code), so that
+   * the hostile specs can show the sandbox holds on its own. Only `GradeOptions.policyOff` sets it; the CLI, the
+   * server and the batch commands never do.
+   */
+  readonly policyOff?: boolean;
 }
 
 
