@@ -91,6 +91,8 @@ describe('the Python runtime: static checks', () => {
       ['np.var = lambda *a, **k: 1.0\n', /assigning to np\.var \(an attribute of an imported module\)/],
       ['np.random.seed = print\n', /assigning to np\.random\.seed/],
       ['np.save("x", np.zeros(1))\n', /use of np\.save/],
+      ['np.zeros(1).tofile("x")\n', /use of \.tofile \(writes a file\)/],
+      ['np.zeros(1).dump("x")\n', /use of \.dump \(writes a file\)/],
       ['import threading\n', /import of threading/],
     ];
     for (const [code, expected] of cases) {

@@ -20,6 +20,8 @@ FORBIDDEN_ATTRIBUTES = FORBIDDEN_MODULE_NAMES | {
     'load', 'save', 'savez', 'savez_compressed', 'savetxt', 'loadtxt', 'genfromtxt', 'fromfile', 'tofile',
     'memmap', 'DataSource', 'f2py', 'distutils', 'testing', 'lib',
 }
+# ndarray's own methods that write a file: refused on any value, since an array is not known to be one statically.
+ARRAY_FILE_METHODS = {'tofile', 'dump'}
 ALLOWED_DUNDERS = {'__init__', '__call__', '__name__'}
 REFLECTION = {'getattr', 'setattr', 'delattr', 'hasattr'}
 
@@ -192,6 +194,8 @@ class Walker:
                 self.violation(node, f'access to the attribute {node.attr}')
             elif node.attr in FORBIDDEN_ATTRIBUTES and self.is_module(node.value):
                 self.violation(node, f'use of {dotted(node)}')
+            elif node.attr in ARRAY_FILE_METHODS:
+                self.violation(node, f'use of .{node.attr} (writes a file)')
             if isinstance(node.ctx, (ast.Store, ast.Del)) and self.is_module(node.value):
                 self.violation(node, f'{"assigning to" if isinstance(node.ctx, ast.Store) else "deleting"} {dotted(node)} (an attribute of an imported module)')
         elif isinstance(node, ast.Call):

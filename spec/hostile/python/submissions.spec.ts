@@ -1,0 +1,198 @@
+/**
+ * Hostile Python submissions (./cases.ts) for tasks/variance-dropout-py.yaml, graded by the real grader
+ * (`gradeMany`, in this process) twice: once as the CLI grades, once with the static policy off — the policy is a
+ * first filter, and the sandbox has to hold alone.
+ *
+ * Every case asserts, in both batches: its declared verdict (never `error`), finished within the task's time
+ * limit plus a margin, captured output capped, its workspace unchanged, neither of its marker files (one in the
+ * workspaces' parent, one directly under the host's /tmp) created; with the policy on, whether the policy refused
+ * it as declared; with it off, that the code really was loaded in a child. After both batches: the sentinel
+ * directory unchanged, the 127.0.0.1 server never connected to, this process (the grader) alive with its pid, and
+ * no process left: neither a sandbox (found by a marker in the environment bubblewrap inherits; a PID namespace
+ * dies with its init) nor one a case started on purpose (found by a token in its argv).
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { gradeMany } from '../../../src/grading/gradeMany.ts';
+import { gradeWorkspace } from '../../../src/grading/gradeWorkspace.ts';
+import type { GradeResult } from '../../../src/grading/GradeResult.ts';
+import { parseTask, type TaskSpec } from '../../../src/task/loadTask.ts';
+import { initWorkspace } from '../../../src/workspace/initWorkspace.ts';
+import { ROOT } from '../../_helpers.ts';
+import { MARGIN_MS, Scratch, settledProcesses, snapshot } from '../_support.ts';
+import { dropout, PY_CASES, type PyCase } from './cases.ts';
+
+const TASK = path.join(ROOT, 'tasks/variance-dropout-py.yaml');
+/** Small limits, so that loops and bombs end fast; the time limit leaves a loaded machine room for an honest grade. */
+const LIMITS = { timeMs: 10_000, memoryMb: 256, outputBytes: 8192, fileBytes: 65536 } as const;
+const SENTINEL_TEXT = 'sentinel: must never change\n';
+const TOKEN = `rltask-pyhostile-${randomBytes(6).toString('hex')}`;
+
+type Setting = 'on' | 'off';
+const SETTINGS: readonly Setting[] = ['on', 'off'];
+
+let scratch: Scratch;
+let spec: TaskSpec;
+let taskFile: string;
+let server: net.Server;
+let connections = 0;
+const graderPid = process.pid;
+const workspaces = new Map<string, string>();
+const markers = new Map<string, readonly string[]>();
+const snapshots = new Map<string, Map<string, string>>();
+const results = new Map<Setting, Map<string, GradeResult>>();
+const batchMs = new Map<Setting, number>();
+let outsideBefore: Map<string, string>;
+
+const py = (s: string): string => JSON.stringify(s);
+
+function fill(c: PyCase, ws: string, port: number): string {
+  const [parent, tmp] = markers.get(c.name)!;
+  return c.source
+    .replaceAll('__SENTINEL_TEXT__', py(SENTINEL_TEXT))
+    .replaceAll('__SENTINEL__', py(scratch.sentinel))
+    .replaceAll('__PWNED_PARENT__', py(parent!))
+    .replaceAll('__PWNED_TMP__', py(tmp!))
+    .replaceAll('__WORKSPACE__', py(ws))
+    .replaceAll('__TASK_FILE__', py(taskFile))
+    .replaceAll('__PARENT_PID__', String(graderPid))
+    .replaceAll('__PORT__', String(port))
+    .replaceAll('__TOKEN__', TOKEN);
+}
+
+/** Processes whose argv holds this run's token: what a case started on purpose, if it outlived its grade. */
+async function withToken(): Promise<string[]> {
+  const found: string[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    const cmdline = await readFile(`/proc/${name}/cmdline`, 'latin1').catch(() => '');
+    if (!cmdline.includes(TOKEN)) continue;
+    const stat = await readFile(`/proc/${name}/stat`, 'latin1').catch(() => '');
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
+    found.push(`${name}: ${cmdline.split('\0').join(' ').slice(0, 160)}`);
+  }
+  return found;
+}
+
+before(async () => {
+  scratch = await Scratch.create('pyhostile');
+  await writeFile(scratch.sentinel, SENTINEL_TEXT);
+  const text = (await readFile(TASK, 'utf8')).replace(/^limits:\n(?: {2}.*\n)+/m, `limits:\n${Object.entries(LIMITS).map(([k, v]) => `  ${k}: ${v}\n`).join('')}`);
+  taskFile = path.join(scratch.outside, 'task.yaml');
+  await writeFile(taskFile, text);
+  spec = await parseTask(text, 'variance-dropout-py.hostile.yaml');
+  assert.deepEqual(spec.limits, LIMITS);
+  server = net.createServer((socket) => {
+    connections++;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  for (const c of PY_CASES) {
+    const ws = await scratch.dir(c.name);
+    markers.set(c.name, [path.join(scratch.root, `pwned-${c.name}`), path.join(tmpdir(), `${TOKEN}-${c.name}`)]);
+    await initWorkspace(spec, ws, { force: true, contents: new Map([['dropout.py', fill(c, ws, port)]]) });
+    workspaces.set(c.name, ws);
+    snapshots.set(c.name, await snapshot(ws));
+  }
+  outsideBefore = await snapshot(scratch.outside);
+  const dirs = PY_CASES.filter((c) => c.alone !== true).map((c) => workspaces.get(c.name)!);
+  for (const setting of SETTINGS) {
+    const started = performance.now();
+    // failFast: a case's verdict needs only its first failure, and every case passes the static task checks, so
+    // the hostile code still reaches the sandbox.
+    const options = { failFast: true, policyOff: setting === 'off' };
+    const graded = await gradeMany(spec, dirs, { ...options, concurrency: 2 });
+    for (const c of PY_CASES.filter((x) => x.alone === true)) graded.push(await gradeWorkspace(spec, workspaces.get(c.name)!, options));
+    batchMs.set(setting, Math.round(performance.now() - started));
+    results.set(setting, new Map(graded.map((r) => [r.workspace, r])));
+  }
+});
+
+after(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  for (const files of markers.values()) for (const f of files) await rm(f, { force: true });
+  const leftover = await settledProcesses(scratch.marker);
+  const gone = await scratch.cleanup();
+  assert.deepEqual(leftover, [], 'sandbox processes left running');
+  assert.ok(gone, 'the temporary root was not removed');
+});
+
+it(`the suite has at least 30 cases (${PY_CASES.length}), with unique names and a reason each`, () => {
+  assert.ok(PY_CASES.length >= 30);
+  assert.equal(new Set(PY_CASES.map((c) => c.name)).size, PY_CASES.length);
+  for (const c of PY_CASES) assert.ok(c.reason.length > 20, c.name);
+});
+
+for (const setting of SETTINGS) {
+  describe(`policy ${setting}`, () => {
+    it('one batch grades every case; the grader survives it', (t) => {
+      t.diagnostic(`${PY_CASES.length} grades in ${batchMs.get(setting)} ms`);
+      assert.equal(results.get(setting)?.size, PY_CASES.length);
+    });
+
+    for (const c of PY_CASES) {
+      const want = c.expect[setting === 'on' ? 0 : 1];
+      it(`${c.name} [${c.category}] → ${want}: ${c.reason}`, async (t) => {
+        const r = results.get(setting)?.get(workspaces.get(c.name)!);
+        assert.ok(r !== undefined, 'no result for this workspace');
+        t.diagnostic(`${r.status} in ${r.durationMs} ms — ${r.feedback.slice(0, 200)}`);
+        assert.equal(r.status, want, `${r.feedback}\n${r.output.slice(0, 1500)}`);
+        assert.ok(r.durationMs <= LIMITS.timeMs + MARGIN_MS, `took ${r.durationMs} ms`);
+        assert.ok(Buffer.byteLength(r.output) <= LIMITS.outputBytes + 200, `output of ${Buffer.byteLength(r.output)} bytes is not capped`);
+        const policy = r.checks.find((x) => x.id === 'policy');
+        if (setting === 'on') {
+          const refused = policy !== undefined && !policy.passed && policy.skipped !== true;
+          assert.equal(refused, c.policy === 'refuses', `policy: ${policy?.message}`);
+        } else if (c.name !== 'syntax-error') {
+          assert.equal(policy?.skipped, true, 'the policy ran although it was off');
+          const load = r.checks.find((x) => x.id === 'load');
+          assert.ok(load !== undefined && load.skipped !== true, `the code never reached a child: ${load?.message}`);
+        }
+        assert.deepEqual(await snapshot(workspaces.get(c.name)!), snapshots.get(c.name), 'the workspace changed');
+        for (const m of markers.get(c.name)!) assert.equal(existsSync(m), false, `${m} was created`);
+      });
+    }
+  });
+}
+
+// FINDING (open): RLIMIT_NPROC counts every process of the sandbox's uid (65534) on the machine, so one fork
+// bomb holds the whole cap for its time limit and every Python child started meanwhile — the analyser of the next
+// workspace, a sandbox, another grader's — fails to exec (EAGAIN) and its grade is an `error`. No breach (the
+// bomb fails and leaves nothing), but a denial of service to its neighbours; a per-sandbox cap (a uid per child,
+// or a pids cgroup) would fix it. Run as a todo until then: it documents the failure without failing the suite.
+it('a fork bomb does not turn the grades running beside it into errors', { todo: 'the process cap is per uid, shared by every sandbox on the machine' }, async () => {
+  const bomb = PY_CASES.find((c) => c.name === 'fork-bomb')!;
+  const honest = await Promise.all([1, 2, 3].map((i) => scratch.workspace(spec, `honest-${i}`, new Map([['dropout.py', dropout('fix')]]))));
+  const graded = await gradeMany(spec, [workspaces.get(bomb.name)!, ...honest], { concurrency: 2, policyOff: true });
+  assert.deepEqual(
+    graded.map((r) => r.status),
+    ['failed', 'passed', 'passed', 'passed'],
+    graded.map((r) => r.feedback.slice(0, 200)).join('\n'),
+  );
+});
+
+it('no side effect outside the workspaces: sentinel directory unchanged, no connection, the grader alive', async () => {
+  assert.deepEqual(await snapshot(scratch.outside), outsideBefore);
+  assert.equal(connections, 0, 'the 127.0.0.1 server was reached');
+  assert.equal(process.pid, graderPid);
+  assert.equal(process.kill(graderPid, 0), true);
+});
+
+it('no process outlives its grade: no sandbox of this file, no process a case started', async () => {
+  assert.deepEqual(await settledProcesses(scratch.marker), []);
+  const until = performance.now() + 10_000;
+  let left = await withToken();
+  while (left.length > 0 && performance.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    left = await withToken();
+  }
+  assert.deepEqual(left, []);
+});
