@@ -223,6 +223,27 @@ while True:
     }),
   },
   {
+    name: 'thread-hoard',
+    category: 'process',
+    reason: 'sleeping threads with small stacks until the process cap refuses one, then holding them: the cap fills in a moment',
+    expect: FAILED,
+    policy: 'refuses',
+    alone: true,
+    source: dropout('fix', {
+      imports: 'import threading\nimport time',
+      prelude: `
+threading.stack_size(1 << 16)
+try:
+    while True:
+        threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()
+except BaseException:
+    pass
+while True:
+    time.sleep(1)
+`,
+    }),
+  },
+  {
     name: 'kill-the-grader',
     category: 'process',
     reason: 'SIGKILL to the grader by its host pid, to the parent, to the process group and to every process it can see',
@@ -259,7 +280,7 @@ except BaseException:
   {
     name: 'raise-rlimits',
     category: 'process',
-    reason: 'raising the hard limits (address space, processes, file size) set by prlimit: only root could',
+    reason: 'raising the hard limits (address space, processes, file size) set by prlimit: an unprivileged process cannot',
     expect: FAILED,
     policy: 'refuses',
     source: dropout('gated', {
@@ -694,7 +715,7 @@ signal.setitimer(signal.ITIMER_REAL, 0.05, 0.05)
   {
     name: 'recursion-limit-raised',
     category: 'resources',
-    reason: 'the recursion limit raised to 10^6, so the C stack overflows: the child dies, the grader does not',
+    reason: 'the recursion limit raised to 10^6, past what the C stack holds: the child crashes or runs out of time, the grader does not',
     expect: FAILED,
     policy: 'refuses',
     source: dropout('fix', { imports: 'import sys', prelude: 'sys.setrecursionlimit(1000000)\n\n\ndef _f(n):\n    return _f(n + 1) + 1\n\n\n_f(0)' }),
