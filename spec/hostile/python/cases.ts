@@ -225,7 +225,7 @@ while True:
   {
     name: 'thread-hoard',
     category: 'process',
-    reason: 'sleeping threads with small stacks until the process cap refuses one, then holding them: the cap fills in a moment',
+    reason: 'sleeping threads with small stacks until one cannot start (the address space or the process cap), then holding them',
     expect: FAILED,
     policy: 'refuses',
     alone: true,
@@ -236,6 +236,28 @@ threading.stack_size(1 << 16)
 try:
     while True:
         threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()
+except BaseException:
+    pass
+while True:
+    time.sleep(1)
+`,
+    }),
+  },
+  {
+    name: 'process-hoard',
+    category: 'process',
+    reason: 'sleeping forked children until the process cap refuses one, then holding them: the cap fills within seconds',
+    expect: FAILED,
+    policy: 'refuses',
+    alone: true,
+    source: dropout('fix', {
+      imports: 'import os\nimport time',
+      prelude: `
+try:
+    while True:
+        if os.fork() == 0:
+            time.sleep(3600)
+            os._exit(0)
 except BaseException:
     pass
 while True:
