@@ -1,8 +1,7 @@
-import { SubmissionFault } from '../../errors.ts';
-import { Oracle } from '../../sandbox/Oracle.ts';
-import { type LoadResult, Sandbox, type SandboxOptions } from '../../sandbox/Sandbox.ts';
-import type { Compiled, Prepared, PrepareInput, Program, RunLimits, Runtime, Started, StartOptions } from '../Runtime.ts';
+import { Sandbox, type SandboxOptions } from '../../sandbox/Sandbox.ts';
+import type { Compiled, Prepared, PrepareInput, Program, Runtime } from '../Runtime.ts';
 import { policy as policyDefinition } from '../checks/policy.ts';
+import { childOptionsOf, startSubject } from '../startSubject.ts';
 import { pythonLauncher } from './pythonSandbox.ts';
 import { classMemberNames, runStaticChecks } from './staticChecks.ts';
 
@@ -25,46 +24,8 @@ async function prepare(input: PrepareInput): Promise<Prepared> {
   return { ok: true, checks, program: programOf(editable, input.subject.file, false) };
 }
 
-function childOptions(limits: RunLimits): SandboxOptions {
-  return { memoryMb: limits.memoryMb, outputBytes: limits.outputBytes, cpuSeconds: Math.ceil(limits.timeMs / 1000) + 2 };
-}
-
 const startChild = (options: SandboxOptions): Promise<Sandbox> => Sandbox.start(options, pythonLauncher);
 
-async function start(program: Program, options: StartOptions): Promise<Started> {
-  const sandbox = await (options.child ?? startChild)(childOptions(options.limits));
-  const child = {
-    get output() {
-      return sandbox.output;
-    },
-    dispose: () => sandbox.dispose(),
-  };
-  try {
-    const deadline = performance.now() + options.limits.timeMs;
-    let loaded: LoadResult;
-    try {
-      loaded = await sandbox.load(program.code, program.file, options.randomSeed, options.limits.timeMs);
-    } catch (e) {
-      if (!(e instanceof SubmissionFault)) throw e;
-      return { ok: false, thrown: { name: e.name, message: e.message }, fault: true, child };
-    }
-    if (!loaded.ok) return { ok: false, thrown: loaded.thrown, fault: false, child };
-    const subject = {
-      oracle: new Oracle(sandbox, deadline),
-      exports: loaded.exports,
-      deadline,
-      get output() {
-        return sandbox.output;
-      },
-      dispose: () => sandbox.dispose(),
-      run: (p: Program, randomSeed: number, timeoutMs: number) => sandbox.load(p.code, p.file, randomSeed, timeoutMs),
-    };
-    return { ok: true, subject };
-  } catch (e) {
-    await sandbox.dispose();
-    throw e;
-  }
-}
 
 /**
  * Python: Python's own `ast` reads the submission for the static checks (in a sandboxed child, never executing
@@ -76,8 +37,8 @@ export const pythonRuntime: Runtime = {
   prepare,
   compile: (source, file) => Promise.resolve<Compiled>({ ok: true, program: programOf(new Map([[file, source]]), file, false) }),
   bundleTests: (entry, files) => Promise.resolve<Compiled>({ ok: true, program: programOf(files, entry, true) }),
-  start,
-  childOptions,
+  start: (program, options) => startSubject(program, options, startChild),
+  childOptions: childOptionsOf,
   startChild,
   classMembers: classMemberNames,
   // Fixed: without bubblewrap a Python grade is an error, never a weaker sandbox.

@@ -1,9 +1,8 @@
-import { SubmissionFault } from '../../errors.ts';
-import { Oracle } from '../../sandbox/Oracle.ts';
 import { isolationInForce } from '../../sandbox/isolationInForce.ts';
-import { type LoadResult, Sandbox, type SandboxOptions } from '../../sandbox/Sandbox.ts';
+import { Sandbox } from '../../sandbox/Sandbox.ts';
 import type { Check } from '../Check.ts';
-import type { Compiled, Prepared, PrepareInput, Program, RunLimits, Runtime, Started, StartOptions } from '../Runtime.ts';
+import { childOptionsOf, startSubject } from '../startSubject.ts';
+import type { Compiled, Prepared, PrepareInput, Runtime } from '../Runtime.ts';
 import { alwaysOnCheckIds, COMPILE_CHECK_ID } from '../staticCheckRegistry.ts';
 import { parseFiles } from './parseFiles.ts';
 import { classMemberNames, runStaticChecks } from './staticChecks.ts';
@@ -35,45 +34,6 @@ async function prepare(input: PrepareInput): Promise<Prepared> {
   return { ok: true, checks, program: { code: compiled.code, file: subjectFile } };
 }
 
-function childOptions(limits: RunLimits): SandboxOptions {
-  return { memoryMb: limits.memoryMb, outputBytes: limits.outputBytes, cpuSeconds: Math.ceil(limits.timeMs / 1000) + 2 };
-}
-
-async function start(program: Program, options: StartOptions): Promise<Started> {
-  const sandbox = await (options.child ?? Sandbox.start)(childOptions(options.limits));
-  const child = {
-    get output() {
-      return sandbox.output;
-    },
-    dispose: () => sandbox.dispose(),
-  };
-  try {
-    const deadline = performance.now() + options.limits.timeMs;
-    let loaded: LoadResult;
-    try {
-      loaded = await sandbox.load(program.code, program.file, options.randomSeed, options.limits.timeMs);
-    } catch (e) {
-      // The child misbehaved while loading (out of time or memory, died): the program's failure, with its output.
-      if (!(e instanceof SubmissionFault)) throw e;
-      return { ok: false, thrown: { name: e.name, message: e.message }, fault: true, child };
-    }
-    if (!loaded.ok) return { ok: false, thrown: loaded.thrown, fault: false, child };
-    const subject = {
-      oracle: new Oracle(sandbox, deadline),
-      exports: loaded.exports,
-      deadline,
-      get output() {
-        return sandbox.output;
-      },
-      dispose: () => sandbox.dispose(),
-      run: (p: Program, randomSeed: number, timeoutMs: number) => sandbox.load(p.code, p.file, randomSeed, timeoutMs),
-    };
-    return { ok: true, subject };
-  } catch (e) {
-    await sandbox.dispose();
-    throw e;
-  }
-}
 
 async function compile(source: string, file: string): Promise<Compiled> {
   const compiled = await transpile(source, file);
@@ -94,8 +54,8 @@ export const typescriptRuntime: Runtime = {
   prepare,
   compile,
   bundleTests,
-  start,
-  childOptions,
+  start: (program, options) => startSubject(program, options, (o) => Sandbox.start(o)),
+  childOptions: childOptionsOf,
   startChild: (options) => Sandbox.start(options),
   classMembers: classMemberNames,
   // The static policy, Node's permission model and the killed process group always; the rest as the machine allows.
