@@ -41,7 +41,7 @@ export class ServerContext {
   readonly catalog: TaskCatalog;
   readonly limits: ServerLimits;
   readonly queue: GradeQueue;
-  readonly metrics = new ServerMetrics();
+  readonly metrics: ServerMetrics;
   /** Aborted when the drain deadline passes: grades still running are stopped (their children killed). */
   readonly #stop = new AbortController();
   #draining = false;
@@ -51,6 +51,7 @@ export class ServerContext {
     this.catalog = catalog;
     this.limits = limits;
     this.queue = new GradeQueue(limits.concurrency, limits.queue);
+    this.metrics = new ServerMetrics(this.queue);
   }
 
   get draining(): boolean {
@@ -99,27 +100,16 @@ export class ServerContext {
     this.metrics.gradeSeconds.observe({ task: spec.id }, seconds);
   }
 
-  #gauges(): void {
-    this.metrics.queueDepth.set(this.queue.depth);
-    this.metrics.gradesRunning.set(this.queue.running);
-  }
-
   /** Grade one workspace directory through the queue (429 when it is full, decided before anything is awaited). */
   async gradeDir(entry: CatalogEntry, dir: string, o: { seed?: number | undefined; failFast?: boolean | undefined; label?: string }): Promise<ServedGrade> {
     const seed = o.seed ?? entry.spec.grader.seed;
-    const done = this.queue.run(1, async () => {
-      this.#gauges();
+    const r = await this.queue.run(1, async () => {
       const started = performance.now();
-      const r = await gradeWorkspace(entry.spec, dir, { seed, failFast: o.failFast === true, startSandbox: this.#startSandbox(entry.spec), ...(o.label === undefined ? {} : { label: o.label }) });
-      this.#record(entry.spec, r, (performance.now() - started) / 1000);
-      return r;
+      const graded = await gradeWorkspace(entry.spec, dir, { seed, failFast: o.failFast === true, startSandbox: this.#startSandbox(entry.spec), ...(o.label === undefined ? {} : { label: o.label }) });
+      this.#record(entry.spec, graded, (performance.now() - started) / 1000);
+      return graded;
     });
-    this.#gauges();
-    try {
-      return { ...(await done), provenance: await this.provenance(entry, seed) };
-    } finally {
-      this.#gauges();
-    }
+    return { ...r, provenance: await this.provenance(entry, seed) };
   }
 
   /**
@@ -130,8 +120,7 @@ export class ServerContext {
   async gradeDirs(entry: CatalogEntry, dirs: readonly string[], o: { seed?: number | undefined; failFast?: boolean | undefined; onResult: (index: number, r: ServedGrade) => void }): Promise<void> {
     const seed = o.seed ?? entry.spec.grader.seed;
     const index = new Map(dirs.map((d, i) => [d, i]));
-    const done = this.queue.run(dirs.length, async (slots) => {
-      this.#gauges();
+    await this.queue.run(dirs.length, async (slots) => {
       const provenance = await this.provenance(entry, seed);
       const started = performance.now();
       await gradeMany(entry.spec, dirs, {
@@ -145,11 +134,5 @@ export class ServerContext {
         },
       });
     });
-    this.#gauges();
-    try {
-      await done;
-    } finally {
-      this.#gauges();
-    }
   }
 }

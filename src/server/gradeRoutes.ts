@@ -32,10 +32,10 @@ function entryOf(ctx: ServerContext, task: string, field = 'task'): CatalogEntry
 }
 
 /** A grader fault as a grade: status `error` with the reason, never a reward of 0 that looks like a verdict. */
-function errorGrade(entry: CatalogEntry, label: string, e: unknown): GradeResult {
+function errorGrade(entry: CatalogEntry, label: string, seed: number, e: unknown): GradeResult {
   const code = e instanceof RltaskError ? e.code : 'E_INTERNAL';
   const message = e instanceof Error ? e.message : String(e);
-  return { workspace: label, task: entry.spec.id, taskVersion: entry.spec.version, passed: false, reward: 0, status: 'error', feedback: `the grader broke: ${message}`, output: '', checks: [], seed: 0, durationMs: 0, error: { code, message } };
+  return { workspace: label, task: entry.spec.id, taskVersion: entry.spec.version, passed: false, reward: 0, status: 'error', feedback: `the grader broke: ${message}`, output: '', checks: [], seed, durationMs: 0, error: { code, message } };
 }
 
 /**
@@ -75,7 +75,8 @@ export function registerGradeRoutes(app: FastifyInstance, ctx: ServerContext): v
       return await ctx.gradeDir(entry, written.dir, { seed: body.seed, failFast: body.failFast, label: 'submission' });
     } catch (e) {
       if (e instanceof HttpError) throw e;
-      return { ...errorGrade(entry, 'submission', e), provenance: await ctx.provenance(entry, body.seed ?? entry.spec.grader.seed) };
+      const seed = body.seed ?? entry.spec.grader.seed;
+      return { ...errorGrade(entry, 'submission', seed, e), provenance: await ctx.provenance(entry, seed) };
     } finally {
       await remove?.();
     }
@@ -106,9 +107,9 @@ export function registerGradeRoutes(app: FastifyInstance, ctx: ServerContext): v
         await ctx.gradeDirs(entry, written.map((w) => w.dir), { seed: body.seed, failFast: body.failFast, onResult: (i, r) => emit(written[i]?.id ?? '?', r) });
       } catch (e) {
         // The stream has started: a submission not graded gets its own line, as the grader's fault.
-        for (const w of written) if (!answered.has(w.id)) emit(w.id, errorGrade(entry, w.id, e));
+        for (const w of written) if (!answered.has(w.id)) emit(w.id, errorGrade(entry, w.id, body.seed ?? entry.spec.grader.seed, e));
       }
-      for (const w of written) if (!answered.has(w.id)) emit(w.id, errorGrade(entry, w.id, new RltaskError('E_INTERNAL', 'the server stopped before this submission was graded (draining)')));
+      for (const w of written) if (!answered.has(w.id)) emit(w.id, errorGrade(entry, w.id, body.seed ?? entry.spec.grader.seed, new RltaskError('E_INTERNAL', 'the server stopped before this submission was graded (draining)')));
       reply.raw.end();
       return reply;
     } finally {

@@ -18,8 +18,6 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: ServerContext, read
     return reply.code(ready ? 200 : 503).send({ ready, reason: ctx.draining ? 'draining' : readiness.reason });
   });
   app.get('/metrics', async (_req, reply) => {
-    ctx.metrics.queueDepth.set(ctx.queue.depth);
-    ctx.metrics.gradesRunning.set(ctx.queue.running);
     return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
   });
 }
