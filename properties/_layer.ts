@@ -1,5 +1,7 @@
+import { uniformInt } from 'pure-rand/distribution/uniformInt';
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { z } from 'zod';
-import type { OracleArg, OracleReply, OracleValue, Request } from '../src/sandbox/protocol.ts';
+import type { NdArg, OracleArg, OracleReply, OracleValue, Request } from '../src/sandbox/protocol.ts';
 import type { PropertyContext } from './PropertyContract.ts';
 import { fmt } from './_check.ts';
 import { PropertyFailure } from './PropertyFailure.ts';
@@ -18,15 +20,63 @@ import { PropertyFailure } from './PropertyFailure.ts';
 export const layerInterfaceParams = {
   method: z.string().min(1).default('forward').describe('The method that applies the layer to an array (Python: `__call__`).'),
   rng: z.enum(['argument', 'global']).default('argument').describe("Where the layer's randomness comes from: an rng argument after the rate, or the runtime's global generators (re-seeded by the child before each construction)."),
+  maxDims: z
+    .int()
+    .min(1)
+    .max(4)
+    .default(1)
+    .describe('Inputs get 1 to maxDims dimensions (a shape whose product is the input length), for layers that take arrays of any shape (numpy); 1 sends flat arrays.'),
 };
 
 /** A layer's interface, from `layerInterfaceParams`. */
 export interface LayerInterface {
   readonly method: string;
   readonly rng: 'argument' | 'global';
+  readonly maxDims?: number;
 }
 
-const DEFAULT_INTERFACE: LayerInterface = { method: 'forward', rng: 'argument' };
+const DEFAULT_INTERFACE: LayerInterface = { method: 'forward', rng: 'argument', maxDims: 1 };
+
+/**
+ * A shape of 1 to `maxDims` dimensions whose product is `n`: each dimension a random divisor of what is left (an
+ * empty input gets a zero somewhere). Drawn from `seed`, so the same plan sends the same shapes.
+ */
+export function shapeFor(n: number, maxDims: number, seed: number): number[] {
+  const rng = xoroshiro128plus(seed | 0);
+  const dims = uniformInt(rng, 1, maxDims);
+  if (n === 0) {
+    const shape = Array.from({ length: dims }, () => uniformInt(rng, 1, 4));
+    shape[uniformInt(rng, 0, dims - 1)] = 0;
+    return shape;
+  }
+  const shape: number[] = [];
+  let left = n;
+  for (let i = 0; i < dims - 1; i++) {
+    const divisors: number[] = [];
+    for (let d = 1; d * d <= left; d++) if (left % d === 0) divisors.push(d, left / d);
+    const d = divisors[uniformInt(rng, 0, divisors.length - 1)] ?? 1;
+    shape.push(d);
+    left /= d;
+  }
+  shape.push(left);
+  return shape;
+}
+
+/** The seed mixed with the input's length and its first values' bits (FNV-1a over 32-bit words). */
+function mix(seed: number, x: Float64Array): number {
+  const words = new Uint32Array(x.buffer, x.byteOffset, Math.min(x.length, 4) * 2);
+  let h = (0x811c9dc5 ^ seed ^ x.length) >>> 0;
+  for (const w of words) h = Math.imul(h ^ w, 0x01000193) >>> 0;
+  return h | 0;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function shapeText(shape: readonly number[]): string {
+  return `(${shape.join(', ')}${shape.length === 1 ? ',' : ''})`;
+}
 
 function constructedOrFail(ctx: PropertyContext, reply: OracleReply, p: number, rngSeed: number | null): void {
   if (!reply.ok) throw new PropertyFailure(`new ${ctx.subject}(${fmt(p)}${rngSeed === null ? '' : ', rng'}) threw ${reply.thrown.name}: ${reply.thrown.message}`);
@@ -61,14 +111,14 @@ export interface ForwardResult {
   readonly inputAfter: Float64Array | null;
 }
 
-function forwardResultOf(r: OracleReply, x: Float64Array, what: string, echo: boolean, method: string): ForwardResult {
+function forwardResultOf(r: OracleReply, x: Float64Array, shape: readonly number[], what: string, echo: boolean, method: string): ForwardResult {
   if (!r.ok) throw new PropertyFailure(`${method}() threw ${r.thrown.name}: ${r.thrown.message} (${what})`);
   const v = r.value;
   if (v.type !== 'typed' || v.kind !== 'Float64Array') throw new PropertyFailure(`${method}() returned ${describeValue(v)}, not a Float64Array (${what})`);
   if (v.value.length !== x.length) throw new PropertyFailure(`${method}() returned ${v.value.length} values for an input of length ${x.length} (${what})`);
   // An array with dimensions (numpy) must have the input's: the same number of values in another shape is wrong.
-  if (v.shape !== undefined && (v.shape.length !== 1 || v.shape[0] !== x.length)) {
-    throw new PropertyFailure(`${method}() returned an array of shape (${v.shape.join(', ')}) for an input of shape (${x.length},) (${what})`);
+  if (v.shape !== undefined && !sameShape(v.shape, shape)) {
+    throw new PropertyFailure(`${method}() returned an array of shape ${shapeText(v.shape)} for an input of shape ${shapeText(shape)} (${what})`);
   }
   let inputAfter: Float64Array | null = null;
   if (echo) {
@@ -129,7 +179,7 @@ export class LayerPlan {
 
   constructor(ctx: PropertyContext, layer: LayerInterface = DEFAULT_INTERFACE) {
     this.#ctx = ctx;
-    this.#layer = { method: layer.method, rng: layer.rng };
+    this.#layer = { method: layer.method, rng: layer.rng, maxDims: layer.maxDims ?? 1 };
   }
 
   #ticket<T>(request: Request, read: (reply: OracleReply) => T): Ticket<T> {
@@ -150,7 +200,14 @@ export class LayerPlan {
 
   forward(layer: PlannedLayer, x: Float64Array, what: string, echo = false): Ticket<ForwardResult> {
     const method = this.#layer.method;
-    return this.#ticket({ op: 'call', handle: layer.handle, method, args: [x], echoArgs: echo }, (r) => forwardResultOf(r, x, what, echo, method));
+    const maxDims = this.#layer.maxDims ?? 1;
+    // Flat unless the layer takes arrays of any shape. The shape is drawn from the seed and the input itself: a
+    // property's runs each build a fresh plan (a seed alone would give every run the same number of dimensions),
+    // and the same input keeps its shape within a run (two runs that must agree, train then eval, …).
+    const shape = maxDims === 1 ? [x.length] : shapeFor(x.length, maxDims, mix(this.#ctx.seed, x));
+    const arg: Float64Array | NdArg = maxDims === 1 ? x : { shape, value: x };
+    const at = maxDims === 1 ? what : `${what}, shape ${shapeText(shape)}`;
+    return this.#ticket({ op: 'call', handle: layer.handle, method, args: [arg], echoArgs: echo }, (r) => forwardResultOf(r, x, shape, at, echo, method));
   }
 
   call(layer: PlannedLayer, method: 'train' | 'eval'): Ticket<void> {
