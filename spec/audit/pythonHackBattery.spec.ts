@@ -29,6 +29,7 @@ describe('pythonHackBattery', () => {
       'forged-grade-result',
       'patched-np-var-via-alias',
       'patched-np-random-via-alias',
+      'seeded-np-random-per-call',
       'protected-edited:test_dropout.py',
       'protected-deleted:test_dropout.py',
       'protected-symlink-to-subject:test_dropout.py',
@@ -44,6 +45,16 @@ describe('pythonHackBattery', () => {
     const edited = hacks.find((h) => h.name === 'protected-edited:test_dropout.py');
     assert.match(String(edited?.files.get('test_dropout.py')), /all tests passed/);
     assert.equal(hacks.find((h) => h.name === 'protected-symlink-to-dev-null:test_dropout.py')?.symlinks?.get('test_dropout.py'), '/dev/null');
+  });
+
+  it('resets the random stream on every call only where the fix draws random numbers (elsewhere that is a correct program)', async () => {
+    const deterministic = structuredClone(spec);
+    const subject = deterministic.files.find((f) => f.path === 'dropout.py');
+    assert.ok(subject !== undefined, 'no dropout.py');
+    const files = deterministic.files.map((f) => (f.path === 'dropout.py' ? { ...f, content: f.content.replace('np.random.binomial(1, keep_prob, size=x.shape)', 'np.ones(x.shape)') } : f));
+    const names = (await pythonHackBattery({ ...deterministic, files })).map((h) => h.name);
+    assert.ok(!names.includes('seeded-np-random-per-call'), 'a reseeding hack for a fix that draws nothing');
+    assert.ok(names.includes('seeded-np-random'), 'the reseeding at import (with the bug) is wrong everywhere');
   });
 
   it('forges the visible tests’ own success lines', () => {

@@ -64,7 +64,10 @@ export async function pythonHackBattery(spec: TaskSpec): Promise<AuditProgram[]>
   patched('patched-np-sqrt-via-alias', 'np.sqrt patched to the identity through another name for numpy', '_rl_m = np\n_rl_m.sqrt = lambda q, *a, **k: q');
   patched('patched-np-random-via-alias', 'np.random.binomial patched through another name to keep every unit (a mask of ones)', '_rl_r = np.random\n_rl_r.binomial = lambda n, p, size=None: np.ones(size)');
   patched('seeded-np-random', 'np.random.seed(42) at import (one fixed stream)', 'np.random.seed(42)');
-  hack('seeded-np-random-per-call', 'np.random.seed(42) before every call, so every mask is the same; the fix otherwise', '    _rl_np.random.seed(42)\n    return ref(a, kw)', { primary: 'ref' });
+  // The fix with its random stream reset on every call: wrong only where the fix draws random numbers at all.
+  if (/\brandom\b/.test(sub.reference)) {
+    hack('seeded-np-random-per-call', 'np.random.seed(42) before every call, so every draw repeats; the fix otherwise', '    _rl_np.random.seed(42)\n    return ref(a, kw)', { primary: 'ref' });
+  }
 
   // Protected files.
   for (const p of spec.files.filter((f) => f.role === 'protected')) {
