@@ -187,19 +187,20 @@ def _rl_chimera(fire, a, kw, ref, bug, both):
 /**
  * The chimeras of a Python task's reference fix and planted bug (kind `chimera`), plus the generic wrong fixes
  * built the same way: off by 2,000 ulps (where a tolerance is stated in ulps), a float32 array or a list where the
- * contract is a float64 array, and an answer written into the input array for long inputs (or a copy where the
- * fix updates in place). Names are unique; `why` says what each does.
+ * contract is a float64 array, an answer written into the input array for long inputs (or a copy where the fix
+ * updates in place), and — where a property compares a submission with itself — a memo that answers a shifted
+ * input with the previous answer. Names are unique; `why` says what each does.
  */
 export async function pythonChimeras(spec: TaskSpec): Promise<AuditProgram[]> {
   const sub = await pythonSubjectFile(spec);
   const domain = domainOf(spec, arities(sub));
   const effect = effectOf(spec);
   const stateful = sub.api.classes.length > 0;
-  const program = (name: string, why: string, dispatch: string): AuditProgram => ({
+  const program = (name: string, why: string, dispatch: string, extra = ''): AuditProgram => ({
     kind: 'chimera',
     name,
     why,
-    files: new Map([[sub.path, wrapPythonSubject(sub, { title: `chimera ${name}: ${why}`, prelude: `${EFFECTS}\n\n\ndef _rl_dispatch(m, a, kw, given, ref, bug, s):\n${dispatch}` })]]),
+    files: new Map([[sub.path, wrapPythonSubject(sub, { title: `chimera ${name}: ${why}`, prelude: `${EFFECTS}\n${extra}\n\n\ndef _rl_dispatch(m, a, kw, given, ref, bug, s):\n${dispatch}` })]]),
   });
   const out: AuditProgram[] = [];
   for (const t of triggers(sub, spec, domain)) {
@@ -221,6 +222,27 @@ export async function pythonChimeras(spec: TaskSpec): Promise<AuditProgram[]> {
         'in-place-flip-above-64',
         'the fix, but for n > 64 it updates copies where the fix updates its arguments in place, or writes its result into its first argument where the fix returns a new array',
         '    if _rl_size(a) <= 64:\n        return ref(a, kw)\n    c = _rl_copies(a)\n    r = ref(c, kw)\n    if any(r is y for y in c):\n        return r\n    x = a[0] if a else None\n    if isinstance(x, _rl_np.ndarray) and isinstance(r, _rl_np.ndarray) and r.shape == x.shape and x.dtype == r.dtype:\n        x[...] = r\n        return x\n    return r',
+      ),
+    );
+  }
+  if (spec.grader.properties.some((p) => p.use === 'invariant')) {
+    out.push(
+      program(
+        'memo-shifted-input',
+        'the planted bug, but an input that is the previous one shifted by a constant gets the previous answer (shifted, for a number)',
+        `    x = a[0] if a else None
+    prev = _rl_prev.get('last')
+    if isinstance(x, _rl_np.ndarray) and x.dtype.kind == 'f' and x.size > 1 and prev is not None and prev[0] == m and prev[1].shape == x.shape:
+        d = x.reshape(-1) - prev[1].reshape(-1)
+        c = float(d[0])
+        if bool(_rl_np.all(_rl_np.abs(d - c) <= 1e-6 * (abs(c) + 1))):
+            y = prev[2]
+            return y + c if isinstance(y, float) else (y.copy() if isinstance(y, _rl_np.ndarray) else y)
+    r = bug(a, kw)
+    if isinstance(x, _rl_np.ndarray):
+        _rl_prev['last'] = (m, x.copy(), float(r) if isinstance(r, (float, _rl_np.floating)) else (r.copy() if isinstance(r, _rl_np.ndarray) else r))
+    return r`,
+        '_rl_prev = {}',
       ),
     );
   }
