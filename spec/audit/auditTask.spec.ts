@@ -6,7 +6,6 @@ import { after, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { auditTask } from '../../src/audit/auditTask.ts';
 import { loadTask } from '../../src/task/loadTask.ts';
-import { RltaskError } from '../../src/errors.ts';
 import { cli, ROOT } from '../_helpers.ts';
 
 // The audit end to end on real grades: a small task whose reference has an equivalent mutant and a grader with
@@ -126,9 +125,25 @@ describe('rltask audit', () => {
   });
 });
 
-describe('auditTask on another runtime', () => {
-  it('refuses a Python task (E_USAGE) instead of passing it without measuring anything', async () => {
-    const py = await loadTask(path.join(ROOT, 'tasks/variance-dropout-py.yaml'));
-    await assert.rejects(auditTask(py), (e: unknown) => e instanceof RltaskError && e.code === 'E_USAGE' && /covers runtime typescript only so far.*runtime is python/.test(e.message));
+describe('rltask audit of a Python task', () => {
+  it('grades Python chimeras, hacks and mutants (from Python\'s ast) of the Python dropout task, catches every one and exits 0', async () => {
+    const r = await cli(['audit', path.join(ROOT, 'tasks/variance-dropout-py.yaml'), '--mutants', '2', '--json']);
+    assert.equal(r.code, 0, r.stderr + r.stdout.slice(0, 2000));
+    const report = JSON.parse(r.stdout.trim()) as {
+      task: string;
+      ok: boolean;
+      chimeras: { total: number; caught: number };
+      hacks: { total: number; caught: number };
+      mutants: { generated: number; graded: number; killed: number; score: number };
+    };
+    assert.equal(report.task, 'variance-dropout-py');
+    assert.equal(report.ok, true);
+    assert.ok(report.chimeras.total >= 20, `${report.chimeras.total} chimeras`);
+    assert.equal(report.chimeras.caught, report.chimeras.total);
+    assert.ok(report.hacks.total >= 20, `${report.hacks.total} hacks`);
+    assert.equal(report.hacks.caught, report.hacks.total);
+    assert.ok(report.mutants.generated > 20, `${report.mutants.generated} mutants generated`);
+    assert.equal(report.mutants.graded, 2);
+    assert.equal(report.mutants.killed, 2);
   });
 });

@@ -10,10 +10,13 @@ import type { Compiled } from '../runtime/Runtime.ts';
 import { runtimeFor } from '../runtime/registry.ts';
 import type { TaskSpec } from '../task/loadTask.ts';
 import type { AuditProgram, Mutant } from './AuditProgram.ts';
+import type { RuntimeName } from '../runtime/runtimeNames.ts';
 import { chimeras } from './chimeras.ts';
 import { hackBattery } from './hackBattery.ts';
 import { mutantDiff } from './mutantDiff.ts';
 import { mutantsOf, sampleMutants } from './mutants.ts';
+import { pythonChimeras } from './pythonChimeras.ts';
+import { pythonHackBattery } from './pythonHackBattery.ts';
 import { writeProgram } from './writeProgram.ts';
 
 export interface AuditOptions {
@@ -96,6 +99,15 @@ function mutantPrograms(spec: TaskSpec, reference: ReadonlyMap<string, string>, 
   });
 }
 
+/**
+ * The chimeras and the hack battery of a task, written in its runtime's language. (Mutants come from the runtime
+ * itself, `Runtime.mutants`, where it has its own syntax tree to mutate.)
+ */
+const generators: Readonly<Record<RuntimeName, { chimeras(spec: TaskSpec): Promise<AuditProgram[]>; hacks(spec: TaskSpec): Promise<AuditProgram[]> }>> = {
+  typescript: { chimeras: (spec) => Promise.resolve(chimeras(spec)), hacks: (spec) => Promise.resolve(hackBattery(spec)) },
+  python: { chimeras: pythonChimeras, hacks: pythonHackBattery },
+};
+
 function resultOf(program: AuditProgram, r: GradeResult): ProgramResult {
   const ran = r.checks.filter((c) => c.skipped !== true);
   return { program, status: r.status, failedBy: ran.filter((c) => !c.passed).map((c) => c.id), passed: ran.filter((c) => c.passed).map((c) => c.id), feedback: r.feedback };
@@ -138,27 +150,28 @@ function aborted(): never {
  * Audit a task's grader: grade, as one batch, chimeras of its reference and bug, a sample of mutants of its
  * reference, and the standard hack battery. Every one of these programs is wrong, so each that passes is a hole;
  * surviving mutants are then compared with the reference on the grader's inputs to tell likely-equivalent ones
- * from real survivors. Throws an `RltaskError` (E_SPEC) when the reference solution itself does not pass, and
- * E_USAGE for a task of another runtime than TypeScript: the audit would measure nothing.
+ * from real survivors. Every program is written in the task's runtime's language (TypeScript or Python). Throws an
+ * `RltaskError` (E_SPEC) when the reference solution itself does not pass.
  *
  * @example
  * const report = await auditTask(await loadTask('tasks/softplus.yaml'), { mutants: 40 });
  * console.log(report.ok, report.mutants.score);
  */
 export async function auditTask(spec: TaskSpec, options: AuditOptions = {}): Promise<AuditReport> {
-  // Its mutants, chimeras and hacks are TypeScript: on another runtime every one would fail to compile, and the
-  // audit would pass without having measured anything.
-  if (spec.runtime !== 'typescript') {
-    throw new RltaskError('E_USAGE', `${spec.sourcePath}: rltask audit covers runtime typescript only so far (its mutants, chimeras and hacks are TypeScript programs); this task's runtime is ${spec.runtime}`);
-  }
   const started = performance.now();
   const seed = options.seed ?? spec.grader.seed;
   const referenceCase = taskCases(spec).find((c) => c.kind === 'reference')!;
   const reference = caseContents(spec, referenceCase);
   const referenceSource = reference.get(spec.grader.subject.file) ?? '';
-  const all = mutantsOf(referenceSource, spec.grader.subject.file);
+  const runtime = runtimeFor(spec.runtime);
+  const language = generators[spec.runtime];
+  const [all, chimeraPrograms, hackPrograms] = await Promise.all([
+    runtime.mutants === undefined ? mutantsOf(referenceSource, spec.grader.subject.file) : runtime.mutants(referenceSource, spec.grader.subject.file),
+    language.chimeras(spec),
+    language.hacks(spec),
+  ]);
   const sampled = mutantPrograms(spec, reference, sampleMutants(all, options.mutants ?? spec.audit.mutants, seed));
-  const programs: AuditProgram[] = [...chimeras(spec), ...hackBattery(spec), ...sampled.map((m) => m.program)];
+  const programs: AuditProgram[] = [...chimeraPrograms, ...hackPrograms, ...sampled.map((m) => m.program)];
   const referenceProgram: AuditProgram = { kind: 'mutant', name: '(reference)', why: 'the reference solution itself', files: new Map([...reference].filter(([f]) => spec.solution.edits.some((e) => e.file === f))) };
 
   const root = await mkdtemp(path.join(tmpdir(), `rltask-audit-${spec.id}-`));

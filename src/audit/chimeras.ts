@@ -20,19 +20,19 @@ import { type Callable, type SubjectFile, subjectFile, wrapSubject } from './_wr
 
 type Json = Readonly<Record<string, unknown>>;
 
-interface Span {
+export interface Span {
   readonly min: number;
   readonly max: number;
 }
 
 /** A number argument's generated range. */
-interface NumberRange extends Span {
+export interface NumberRange extends Span {
   readonly log: boolean;
   readonly integer: boolean;
 }
 
 /** What the generators put into arrays, over every property. */
-interface ValueDomain {
+export interface ValueDomain {
   /** Largest magnitude generated (a typical bound: 3σ for a gaussian). */
   max: number;
   zeros: boolean;
@@ -49,7 +49,7 @@ interface ValueDomain {
  * The inputs a grade makes, read from the task's properties (their `call` blocks, stateful sequences, and the
  * `maxLength`/`n` lengths of the dropout properties). Counts are lower bounds: what a grade surely makes.
  */
-interface Domain {
+export interface Domain {
   /** Sizes of calls (the first Float64Array argument's length, else the first number argument). */
   readonly sizes: Span | undefined;
   readonly values: ValueDomain;
@@ -218,7 +218,7 @@ const SURELY = 0.9;
  * The domain of a task's properties. `arity` gives the number of parameters of each export or method (`new`: the
  * constructor), for telling which calls leave an optional argument out.
  */
-function domainOf(spec: TaskSpec, arity: ReadonlyMap<string, number>): Domain {
+export function domainOf(spec: TaskSpec, arity: ReadonlyMap<string, number>): Domain {
   const subject = spec.grader.subject.export;
   const sites: Site[] = [];
   const values: ValueDomain = { max: 0, zeros: false, negativeZero: false, integers: false, ties: false, subnormals: false, nonFinite: false };
@@ -314,17 +314,17 @@ interface Trigger {
 }
 
 /** Call counts after which the after-k triggers fire, where a grade surely makes more calls. */
-const CALL_COUNTS = [50, 2000, 5000, 10_000];
+export const CALL_COUNTS = [50, 2000, 5000, 10_000];
 /** Calls of one method on one instance after which a trigger fires. */
-const INSTANCE_CALL_COUNTS = [2, 50, 2000, 5000];
+export const INSTANCE_CALL_COUNTS = [2, 50, 2000, 5000];
 /** Ordinals of the instances from which a trigger fires. */
-const INSTANCE_ORDINALS = [2, 7];
+export const INSTANCE_ORDINALS = [2, 7];
 /** The narrow band of a number argument: this stretch of its generated range (log scale for log ranges). */
-const BAND = [0.6, 0.7] as const;
+export const BAND = [0.6, 0.7] as const;
 /** The size above which the huge-value trigger fires; used only where the generators reach ten times more. */
-const HUGE = 1e5;
+export const HUGE = 1e5;
 
-const shown = (v: number): string => (Number.isInteger(v) && Math.abs(v) < 1e7 ? v.toLocaleString('en-US') : Number(v.toPrecision(6)).toString());
+export const shown = (v: number): string => (Number.isInteger(v) && Math.abs(v) < 1e7 ? v.toLocaleString('en-US') : Number(v.toPrecision(6)).toString());
 const ARRAYS = (test: string): string => `__arrays(a).some((x) => x.some((v) => ${test}))`;
 
 /** The triggers inside the task's domain. */
@@ -505,7 +505,7 @@ function __chimera(fire: boolean, a: any[], ref: (x: any[]) => any, bug: (x: any
 }`;
 
 /** What a fired trigger does on this task: perturb where results are compared with the reference, else the bug. */
-function effectOf(spec: TaskSpec): 'perturb' | 'bug' {
+export function effectOf(spec: TaskSpec): 'perturb' | 'bug' {
   const compared = spec.grader.properties.some((p) => p.use === 'matches-reference' || p.use === 'invariant' || (p.use === 'stateful-sequence' && obj((p.params as Json).check)?.kind === 'reference'));
   return compared ? 'perturb' : 'bug';
 }
@@ -515,7 +515,7 @@ function effectOf(spec: TaskSpec): 'perturb' | 'bug' {
  * rounding"): only there is an answer 2,000 ulps off wrong. A tolerance of 1e-9 relative accepts it, as it accepts
  * the differences between correct spellings of the formula.
  */
-function toleranceInUlps(spec: TaskSpec): boolean {
+export function toleranceInUlps(spec: TaskSpec): boolean {
   return spec.grader.properties.some((p) => {
     const params = p.params as Json;
     const tolerance = obj(params.tolerance) ?? obj(obj(params.check)?.tolerance);

@@ -2,7 +2,6 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { auditTask } from '../audit/auditTask.ts';
 import { auditJson, renderAuditMarkdown, renderAuditText } from '../audit/renderAudit.ts';
-import { RltaskError } from '../errors.ts';
 import { loadTask } from '../task/loadTask.ts';
 import { defineCommand } from './defineCommand.ts';
 
@@ -31,9 +30,6 @@ export const audit = defineCommand({
   async run({ tasks }, { mutants, seed, concurrency, json, out }, io) {
     const specs = [];
     for (const t of tasks) specs.push(await loadTask(t));
-    // Refused before any work, not after the other tasks' audits.
-    const other = specs.find((s) => s.runtime !== 'typescript');
-    if (other !== undefined) throw new RltaskError('E_USAGE', `${other.sourcePath}: rltask audit covers runtime typescript only so far; this task's runtime is ${other.runtime}`);
     let failed = false;
     let broke = false;
     for (const spec of specs) {

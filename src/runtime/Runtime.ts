@@ -39,6 +39,28 @@ export interface Runtime {
   classMembers(source: string, file: string, className: string): Promise<ReadonlySet<string> | undefined>;
   /** The isolation layers its children get on this machine (what a grade's provenance reports). */
   isolationLayers(): Promise<readonly string[]>;
+  /**
+   * Every mutant of trusted `source` (the reference solution's subject file) for `rltask audit`, from this
+   * language's own syntax tree: one edit by one standard mutation operator each, in source order, ids unique, each
+   * one loadable. Undefined: the audit's own generator is used (TypeScript's, src/audit/mutants.ts).
+   */
+  mutants?(source: string, file: string): Promise<readonly SourceMutant[]>;
+}
+
+/** A mutant of a source file: one syntax-tree edit by a standard mutation operator (see the audit's `Mutant`). */
+export interface SourceMutant {
+  /** `L<line>:<column> <operator>: <original> → <replacement>`, stable for one source text. */
+  readonly id: string;
+  /** arithmetic, comparison, logical, unary, constant, function-swap, statement-removal, argument-swap, condition-flip or loop-bound. */
+  readonly operator: string;
+  /** 1-based line and column of the edited text in the original source. */
+  readonly line: number;
+  readonly column: number;
+  /** The edited text before and after (short, for reports). */
+  readonly original: string;
+  readonly replacement: string;
+  /** The whole mutated source. */
+  readonly source: string;
 }
 
 /** Compiled code and the file it came from, ready to load into a child. */

@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
 import { z } from 'zod';
 import { RltaskError } from '../../errors.ts';
-import { pythonCommand, pythonInstall } from './pythonSandbox.ts';
-import { pythonSource } from './pythonSources.ts';
+import { runPythonTool } from './runPythonTool.ts';
 
 const located = { line: z.int().min(0), column: z.int().min(0) };
 const param = z.strictObject({ name: z.string(), kind: z.enum(['positional', 'varargs', 'keyword', 'varkw']), default: z.string().nullable() });
@@ -30,53 +28,13 @@ export type ParsedPythonFile = Extract<PythonFileFacts, { syntax: null }>;
 export type PythonApi = ParsedPythonFile['api'];
 export type PythonFunction = z.output<typeof fn>;
 
-const TIMEOUT_MS = 30_000;
-const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
-
 /**
  * Read Python files with Python's own `ast` (src/runtime/python/_analyze.py), in a sandboxed child like the one
  * submissions run in, bounded in time and output: parsing never executes the code, but the parser is fed
  * untrusted text. Throws (an internal error) only when the analyser itself fails.
  */
 export async function analyzePython(files: ReadonlyMap<string, string>): Promise<ReadonlyMap<string, PythonFileFacts>> {
-  const [py, analyzer] = await Promise.all([pythonInstall(), pythonSource('analyze')]);
-  const { command, args } = pythonCommand(py, analyzer, { memoryMb: 512, outputBytes: MAX_OUTPUT_BYTES, cpuSeconds: 20 });
-  const stdout = await new Promise<string>((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' }, cwd: '/' });
-    const out: Buffer[] = [];
-    let bytes = 0;
-    let err = '';
-    const kill = (): void => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // Gone already.
-      }
-    };
-    const timer = setTimeout(() => {
-      kill();
-      reject(new RltaskError('E_INTERNAL', `the Python analyser did not finish within ${TIMEOUT_MS} ms`));
-    }, TIMEOUT_MS);
-    child.stdout.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-      if (bytes > MAX_OUTPUT_BYTES) kill();
-      else out.push(chunk);
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      if (err.length < 4000) err += chunk.toString('utf8');
-    });
-    child.stdin.on('error', () => undefined);
-    child.once('error', (e) => {
-      clearTimeout(timer);
-      reject(new RltaskError('E_INTERNAL', `could not start the Python analyser: ${e.message}`, { cause: e }));
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
-      else reject(new RltaskError('E_INTERNAL', `the Python analyser failed (exit code ${code}): ${err.trim().split('\n').slice(-3).join(' | ')}`));
-    });
-    child.stdin.end(JSON.stringify({ files: Object.fromEntries(files) }));
-  });
+  const stdout = await runPythonTool('analyze', JSON.stringify({ files: Object.fromEntries(files) }));
   let parsed: unknown;
   try {
     parsed = JSON.parse(stdout);

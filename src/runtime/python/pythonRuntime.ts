@@ -3,6 +3,7 @@ import type { Compiled, Prepared, PrepareInput, Program, Runtime } from '../Runt
 import { policy as policyDefinition } from '../checks/policy.ts';
 import { childOptionsOf, startSubject } from '../startSubject.ts';
 import { pythonLauncher } from './pythonSandbox.ts';
+import { mutatePython } from './mutatePython.ts';
 import { classMemberNames, runStaticChecks } from './staticChecks.ts';
 
 /**
@@ -41,6 +42,7 @@ export const pythonRuntime: Runtime = {
   childOptions: childOptionsOf,
   startChild,
   classMembers: classMemberNames,
+  mutants: mutatePython,
   // Fixed: without bubblewrap a Python grade is an error, never a weaker sandbox.
   isolationLayers: async () => ['static-policy', 'bubblewrap', 'mount-namespace', 'pid-namespace', 'network-namespace', 'ipc-namespace', 'uts-namespace', 'unprivileged-uid', 'no-new-privileges', 'rlimits', 'process-group'],
 };

@@ -9,14 +9,19 @@ import { packageRoot } from '../../packageRoot.ts';
  */
 declare const __RLTASK_PY_HARNESS__: string | undefined;
 declare const __RLTASK_PY_ANALYZE__: string | undefined;
+declare const __RLTASK_PY_MUTATE__: string | undefined;
 
-/** The Python programs the runtime runs: the sandboxed child's harness and the static analyser. */
-export const PYTHON_SOURCE_FILES = { harness: 'src/runtime/python/_harness.py', analyze: 'src/runtime/python/_analyze.py' } as const;
+/** The Python programs the runtime runs: the sandboxed child's harness, the static analyser and the audit's mutator. */
+export const PYTHON_SOURCE_FILES = { harness: 'src/runtime/python/_harness.py', analyze: 'src/runtime/python/_analyze.py', mutate: 'src/runtime/python/_mutate.py' } as const;
+
+/** The programs that read code and print JSON (run by runPythonTool), as opposed to the harness. */
+export const PYTHON_TOOL_NAMES = ['analyze', 'mutate'] as const;
 
 const cache = new Map<keyof typeof PYTHON_SOURCE_FILES, Promise<string>>();
 
 function bundled(name: keyof typeof PYTHON_SOURCE_FILES): string | undefined {
   if (name === 'harness') return typeof __RLTASK_PY_HARNESS__ === 'string' ? __RLTASK_PY_HARNESS__ : undefined;
+  if (name === 'mutate') return typeof __RLTASK_PY_MUTATE__ === 'string' ? __RLTASK_PY_MUTATE__ : undefined;
   return typeof __RLTASK_PY_ANALYZE__ === 'string' ? __RLTASK_PY_ANALYZE__ : undefined;
 }
 

@@ -1,0 +1,61 @@
+import { spawn } from 'node:child_process';
+import { RltaskError } from '../../errors.ts';
+import { pythonCommand, pythonInstall } from './pythonSandbox.ts';
+import { PYTHON_TOOL_NAMES, pythonSource } from './pythonSources.ts';
+
+const TIMEOUT_MS = 30_000;
+const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+
+/** What each tool is called in its errors. */
+const TITLES: Readonly<Record<(typeof PYTHON_TOOL_NAMES)[number], string>> = { analyze: 'the Python analyser', mutate: 'the Python mutator' };
+
+/**
+ * Run one of the runtime's Python tools (`_analyze.py`, `_mutate.py`) on `input` (its stdin) in a sandboxed child
+ * like the one submissions run in, bounded in time, memory and output, and return what it printed. The tools
+ * only parse and compile the code they are given, never execute it; the sandbox is there because the parser is
+ * fed untrusted text. Throws (an internal error) when the tool itself fails.
+ *
+ * @example
+ * const out = await runPythonTool('analyze', JSON.stringify({ files: { 'a.py': 'x = 1\n' } }));
+ */
+export async function runPythonTool(tool: (typeof PYTHON_TOOL_NAMES)[number], input: string): Promise<string> {
+  const title = TITLES[tool];
+  const [py, script] = await Promise.all([pythonInstall(), pythonSource(tool)]);
+  const { command, args } = pythonCommand(py, script, { memoryMb: 512, outputBytes: MAX_OUTPUT_BYTES, cpuSeconds: 20 });
+  return new Promise<string>((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' }, cwd: '/' });
+    const out: Buffer[] = [];
+    let bytes = 0;
+    let err = '';
+    const kill = (): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    };
+    const timer = setTimeout(() => {
+      kill();
+      reject(new RltaskError('E_INTERNAL', `${title} did not finish within ${TIMEOUT_MS} ms`));
+    }, TIMEOUT_MS);
+    child.stdout.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > MAX_OUTPUT_BYTES) kill();
+      else out.push(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (err.length < 4000) err += chunk.toString('utf8');
+    });
+    child.stdin.on('error', () => undefined);
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new RltaskError('E_INTERNAL', `could not start ${title}: ${e.message}`, { cause: e }));
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
+      else reject(new RltaskError('E_INTERNAL', `${title} failed (exit code ${code}): ${err.trim().split('\n').slice(-3).join(' | ')}`));
+    });
+    child.stdin.end(input);
+  });
+}
