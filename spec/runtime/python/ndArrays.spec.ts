@@ -179,4 +179,51 @@ def forge():
       await subject.dispose();
     }
   });
+  it('a result is read as the data it holds: a subclass of ndarray, float or int cannot show the grader other values', async () => {
+    const subject = await loaded(`
+import numpy as np
+
+class Lying(np.ndarray):
+    def astype(self, *a, **k):
+        return np.zeros(self.shape)
+
+    def reshape(self, *a, **k):
+        return np.zeros(self.size)
+
+    @property
+    def dtype(self):
+        return np.dtype('float32')
+
+class LyingFloat(float):
+    def __float__(self):
+        return 0.0
+
+class LyingInt(int):
+    def __float__(self):
+        return 0.0
+
+def lying_array(x):
+    return (x * 3.0).view(Lying)
+
+def lying_float(x):
+    return LyingFloat(7.5)
+
+def lying_int(x):
+    return LyingInt(9)
+`);
+    try {
+      const arg = { shape: [2, 2], value: Float64Array.from([1, 2, 3, 4]) };
+      const r = await subject.oracle.callExport('lying_array', [arg]);
+      assert.ok(r.ok && r.value.type === 'typed');
+      assert.equal(r.value.kind, 'Float64Array');
+      assert.deepEqual([...r.value.value], [3, 6, 9, 12]);
+      assert.deepEqual(r.value.shape, [2, 2]);
+      const f = await subject.oracle.callExport('lying_float', [arg]);
+      assert.deepEqual(f.ok && f.value, { type: 'number', value: 7.5 });
+      const i = await subject.oracle.callExport('lying_int', [arg]);
+      assert.deepEqual(i.ok && i.value, { type: 'number', value: 9 });
+    } finally {
+      await subject.dispose();
+    }
+  });
 });

@@ -46,6 +46,12 @@ _isinstance = isinstance
 _getattr = getattr
 _ndarray = np.ndarray
 _f64 = np.float64
+# A result is read through the base types' own methods: a subclass of ndarray, float or int can override
+# astype/reshape/dtype/shape or __float__ to show the grader other values than the ones it holds.
+_nd_view = np.ndarray.view
+_asarray = np.asarray
+_float_of_float = float.__float__
+_float_of_int = int.__float__
 
 
 def read_exactly(n):
@@ -351,8 +357,16 @@ def to_context(arg):
     return arg
 
 
+def plain_float(v):
+    if _isinstance(v, float):
+        return _float_of_float(v)
+    if _isinstance(v, int):
+        return _float_of_int(v)
+    return float(_nd_view(_asarray(v), _ndarray)[()])
+
+
 def number_value(v):
-    return {'type': 'number', 'value': float(v)}
+    return {'type': 'number', 'value': plain_float(v)}
 
 
 def describe(v, args, depth):
@@ -368,13 +382,14 @@ def describe(v, args, depth):
     if _isinstance(v, str):
         return {'type': 'string', 'value': text(v)}
     if _isinstance(v, _ndarray):
-        dtype = v.dtype
-        if v.size > MAX_ELEMENTS or dtype.kind not in 'fiub' or dtype.itemsize > 8:
-            return {'type': 'other', 'typeName': f'ndarray[{dtype.name}]'}
         arg = -1
         for i, a in enumerate(args):
             if a is v:
                 arg = i
+        v = _nd_view(v, _ndarray)
+        dtype = v.dtype
+        if v.size > MAX_ELEMENTS or dtype.kind not in 'fiub' or dtype.itemsize > 8:
+            return {'type': 'other', 'typeName': f'ndarray[{dtype.name}]'}
         kind = 'Float64Array' if dtype == np.float64 else f'ndarray[{dtype.name}]'
         return {'type': 'typed', 'kind': kind, 'value': Blob(v.astype('<f8').reshape(-1)), 'arg': arg, 'shape': [int(d) for d in v.shape]}
     if _isinstance(v, (list, tuple)):
@@ -419,8 +434,13 @@ def call_each(request):
             result = fn(*args)
             if numbers:
                 ok = _isinstance(result, (int, float, np.integer, np.floating)) and not _isinstance(result, (bool, np.bool_))
+                if ok:
+                    result = plain_float(result)
             else:
-                ok = _isinstance(result, _ndarray) and result.dtype == np.float64 and result.shape == (n,)
+                ok = _isinstance(result, _ndarray)
+                if ok:
+                    result = _nd_view(result, _ndarray)
+                    ok = result.dtype == np.float64 and result.shape == (n,)
             if not ok:
                 stop = {'type': 'array', 'items': [{'type': 'string', 'value': 'returned'}, describe(result, args, 0)]}
         except BaseException as e:
