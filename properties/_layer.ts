@@ -70,11 +70,13 @@ function mix(seed: number, x: Float64Array): number {
   return h | 0;
 }
 
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
+/** Whether two array shapes are the same dimensions in the same order. */
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-function shapeText(shape: readonly number[]): string {
+/** A shape as numpy prints it: `(3, 4)`, `(5,)`. */
+export function shapeText(shape: readonly number[]): string {
   return `(${shape.join(', ')}${shape.length === 1 ? ',' : ''})`;
 }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { OracleValue } from '../src/sandbox/protocol.ts';
 import { fmt } from './_check.ts';
-import { describeValue } from './_layer.ts';
+import { describeValue, sameShape, shapeText } from './_layer.ts';
 
 /** The spacing of the doubles at |x| (2^-1074 for zero and subnormals; Infinity for non-finite x). */
 export function ulp(x: number): number {
@@ -144,6 +144,10 @@ export function mismatch(got: OracleValue, want: OracleValue, tol: Bound, where:
   }
   if (want.type === 'typed') {
     if (got.type !== 'typed' || got.kind !== want.kind) return `${where} is ${describeValue(got)}, expected a ${want.kind} of length ${want.value.length}`;
+    // Arrays with dimensions (numpy) must also have the reference's: the same values in another shape are wrong.
+    if (got.shape !== undefined && want.shape !== undefined && !sameShape(got.shape, want.shape)) {
+      return `${where} has shape ${shapeText(got.shape)}, expected ${shapeText(want.shape)}`;
+    }
     if (got.value.length !== want.value.length) return `${where} has length ${got.value.length}, expected ${want.value.length}`;
     for (let i = 0; i < want.value.length; i++) {
       const g = got.value[i]!;

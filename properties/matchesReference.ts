@@ -13,8 +13,9 @@ import { PropertyFailure } from './PropertyFailure.ts';
  * within |got − want| ≤ abs + rel·|want| per element. Its arguments must also be left as the reference leaves
  * them (bit for bit where the reference leaves them unchanged, within the tolerance where it writes into them),
  * a returned array must be the same argument the reference returns (in place) or a new array where the reference
- * returns a new one, of the same element type and length, and where the reference throws, the submission must
- * throw an error of the same name. The reference runs in its own sandbox; its outputs are cached per input.
+ * returns a new one, of the same element type and length (and shape, for arrays with dimensions), and where the
+ * reference throws, the submission must throw an error of the same name. The reference runs in its own sandbox;
+ * its outputs are cached per input.
  */
 export const matchesReference = defineProperty({
   name: 'matches-reference',

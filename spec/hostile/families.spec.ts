@@ -28,6 +28,7 @@ const APPLIES: Readonly<Record<string, readonly DecoyFamily[]>> = {
   'layer-norm': ['wrong-formula', 'behaviour-over-time', 'inputs', 'precision', 'self-comparison', 'contract'],
   softplus: ['wrong-formula', 'behaviour-over-time', 'inputs', 'precision', 'contract'],
   'stable-softmax': ['wrong-formula', 'behaviour-over-time', 'inputs', 'precision', 'self-comparison', 'contract'],
+  'stable-softmax-py': ['wrong-formula', 'behaviour-over-time', 'inputs', 'precision', 'self-comparison', 'contract', 'visible-tests'],
 };
 
 const tasks = new Map<string, TaskSpec>();

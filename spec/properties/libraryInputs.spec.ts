@@ -257,6 +257,17 @@ describe('tolerances', () => {
     assert.match(mismatch(got, { type: 'number', value: w }, b, 'result') ?? '', /^result is 0\.70000000000\d+, expected 0\.7 \(2000 ulps off\)$/);
   });
 
+  it('arrays with dimensions (numpy) must have the shape of the reference; the same values in another shape are wrong', () => {
+    const b = boundFor(toleranceSchema(0, 0).parse({ ulps: 4 }), []);
+    const value = new Float64Array([0.25, 0.75]);
+    const typed = (shape?: number[]): OracleValue => ({ type: 'typed', kind: 'Float64Array', value, arg: -1, ...(shape === undefined ? {} : { shape }) });
+    assert.equal(mismatch(typed([1, 2]), typed([2]), b, 'result'), 'result has shape (1, 2), expected (2,)');
+    assert.equal(mismatch(typed([2, 1]), typed([1, 2]), b, 'result'), 'result has shape (2, 1), expected (1, 2)');
+    assert.equal(mismatch(typed([2]), typed([2]), b, 'result'), null);
+    // A child without dimensions (TypeScript) sends none: the length alone is compared.
+    assert.equal(mismatch(typed(), typed([2]), b, 'result'), null);
+  });
+
   it('the input term: 4·ε·(max|x| + n), relative or absolute, from the named argument', () => {
     const tol = toleranceSchema(0, 0).parse({ ulps: 4, input: { arg: 0, ulps: 4 } });
     const x = new Float64Array([1000, -3000, 2]);
