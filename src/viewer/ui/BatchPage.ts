@@ -40,7 +40,7 @@ export function BatchPage(p: { batch: BatchResponse; row: number | null }) {
               ? html`<tr class="detail"><td colspan="5">
                   <p>${g.feedback}</p>
                   <${Checks} checks=${g.checks} />
-                  ${g.output === '' ? null : html`<details><summary>grader output</summary><pre class="mono">${g.output}</pre></details>`}
+                  ${g.output === '' ? null : html`<details><summary>grader output</summary><pre class="mono" tabindex="0">${g.output}</pre></details>`}
                 </td></tr>`
               : null}`;
         })}

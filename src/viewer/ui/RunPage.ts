@@ -36,6 +36,8 @@ export function RunPage(p: { run: RunResponse }) {
   const [text, setText] = useState('');
   const [sort, setSort] = useState<{ key: string; dir: 1 | -1 }>({ key: 'attempt', dir: 1 });
   const [selected, setSelected] = useState(0);
+  const selectedNow = useRef(0);
+  selectedNow.current = selected;
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(600);
   const scroller = useRef<HTMLDivElement>(null);
@@ -63,10 +65,15 @@ export function RunPage(p: { run: RunResponse }) {
   }, []);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement || e.altKey || e.ctrlKey || e.metaKey) return;
+      // Keys typed into a control, or Enter on a button or link, are the control's.
+      const t = e.target;
+      if (t instanceof HTMLInputElement || t instanceof HTMLSelectElement || e.altKey || e.ctrlKey || e.metaKey) return;
+      if (e.key === 'Enter' && (t instanceof HTMLButtonElement || t instanceof HTMLAnchorElement)) return;
       const move = e.key === 'j' ? 1 : e.key === 'k' ? -1 : 0;
       if (move !== 0) {
-        const next = Math.max(0, Math.min(rows.length - 1, selected + move));
+        // From the ref, not the render's value: keys can come faster than renders.
+        const next = Math.max(0, Math.min(rows.length - 1, selectedNow.current + move));
+        selectedNow.current = next;
         setSelected(next);
         const el = scroller.current;
         if (el !== null) {
@@ -75,13 +82,13 @@ export function RunPage(p: { run: RunResponse }) {
           else if (top + ROW_HEIGHT * 2 > el.scrollTop + el.clientHeight) el.scrollTop = top + ROW_HEIGHT * 2 - el.clientHeight;
         }
       } else if (e.key === 'Enter' || e.key === 'o') {
-        const a = rows[selected];
+        const a = rows[selectedNow.current];
         if (a !== undefined) location.hash = hrefOf({ page: 'attempt', run: run.id, attempt: a.attempt, turn: null });
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [rows, selected, run.id]);
+  }, [rows, run.id]);
 
   const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
   const last = Math.min(rows.length, Math.ceil((scrollTop + height) / ROW_HEIGHT) + OVERSCAN);
@@ -106,10 +113,10 @@ export function RunPage(p: { run: RunResponse }) {
         </ul>`}
     <h2 id="attempts-heading">Attempts</h2>
     <div class="filters">
-      <label>result <select value=${status} onChange=${(e: Event) => { const v = valueOf(e); setStatus(v === 'passed' || v === 'failed' || v === 'error' ? v : 'all'); setSelected(0); }}>
+      <label>result <select value=${status} onChange=${(e: Event) => { const v = valueOf(e); setStatus(v === 'passed' || v === 'failed' || v === 'error' ? v : 'all'); selectedNow.current = 0; setSelected(0); }}>
         <option value="all">all</option><option value="passed">passed</option><option value="failed">failed</option><option value="error">error</option>
       </select></label>
-      <label>check, decoy or ending <input type="search" value=${text} onInput=${(e: Event) => { setText(valueOf(e)); setSelected(0); }} /></label>
+      <label>check, decoy or ending <input type="search" value=${text} onInput=${(e: Event) => { setText(valueOf(e)); selectedNow.current = 0; setSelected(0); }} /></label>
       <span class="muted" aria-live="polite">${rows.length} of ${run.attempts.length} attempts · j/k to move, Enter to open</span>
     </div>
     <div class="scroller" ref=${scroller} tabindex="0" role="region" aria-labelledby="attempts-heading" onScroll=${(e: Event) => setScrollTop(e.currentTarget instanceof HTMLElement ? e.currentTarget.scrollTop : 0)}>

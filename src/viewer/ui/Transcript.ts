@@ -11,7 +11,7 @@ function ToolInput(p: { input: unknown }) {
   const entries = Object.entries(p.input);
   if (entries.length === 0) return html`<div class="muted">no input</div>`;
   return html`<dl class="tool-input">
-    ${entries.map(([k, v]) => html`<dt>${k}</dt><dd>${typeof v === 'string' && v.includes('\n') ? html`<pre>${v}</pre>` : html`<code>${show(v)}</code>`}</dd>`)}
+    ${entries.map(([k, v]) => html`<dt>${k}</dt><dd>${typeof v === 'string' && v.includes('\n') ? html`<pre tabindex="0">${v}</pre>` : html`<code>${show(v)}</code>`}</dd>`)}
   </dl>`;
 }
 
@@ -21,7 +21,8 @@ function ToolInput(p: { input: unknown }) {
  */
 export function Transcript(p: { run: string; attempt: number; events: readonly TranscriptEvent[]; turn: number | null }) {
   const results = new Map<string, ToolEvent>();
-  for (const e of p.events) if (e.type === 'tool') results.set(e.id, e);
+  // By turn and id: ids are unique per conversation on the real API, but a stand-in or proxy may reuse them.
+  for (const e of p.events) if (e.type === 'tool') results.set(`${e.turn}\0${e.id}`, e);
   const seenTurns = new Set<number>();
   const anchor = (turn: number) => {
     if (seenTurns.has(turn)) return null;
@@ -48,13 +49,13 @@ export function Transcript(p: { run: string; attempt: number; events: readonly T
               if (b.type === 'thinking' && 'thinking' in b && typeof b.thinking === 'string') return html`<details class="thinking"><summary>thinking</summary><pre class="prose">${b.thinking}</pre></details>`;
               if (b.type === 'redacted_thinking') return html`<div class="muted">(redacted thinking)</div>`;
               if (b.type === 'tool_use' && 'id' in b && typeof b.id === 'string' && 'name' in b) {
-                const r = results.get(b.id);
+                const r = results.get(`${e.turn}\0${b.id}`);
                 return html`<div class=${`tool${r?.isError === true ? ' is-error' : ''}`} data-tool=${String(b.name)}>
                   <div class="who">tool call <code>${String(b.name)}</code></div>
                   <${ToolInput} input=${'input' in b ? b.input : undefined} />
                   ${r === undefined
                     ? html`<div class="muted">no result recorded</div>`
-                    : html`<div class="result"><div class="who">${r.isError ? html`<span class="badge b-failed">error</span> ` : null}result${r.truncated === true ? ' (call cut off at max_tokens, not run)' : ''}</div><pre class=${b.name === 'run_tests' ? 'mono' : 'prose'}>${r.result}</pre></div>`}
+                    : html`<div class="result"><div class="who">${r.isError ? html`<span class="badge b-failed">error</span> ` : null}result${r.truncated === true ? ' (call cut off at max_tokens, not run)' : ''}</div><pre class=${b.name === 'run_tests' ? 'mono' : 'prose'} tabindex="0">${r.result}</pre></div>`}
                 </div>`;
               }
               return html`<pre>${show(b)}</pre>`;
