@@ -49,8 +49,8 @@ after(async () => {
 });
 
 /** A fresh page that records every console error and uncaught exception. */
-async function open(hash: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+async function open(hash: string, colorScheme: 'light' | 'dark' = 'light'): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 }, colorScheme });
   const errors: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
@@ -165,6 +165,15 @@ describe('rltask view in Chromium', () => {
     await page.close();
   });
 
+  it("follows the system's dark mode, with no contrast violation either", async () => {
+    const { page, errors } = await open('#/run/run-1/attempt/4', 'dark');
+    await page.locator('.d2h-file-wrapper').waitFor();
+    const background = await page.evaluate('getComputedStyle(document.body).backgroundColor');
+    assert.equal(background, 'rgb(21, 23, 26)');
+    await checkPage(page, errors, 'attempt-dark');
+    await page.close();
+  });
+
   it('shows a grade batch, a row per workspace, its checks on click', async () => {
     const { page, errors } = await open('#/');
     await page.getByRole('link', { name: /grades\.jsonl/ }).click();
@@ -175,7 +184,10 @@ describe('rltask view in Chromium', () => {
     assert.deepEqual([...verdicts].sort(), ['failed', 'failed', 'passed']);
     assert.equal(await page.locator('tr.detail').count(), 0);
     await page.locator('table.batch tbody tr.row a').first().click();
-    await page.locator('tr.detail .checks').first().waitFor();
+    await page.locator('tr.detail').waitFor();
+    // Every check is there; the passed ones are folded into a "N checks passed" disclosure.
+    const checks = await page.locator('tr.detail .checks li').count();
+    assert.ok(checks >= 10, `${checks} checks listed`);
     assert.match(new URL(page.url()).hash, /^#\/batch\/batch-1\/row\/0$/);
     await page.keyboard.press('j');
     await page.waitForURL(/row\/1$/);
