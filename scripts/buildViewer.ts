@@ -1,8 +1,9 @@
 /**
  * Bundles `rltask view`'s browser app (src/viewer/ui/main.ts and its CSS, diff2html's included) into
- * `<outDir>/app.js` and `<outDir>/app-style.css`, so that the viewer serves it offline. Run by scripts/build.ts (the
+ * `<outDir>/app.js`, its chunks and `<outDir>/app-style.css`, so that the viewer serves it offline. Run by scripts/build.ts (the
  * `prepare` build) into dist/viewer; alone: `node --import tsx scripts/buildViewer.ts [outDir]`.
  */
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -13,6 +14,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 export const VIEWER_ASSETS_DIR = path.join(root, 'dist', 'viewer');
 
 export async function buildViewer(outDir: string = VIEWER_ASSETS_DIR): Promise<void> {
+  // Chunks are named by content hash: the last build's would otherwise stay and be served.
+  await rm(outDir, { recursive: true, force: true });
   await build({
     entryPoints: { app: path.join(root, 'src/viewer/ui/main.ts'), 'app-style': path.join(root, 'src/viewer/ui/app.css') },
     outdir: outDir,
@@ -24,6 +27,9 @@ export async function buildViewer(outDir: string = VIEWER_ASSETS_DIR): Promise<v
     legalComments: 'none',
     logLevel: 'warning',
     entryNames: '[name]',
+    // The attempt page (diff2html, highlight.js) is a chunk of its own, loaded when an attempt is opened.
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
   });
 }
 

@@ -7,7 +7,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { AttemptResponse, BatchResponse, RunResponse, SourcesResponse } from '../ViewerApi.ts';
 import { getJson } from './api.ts';
-import { AttemptPage } from './AttemptPage.ts';
+import type { AttemptPage } from './AttemptPage.ts';
 import { BatchPage } from './BatchPage.ts';
 import { hrefOf, parseRoute, type Route } from './route.ts';
 import { ComparePage, RunsPage } from './RunsPage.ts';
@@ -17,7 +17,7 @@ type Loaded =
   | { readonly page: 'runs'; readonly sources: SourcesResponse }
   | { readonly page: 'compare'; readonly sources: SourcesResponse; readonly a: string; readonly b: string }
   | { readonly page: 'run'; readonly run: RunResponse }
-  | { readonly page: 'attempt'; readonly data: AttemptResponse; readonly all: readonly number[]; readonly turn: number | null }
+  | { readonly page: 'attempt'; readonly data: AttemptResponse; readonly all: readonly number[]; readonly turn: number | null; readonly Page: typeof AttemptPage }
   | { readonly page: 'batch'; readonly batch: BatchResponse; readonly row: number | null };
 
 /** Runs, sources and batches do not change while the viewer runs: each is fetched once. */
@@ -46,8 +46,9 @@ async function load(r: Route): Promise<Loaded> {
     case 'run':
       return { page: 'run', run: await getRun(`/api/runs/${e(r.run)}`) };
     case 'attempt': {
-      const [data, run] = await Promise.all([getJson<AttemptResponse>(`/api/runs/${e(r.run)}/attempts/${r.attempt}`), getRun(`/api/runs/${e(r.run)}`)]);
-      return { page: 'attempt', data, all: run.attempts.map((a) => a.attempt), turn: r.turn };
+      // The attempt page brings diff2html and highlight.js: loaded when first needed, so the lists start sooner.
+      const [data, run, { AttemptPage: Page }] = await Promise.all([getJson<AttemptResponse>(`/api/runs/${e(r.run)}/attempts/${r.attempt}`), getRun(`/api/runs/${e(r.run)}`), import('./AttemptPage.ts')]);
+      return { page: 'attempt', data, all: run.attempts.map((a) => a.attempt), turn: r.turn, Page };
     }
     case 'batch':
       return { page: 'batch', batch: await getBatch(`/api/batches/${e(r.batch)}`), row: r.row };
@@ -83,7 +84,7 @@ function App() {
   else if (loaded.page === 'runs') page = html`<${RunsPage} sources=${loaded.sources} />`;
   else if (loaded.page === 'compare') page = html`<${ComparePage} sources=${loaded.sources} a=${loaded.a} b=${loaded.b} />`;
   else if (loaded.page === 'run') page = html`<${RunPage} key=${loaded.run.id} run=${loaded.run} />`;
-  else if (loaded.page === 'attempt') page = html`<${AttemptPage} data=${loaded.data} all=${loaded.all} turn=${loaded.turn} />`;
+  else if (loaded.page === 'attempt') page = html`<${loaded.Page} data=${loaded.data} all=${loaded.all} turn=${loaded.turn} />`;
   else page = html`<${BatchPage} batch=${loaded.batch} row=${loaded.row} />`;
   return html`<header class="top"><a href=${hrefOf({ page: 'runs' })} class="brand">rltask view</a></header>${page}`;
 }
