@@ -28,6 +28,7 @@ const checkSchema = z.looseObject({
   metrics: z.record(z.string(), z.number()).optional(),
 });
 
+/** A transcript line of a kind the viewer shows, told apart by `type`. */
 export const transcriptEventSchema = z.discriminatedUnion('type', [
   z.looseObject({ type: z.literal('attempt'), attempt: z.int(), task: z.string(), startedAt: z.string() }),
   z.looseObject({ type: z.literal('start'), ms, model: z.string(), system: z.string(), prompt: z.string(), tools: z.array(z.string()) }),
