@@ -8,6 +8,7 @@
  *   compiler ts-morph carries, esbuild's JS API), made by grading the task's own workspace once with src/startup/recordEntry.ts, so that
  *   the functions a grade compiles lazily are cached too. Best effort: without them the CLI compiles as before.
  * - lib/index.mjs, lib/properties.mjs, lib/calibration.mjs: the library (package.json `exports`) as ESM.
+ * - viewer/: `rltask view`'s browser app (scripts/buildViewer.ts), served from there offline.
  * The sandbox harness is bundled here too and embedded as a string, since the bundle has no _harness.ts next to it.
  * Packages stay external when they must be loaded from node_modules: esbuild (native binary), ts-morph and
  * @ts-morph/common (the TypeScript compiler, loaded lazily with require), @anthropic-ai/sdk (only `calibrate` needs it, and in CommonJS
@@ -24,6 +25,7 @@ import { HARNESS_BUILD_OPTIONS } from '../src/sandbox/harnessSource.ts';
 import { PYTHON_SOURCE_FILES } from '../src/runtime/python/pythonSources.ts';
 import { loadTask } from '../src/task/loadTask.ts';
 import { BUNDLE_FILE, CACHE_DIR } from '../src/startup/runBundle.ts';
+import { buildViewer } from './buildViewer.ts';
 import { initWorkspace } from '../src/workspace/initWorkspace.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -86,6 +88,8 @@ for (const [name, file] of Object.entries(LIBRARY_ENTRIES)) {
   });
 }
 
+await buildViewer(path.join(outdir, 'viewer'));
+
 const entry = (file: string, out: string) => build({ ...common, entryPoints: [path.join(root, file)], outfile: out, format: 'esm' });
 await entry('src/startup/bundleEntry.ts', outfile);
 
@@ -114,4 +118,4 @@ try {
   await rm(recorder, { force: true });
   await rm(scratch, { recursive: true, force: true });
 }
-process.stdout.write(`wrote ${path.relative(root, outfile)}, ${BUNDLE_FILE}, lib/ and ${CACHE_DIR}/\n`);
+process.stdout.write(`wrote ${path.relative(root, outfile)}, ${BUNDLE_FILE}, lib/, viewer/ and ${CACHE_DIR}/\n`);

@@ -59,7 +59,7 @@ describe('rltask (tool)', () => {
   });
 
   it('exits 2 with one line for a missing or unknown verb', async () => {
-    assertBadInput(await cli([]), /^rltask: missing verb; the verbs are init, check, list, grade, test, demo, audit, calibrate, serve \(see rltask --help\)\n$/);
+    assertBadInput(await cli([]), /^rltask: missing verb; the verbs are init, check, list, grade, test, demo, audit, calibrate, serve, view \(see rltask --help\)\n$/);
     assertBadInput(await run(['frobnicate']), /^rltask: unknown verb "frobnicate"; the verbs are /);
     assertBadInput(await run(['help', 'frobnicate']), /^rltask: unknown verb "frobnicate"/);
   });

@@ -174,7 +174,7 @@ describe('the layer check (scripts/checkLayers.ts)', () => {
     assert.equal(printed.code, 0, printed.stderr);
     assert.equal(printed.stdout, layersMarkdown());
     assert.equal(printed.stdout.split('\n').filter(Boolean).length, LAYERS.length);
-    assert.match(printed.stdout, /^1\. `src\/cli`, `src\/server`$/m);
+    assert.match(printed.stdout, /^1\. `src\/cli`, `src\/server`, `src\/viewer`$/m);
     assert.equal(empty.code, 2);
     assert.match(empty.stderr, /has none of src/);
   });

@@ -8,6 +8,7 @@ import { init } from './init.ts';
 import { list } from './list.ts';
 import { serve } from './serve.ts';
 import { test } from './test.ts';
+import { view } from './view.ts';
 
 /** Every verb, in the order `rltask --help` and docs/cli.md list them. */
-export const commands: readonly Command[] = [init, check, list, grade, test, demo, audit, calibrate, serve];
+export const commands: readonly Command[] = [init, check, list, grade, test, demo, audit, calibrate, serve, view];
