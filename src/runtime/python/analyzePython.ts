@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { z } from 'zod';
 import { RltaskError } from '../../errors.ts';
+import { leaseSandboxUid } from '../../sandbox/sandboxUid.ts';
 import { pythonCommand, pythonInstall } from './pythonSandbox.ts';
 import { pythonSource } from './pythonSources.ts';
 
@@ -39,8 +40,8 @@ const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
  * untrusted text. Throws (an internal error) only when the analyser itself fails.
  */
 export async function analyzePython(files: ReadonlyMap<string, string>): Promise<ReadonlyMap<string, PythonFileFacts>> {
-  const [py, analyzer] = await Promise.all([pythonInstall(), pythonSource('analyze')]);
-  const { command, args } = pythonCommand(py, analyzer, { memoryMb: 512, outputBytes: MAX_OUTPUT_BYTES, cpuSeconds: 20 });
+  const [py, analyzer, uid] = await Promise.all([pythonInstall(), pythonSource('analyze'), leaseSandboxUid()]);
+  const { command, args } = pythonCommand(py, analyzer, { memoryMb: 512, outputBytes: MAX_OUTPUT_BYTES, cpuSeconds: 20 }, uid.uid);
   const stdout = await new Promise<string>((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' }, cwd: '/' });
     const out: Buffer[] = [];
@@ -68,10 +69,12 @@ export async function analyzePython(files: ReadonlyMap<string, string>): Promise
     child.stdin.on('error', () => undefined);
     child.once('error', (e) => {
       clearTimeout(timer);
+      uid.release();
       reject(new RltaskError('E_INTERNAL', `could not start the Python analyser: ${e.message}`, { cause: e }));
     });
     child.once('close', (code) => {
       clearTimeout(timer);
+      uid.release();
       if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
       else reject(new RltaskError('E_INTERNAL', `the Python analyser failed (exit code ${code}): ${err.trim().split('\n').slice(-3).join(' | ')}`));
     });

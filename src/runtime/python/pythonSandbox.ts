@@ -8,10 +8,9 @@ import { pythonSource } from './pythonSources.ts';
 /** Where the child sees the interpreter, and numpy (with the libraries its wheel bundles) beside it. */
 const PY_ROOT = '/opt/python';
 const PY_LIB = '/opt/pylib';
-const NOBODY = 65534;
 /** The interpreter and numpy reserve this much address space before the submission allocates anything. */
 const PYTHON_BASELINE_MB = 1024;
-/** Processes (threads count) of the child's uid: a fork bomb stops here; shared with the other sandboxes' children. */
+/** Processes (threads count) of the child's uid, its own (sandboxUid.ts): a fork bomb stops here, and only itself. */
 const NPROC = 512;
 /** util-linux's tools, bound into the sandbox at the same paths. */
 const PRLIMIT = '/usr/bin/prlimit';
@@ -102,11 +101,12 @@ function systemLibraries(): string[] {
  * The argv of one sandboxed Python child: bubblewrap with fresh pid, network, ipc, uts (and cgroup) namespaces, a
  * root holding only the system's shared libraries, the interpreter with its standard library and numpy (all
  * read-only), a private tmpfs /tmp and a clean environment; inside it prlimit (address space, CPU, processes,
- * file size 0, no core) and setpriv to uid 65534 with every capability dropped and no_new_privs, then Python in
- * isolated mode with the harness as its program. bwrap runs as the grader's user without a user namespace (one
- * made by root would map the child to root outside it), so the switch to 65534 happens inside, by setpriv.
+ * file size 0, no core) and setpriv to `uid` (a uid of this child's own, sandboxUid.ts) with every capability
+ * dropped and no_new_privs, then Python in isolated mode with the harness as its program. bwrap runs as the
+ * grader's user without a user namespace (one made by root would map the child to root outside it), so the switch
+ * happens inside, by setpriv.
  */
-export function pythonCommand(py: PythonInstall, harness: string, options: SandboxOptions): { command: string; args: string[] } {
+export function pythonCommand(py: PythonInstall, harness: string, options: SandboxOptions, uid: number): { command: string; args: string[] } {
   const stdlibInside = `${PY_ROOT}/lib/python${py.version}`;
   const args = [
     '--unshare-ipc',
@@ -149,8 +149,8 @@ export function pythonCommand(py: PythonInstall, harness: string, options: Sandb
     '--core=0',
     '--',
     SETPRIV,
-    `--reuid=${NOBODY}`,
-    `--regid=${NOBODY}`,
+    `--reuid=${uid}`,
+    `--regid=${uid}`,
     '--clear-groups',
     '--inh-caps=-all',
     '--bounding-set=-all',
@@ -176,8 +176,8 @@ export const pythonLauncher: ChildLauncher = {
     const [py, harness] = await Promise.all([pythonInstall(), pythonSource('harness')]);
     ready = { py, harness };
   },
-  command: (options) => {
+  command: (options, uid) => {
     if (ready === undefined) throw new RltaskError('E_INTERNAL', 'the Python launcher was used before it was prepared');
-    return pythonCommand(ready.py, ready.harness, options);
+    return pythonCommand(ready.py, ready.harness, options, uid);
   },
 };
