@@ -27,13 +27,17 @@ const probeSchema = z.strictObject({
 });
 export type PythonInstall = z.output<typeof probeSchema>;
 
+// numpy is found, not imported: importing it would cost every cold grade its import a second time (the sandbox
+// imports it anyway, and says so if that fails).
 const PROBE = `
-import json, os, sys, sysconfig
-import numpy
+import json, os, sys, sysconfig, importlib.util
+spec = importlib.util.find_spec('numpy')
+if spec is None or spec.origin is None:
+    raise ModuleNotFoundError("No module named 'numpy'")
 lib = sysconfig.get_config_var('LIBDIR') or ''
 so = sysconfig.get_config_var('INSTSONAME') or ''
 libpython = os.path.join(lib, so) if sysconfig.get_config_var('Py_ENABLE_SHARED') and so and os.path.exists(os.path.join(lib, so)) else None
-np_dir = os.path.dirname(os.path.realpath(numpy.__file__))
+np_dir = os.path.dirname(os.path.realpath(spec.origin))
 libs = os.path.join(os.path.dirname(np_dir), 'numpy.libs')
 print(json.dumps({'executable': os.path.realpath(sys.executable), 'version': '%d.%d' % sys.version_info[:2],
   'stdlib': os.path.realpath(sysconfig.get_paths()['stdlib']), 'libpython': libpython and os.path.realpath(libpython),
@@ -53,7 +57,7 @@ let install: Promise<PythonInstall> | undefined;
 
 /**
  * The Python that runs submissions: `RLTASK_PYTHON`, or `python3` on PATH, checked once per process (numpy must
- * import), and bubblewrap, without which no Python child is started (there is no weaker fallback).
+ * be found), and bubblewrap, without which no Python child is started (there is no weaker fallback).
  */
 export function pythonInstall(): Promise<PythonInstall> {
   install ??= (async () => {
