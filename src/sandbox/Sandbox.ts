@@ -213,8 +213,8 @@ export class Sandbox {
 
   /** Start a child and wait until its harness is ready (before any submission code exists in it). */
   static async start(options: SandboxOptions, launcher: ChildLauncher = nodeLauncher): Promise<Sandbox> {
-    const [uid] = await Promise.all([leaseSandboxUid(), launcher.prepare()]);
-    const s = new Sandbox(options, launcher, uid);
+    await launcher.prepare();
+    const s = new Sandbox(options, launcher, await leaseSandboxUid());
     try {
       await s.#ready;
     } catch (e) {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { z } from 'zod';
 import { RltaskError } from '../../errors.ts';
 import { leaseSandboxUid } from '../../sandbox/sandboxUid.ts';
@@ -40,10 +40,17 @@ const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
  * untrusted text. Throws (an internal error) only when the analyser itself fails.
  */
 export async function analyzePython(files: ReadonlyMap<string, string>): Promise<ReadonlyMap<string, PythonFileFacts>> {
-  const [py, analyzer, uid] = await Promise.all([pythonInstall(), pythonSource('analyze'), leaseSandboxUid()]);
+  const [py, analyzer] = await Promise.all([pythonInstall(), pythonSource('analyze')]);
+  const uid = await leaseSandboxUid();
   const { command, args } = pythonCommand(py, analyzer, { memoryMb: 512, outputBytes: MAX_OUTPUT_BYTES, cpuSeconds: 20 }, uid.uid);
   const stdout = await new Promise<string>((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' }, cwd: '/' });
+    let child: ChildProcessWithoutNullStreams;
+    try {
+      child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' }, cwd: '/' });
+    } catch (e) {
+      uid.release();
+      throw e;
+    }
     const out: Buffer[] = [];
     let bytes = 0;
     let err = '';
