@@ -6,6 +6,7 @@ import type { InputFile } from './_inputFile.ts';
 import { childCommand, detectIsolation } from './_isolation.ts';
 import { harnessSource, loadHarnessSource } from './harnessSource.ts';
 import { LOAD_REPLY_BYTES, replyBudget } from './_replyBudget.ts';
+import { leaseSandboxUid, type UidLease } from './sandboxUid.ts';
 import type { ChildMessage, OracleArg, OracleReply, ParentMessage, Request, Thrown } from './protocol.ts';
 import { SubmissionFault } from '../errors.ts';
 
@@ -30,8 +31,11 @@ export interface SandboxOptions {
 export interface ChildLauncher {
   /** Everything `command` needs, resolved once per process before the first child (harness source, probes). */
   prepare(): Promise<void>;
-  /** The argv of one child with these limits; its fd 3 is the protocol channel, fd 4 the input file if any. */
-  command(options: SandboxOptions): { readonly command: string; readonly args: readonly string[] };
+  /**
+   * The argv of one child with these limits, to run as `uid` (its own while it lives, see sandboxUid.ts) when the
+   * machine lets it switch; its fd 3 is the protocol channel, fd 4 the input file if any.
+   */
+  command(options: SandboxOptions, uid: number): { readonly command: string; readonly args: readonly string[] };
 }
 
 /** Node with the TypeScript harness, under every isolation layer the machine has (_isolation.ts). */
@@ -39,7 +43,7 @@ const nodeLauncher: ChildLauncher = {
   prepare: async () => {
     await Promise.all([loadHarnessSource(), detectIsolation()]);
   },
-  command: (options) =>
+  command: (options, uid) =>
     childCommand(
       [
         '--experimental-permission',
@@ -56,6 +60,7 @@ const nodeLauncher: ChildLauncher = {
         harnessSource(),
       ],
       { memoryMb: options.memoryMb, cpuSeconds: options.cpuSeconds },
+      uid,
     ),
 };
 
@@ -121,9 +126,16 @@ export class Sandbox {
   #loadWaiter: { resolve: (m: ChildMessage) => void; reject: (e: Error) => void } | null = null;
   #closed: Promise<void>;
 
-  private constructor(options: SandboxOptions, launcher: ChildLauncher) {
+  private constructor(options: SandboxOptions, launcher: ChildLauncher, uid: UidLease) {
     this.#options = options;
-    const { command, args } = launcher.command(options);
+    let command: string;
+    let args: readonly string[];
+    try {
+      ({ command, args } = launcher.command(options, uid.uid));
+    } catch (e) {
+      uid.release();
+      throw e;
+    }
     this.#child = spawn(command, [...args], {
       // fd 3 is the protocol channel (a socketpair): not 'ipc', whose serialization copies large arrays three times.
       stdio: options.inputFile === undefined ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'pipe', options.inputFile.childFd],
@@ -150,7 +162,13 @@ export class Sandbox {
     };
     this.#child.stdout!.on('data', capture);
     this.#child.stderr!.on('data', capture);
-    this.#closed = new Promise((resolve) => this.#child.once('close', () => resolve()));
+    // 'close' comes once the child has exited and every process holding its pipes is gone: the uid is free again.
+    this.#closed = new Promise((resolve) =>
+      this.#child.once('close', () => {
+        uid.release();
+        resolve();
+      }),
+    );
     this.#ready = new Promise((resolve, reject) => {
       this.#child.once('spawn', () => undefined);
       this.#child.once('error', (e) => {
@@ -196,7 +214,7 @@ export class Sandbox {
   /** Start a child and wait until its harness is ready (before any submission code exists in it). */
   static async start(options: SandboxOptions, launcher: ChildLauncher = nodeLauncher): Promise<Sandbox> {
     await launcher.prepare();
-    const s = new Sandbox(options, launcher);
+    const s = new Sandbox(options, launcher, await leaseSandboxUid());
     try {
       await s.#ready;
     } catch (e) {

@@ -2,7 +2,10 @@ import { spawn, spawnSync } from 'node:child_process';
 
 /** What this machine lets us add around the child, detected once per process. */
 export interface Isolation {
-  /** Run as this unprivileged uid/gid (only when we are root), so the child cannot signal us. */
+  /**
+   * The switch to an unprivileged uid/gid works (only when we are root), so the child cannot signal us: probed
+   * with `nobody`; each child runs as a uid of its own (sandboxUid.ts), `nobody` unless its caller says.
+   */
   readonly user: { readonly uid: number; readonly gid: number } | null;
   /** A fresh network namespace with no interfaces (`unshare --net`), when permitted. */
   readonly netns: boolean;
@@ -103,19 +106,30 @@ export interface ChildLimits {
   readonly cpuSeconds: number;
 }
 
-/** The argv that starts `node` under every layer this machine supports. */
-export function childCommand(nodeArgs: readonly string[], limits: ChildLimits): { command: string; args: string[] } {
+/**
+ * Processes (threads count) of a child's uid, when it has a uid of its own: Node needs a dozen threads; an escaped
+ * child that forks stops here, and only itself, since the cap counts its own uid's processes.
+ */
+const NPROC = 256;
+
+/**
+ * The argv that starts `node` under every layer this machine supports, as `uid` (and the gid of that number) when
+ * the machine lets us switch: a uid leased for this child alone (sandboxUid.ts), which also gets a process cap.
+ */
+export function childCommand(nodeArgs: readonly string[], limits: ChildLimits, uid: number = NOBODY): { command: string; args: string[] } {
   const iso = isolation();
   const chain: string[] = [];
   // --kill-child: unshare stays as the namespace's parent and takes its child down with it if it is killed alone.
   // unshareSetuid implies a user and a network namespace (fromProbes), so unshare is in the chain to switch.
-  const setuid = iso.unshareSetuid && iso.user !== null ? [`--setuid=${iso.user.uid}`, `--setgid=${iso.user.gid}`] : [];
+  const setuid = iso.unshareSetuid && iso.user !== null ? [`--setuid=${uid}`, `--setgid=${uid}`] : [];
   if (iso.pidns) chain.push('unshare', '--net', '--pid', '--kill-child', ...setuid, '--');
   else if (iso.netns) chain.push('unshare', '--net', ...setuid, '--');
-  if (iso.user !== null && setuid.length === 0) chain.push('setpriv', `--reuid=${iso.user.uid}`, `--regid=${iso.user.gid}`, '--clear-groups', '--');
+  if (iso.user !== null && setuid.length === 0) chain.push('setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--');
   if (iso.prlimit) {
     const as = (limits.memoryMb + NODE_BASELINE_MB) * 1024 * 1024;
-    chain.push('prlimit', `--as=${as}`, `--cpu=${limits.cpuSeconds}`, '--fsize=0', '--core=0', '--');
+    // The cap counts every process of the uid: only a uid of the child's own may have one (never `nobody`, shared).
+    const nproc = iso.user !== null && uid !== NOBODY ? [`--nproc=${NPROC}`] : [];
+    chain.push('prlimit', `--as=${as}`, `--cpu=${limits.cpuSeconds}`, ...nproc, '--fsize=0', '--core=0', '--');
   }
   chain.push(process.execPath, ...nodeArgs);
   const [command, ...args] = chain;

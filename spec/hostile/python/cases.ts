@@ -27,10 +27,10 @@ export interface PyCase {
   /** Whether the static policy refuses the code: the first filter catches it, or the sandbox is alone anyway. */
   readonly policy: 'refuses' | 'allows';
   /**
-   * Graded on its own, after the batch: it exhausts the process cap of the sandbox's uid, which every sandbox on
-   * the machine shares, so grades running beside it would end in `error` (see the todo test in the spec).
+   * It fills its sandbox's process cap: graded once more beside correct fixes, which must still pass (the cap is
+   * per sandbox, each child running as a uid of its own).
    */
-  readonly alone?: true;
+  readonly bomb?: true;
   readonly source: string;
 }
 
@@ -210,7 +210,7 @@ except BaseException:
     reason: 'every process forks forever: the process cap stops it, the load times out, and the whole namespace dies',
     expect: FAILED,
     policy: 'refuses',
-    alone: true,
+    bomb: true,
     source: dropout('fix', {
       imports: 'import os',
       prelude: `
@@ -228,7 +228,7 @@ while True:
     reason: 'sleeping threads with small stacks until one cannot start (the address space or the process cap), then holding them',
     expect: FAILED,
     policy: 'refuses',
-    alone: true,
+    bomb: true,
     source: dropout('fix', {
       imports: 'import threading\nimport time',
       prelude: `
@@ -249,7 +249,7 @@ while True:
     reason: 'sleeping forked children until the process cap refuses one, then holding them: the cap fills within seconds',
     expect: FAILED,
     policy: 'refuses',
-    alone: true,
+    bomb: true,
     source: dropout('fix', {
       imports: 'import os\nimport time',
       prelude: `

@@ -21,7 +21,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gradeMany } from '../../../src/grading/gradeMany.ts';
-import { gradeWorkspace } from '../../../src/grading/gradeWorkspace.ts';
 import type { GradeResult } from '../../../src/grading/GradeResult.ts';
 import { parseTask, type TaskSpec } from '../../../src/task/loadTask.ts';
 import { initWorkspace } from '../../../src/workspace/initWorkspace.ts';
@@ -103,14 +102,13 @@ before(async () => {
     snapshots.set(c.name, await snapshot(ws));
   }
   outsideBefore = await snapshot(scratch.outside);
-  const dirs = PY_CASES.filter((c) => c.alone !== true).map((c) => workspaces.get(c.name)!);
+  const dirs = PY_CASES.map((c) => workspaces.get(c.name)!);
   for (const setting of SETTINGS) {
     const started = performance.now();
     // failFast: a case's verdict needs only its first failure, and every case passes the static task checks, so
     // the hostile code still reaches the sandbox.
     const options = { failFast: true, policyOff: setting === 'off' };
     const graded = await gradeMany(spec, dirs, { ...options, concurrency: 2 });
-    for (const c of PY_CASES.filter((x) => x.alone === true)) graded.push(await gradeWorkspace(spec, workspaces.get(c.name)!, options));
     batchMs.set(setting, Math.round(performance.now() - started));
     results.set(setting, new Map(graded.map((r) => [r.workspace, r])));
   }
@@ -162,6 +160,24 @@ for (const setting of SETTINGS) {
     }
   });
 }
+
+it('the bombs (every process cap filled) graded side by side with correct fixes: the fixes pass, the bombs fail', async (t) => {
+  const bombs = PY_CASES.filter((c) => c.bomb === true);
+  assert.ok(bombs.length >= 2);
+  const fixes: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    const ws = await scratch.dir(`neighbour-fix-${i}`);
+    await initWorkspace(spec, ws, { force: true, contents: new Map([['dropout.py', dropout('fix')]]) });
+    fixes.push(ws);
+  }
+  // One worker per bomb and one more: every fix is graded (its analyser and sandbox started) while the bombs hold
+  // their caps full. The policy is off so that the bombs reach their sandboxes.
+  const started = performance.now();
+  const graded = await gradeMany(spec, [...bombs.map((c) => workspaces.get(c.name)!), ...fixes], { policyOff: true, concurrency: bombs.length + 1 });
+  t.diagnostic(`${graded.length} grades in ${Math.round(performance.now() - started)} ms`);
+  for (const r of graded.slice(0, bombs.length)) assert.equal(r.status, 'failed', `${r.workspace}: ${r.feedback}`);
+  for (const r of graded.slice(bombs.length)) assert.equal(r.status, 'passed', `${r.workspace}: ${r.feedback}\n${r.output.slice(0, 500)}`);
+});
 
 it('no side effect outside the workspaces: sentinel directory unchanged, no connection, the grader alive', async () => {
   assert.deepEqual(await snapshot(scratch.outside), outsideBefore);

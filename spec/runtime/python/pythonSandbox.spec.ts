@@ -100,9 +100,20 @@ describe('the Python sandbox', () => {
     rmSync(hostDir, { recursive: true, force: true });
   });
 
-  it('runs as uid and gid 65534 with no supplementary groups, no capabilities and no_new_privs', async () => {
-    assert.equal(await call('uid'), '65534 65534 []');
+  it('runs as a uid and gid of its own (not another live sandbox\'s, not nobody, not root), no supplementary groups, no capabilities, no_new_privs', async () => {
+    const mine = String(await call('uid'));
+    const [uid, gid, groups] = mine.split(' ');
+    assert.equal(gid, uid);
+    assert.equal(groups, '[]');
+    assert.ok(Number(uid) > 0 && Number(uid) !== 65534, mine);
     assert.deepEqual(await call('caps'), ['CapEff:\t0000000000000000', 'NoNewPrivs:\t1']);
+    const other = await started(PROBES);
+    try {
+      const theirs = String(value(await new Oracle(other, performance.now() + 30_000).callExport('uid', [])));
+      assert.notEqual(theirs, mine);
+    } finally {
+      await other.dispose();
+    }
   });
 
   it('has no network', async () => {

@@ -8,10 +8,9 @@ import { pythonSource } from './pythonSources.ts';
 /** Where the child sees the interpreter, and numpy (with the libraries its wheel bundles) beside it. */
 const PY_ROOT = '/opt/python';
 const PY_LIB = '/opt/pylib';
-const NOBODY = 65534;
 /** The interpreter and numpy reserve this much address space before the submission allocates anything. */
 const PYTHON_BASELINE_MB = 1024;
-/** Processes (threads count) of the child's uid: a fork bomb stops here; shared with the other sandboxes' children. */
+/** Processes (threads count) of the child's uid, its own (sandboxUid.ts): a fork bomb stops here, and only itself. */
 const NPROC = 512;
 /** util-linux's tools, bound into the sandbox at the same paths. */
 const PRLIMIT = '/usr/bin/prlimit';
@@ -28,13 +27,17 @@ const probeSchema = z.strictObject({
 });
 export type PythonInstall = z.output<typeof probeSchema>;
 
+// numpy is found, not imported: importing it would cost every cold grade its import a second time (the sandbox
+// imports it anyway, and says so if that fails).
 const PROBE = `
-import json, os, sys, sysconfig
-import numpy
+import json, os, sys, sysconfig, importlib.util
+spec = importlib.util.find_spec('numpy')
+if spec is None or spec.origin is None:
+    raise ModuleNotFoundError("No module named 'numpy'")
 lib = sysconfig.get_config_var('LIBDIR') or ''
 so = sysconfig.get_config_var('INSTSONAME') or ''
 libpython = os.path.join(lib, so) if sysconfig.get_config_var('Py_ENABLE_SHARED') and so and os.path.exists(os.path.join(lib, so)) else None
-np_dir = os.path.dirname(os.path.realpath(numpy.__file__))
+np_dir = os.path.dirname(os.path.realpath(spec.origin))
 libs = os.path.join(os.path.dirname(np_dir), 'numpy.libs')
 print(json.dumps({'executable': os.path.realpath(sys.executable), 'version': '%d.%d' % sys.version_info[:2],
   'stdlib': os.path.realpath(sysconfig.get_paths()['stdlib']), 'libpython': libpython and os.path.realpath(libpython),
@@ -54,7 +57,7 @@ let install: Promise<PythonInstall> | undefined;
 
 /**
  * The Python that runs submissions: `RLTASK_PYTHON`, or `python3` on PATH, checked once per process (numpy must
- * import), and bubblewrap, without which no Python child is started (there is no weaker fallback).
+ * be found), and bubblewrap, without which no Python child is started (there is no weaker fallback).
  */
 export function pythonInstall(): Promise<PythonInstall> {
   install ??= (async () => {
@@ -102,11 +105,12 @@ function systemLibraries(): string[] {
  * The argv of one sandboxed Python child: bubblewrap with fresh pid, network, ipc, uts (and cgroup) namespaces, a
  * root holding only the system's shared libraries, the interpreter with its standard library and numpy (all
  * read-only), a private tmpfs /tmp and a clean environment; inside it prlimit (address space, CPU, processes,
- * file size 0, no core) and setpriv to uid 65534 with every capability dropped and no_new_privs, then Python in
- * isolated mode with the harness as its program. bwrap runs as the grader's user without a user namespace (one
- * made by root would map the child to root outside it), so the switch to 65534 happens inside, by setpriv.
+ * file size 0, no core) and setpriv to `uid` (a uid of this child's own, sandboxUid.ts) with every capability
+ * dropped and no_new_privs, then Python in isolated mode with the harness as its program. bwrap runs as the
+ * grader's user without a user namespace (one made by root would map the child to root outside it), so the switch
+ * happens inside, by setpriv.
  */
-export function pythonCommand(py: PythonInstall, harness: string, options: SandboxOptions): { command: string; args: string[] } {
+export function pythonCommand(py: PythonInstall, harness: string, options: SandboxOptions, uid: number): { command: string; args: string[] } {
   const stdlibInside = `${PY_ROOT}/lib/python${py.version}`;
   const args = [
     '--unshare-ipc',
@@ -149,8 +153,8 @@ export function pythonCommand(py: PythonInstall, harness: string, options: Sandb
     '--core=0',
     '--',
     SETPRIV,
-    `--reuid=${NOBODY}`,
-    `--regid=${NOBODY}`,
+    `--reuid=${uid}`,
+    `--regid=${uid}`,
     '--clear-groups',
     '--inh-caps=-all',
     '--bounding-set=-all',
@@ -176,8 +180,8 @@ export const pythonLauncher: ChildLauncher = {
     const [py, harness] = await Promise.all([pythonInstall(), pythonSource('harness')]);
     ready = { py, harness };
   },
-  command: (options) => {
+  command: (options, uid) => {
     if (ready === undefined) throw new RltaskError('E_INTERNAL', 'the Python launcher was used before it was prepared');
-    return pythonCommand(ready.py, ready.harness, options);
+    return pythonCommand(ready.py, ready.harness, options, uid);
   },
 };

@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { RltaskError } from '../../errors.ts';
+import { leaseSandboxUid } from '../../sandbox/sandboxUid.ts';
 import { pythonCommand, pythonInstall } from './pythonSandbox.ts';
 import { PYTHON_TOOL_NAMES, pythonSource } from './pythonSources.ts';
 
@@ -21,9 +22,17 @@ const TITLES: Readonly<Record<(typeof PYTHON_TOOL_NAMES)[number], string>> = { a
 export async function runPythonTool(tool: (typeof PYTHON_TOOL_NAMES)[number], input: string): Promise<string> {
   const title = TITLES[tool];
   const [py, script] = await Promise.all([pythonInstall(), pythonSource(tool)]);
-  const { command, args } = pythonCommand(py, script, { memoryMb: 512, outputBytes: MAX_OUTPUT_BYTES, cpuSeconds: 20 });
+  // Leased once the tool is ready to start, so that a failed probe leaks no uid; released when its child is gone.
+  const uid = await leaseSandboxUid();
+  const { command, args } = pythonCommand(py, script, { memoryMb: 512, outputBytes: MAX_OUTPUT_BYTES, cpuSeconds: 20 }, uid.uid);
   return new Promise<string>((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' }, cwd: '/' });
+    let child: ChildProcessWithoutNullStreams;
+    try {
+      child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' }, cwd: '/' });
+    } catch (e) {
+      uid.release();
+      throw e;
+    }
     const out: Buffer[] = [];
     let bytes = 0;
     let err = '';
@@ -49,10 +58,12 @@ export async function runPythonTool(tool: (typeof PYTHON_TOOL_NAMES)[number], in
     child.stdin.on('error', () => undefined);
     child.once('error', (e) => {
       clearTimeout(timer);
+      uid.release();
       reject(new RltaskError('E_INTERNAL', `could not start ${title}: ${e.message}`, { cause: e }));
     });
     child.once('close', (code) => {
       clearTimeout(timer);
+      uid.release();
       if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
       else reject(new RltaskError('E_INTERNAL', `${title} failed (exit code ${code}): ${err.trim().split('\n').slice(-3).join(' | ')}`));
     });

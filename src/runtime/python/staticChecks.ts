@@ -32,8 +32,9 @@ function runCheck<K extends keyof CheckNamed>(name: K, check: CheckNamed[K], ctx
 
 /** The original files' facts: the same text for every grade of a task, so read once per process. */
 const originals = new Map<string, Promise<PythonFileFacts | undefined>>();
+const originalKey = (file: string, text: string): string => `${file}\0${text}`;
 function originalFacts(file: string, text: string): Promise<PythonFileFacts | undefined> {
-  const key = `${file}\0${text}`;
+  const key = originalKey(file, text);
   let hit = originals.get(key);
   if (hit === undefined) {
     hit = analyzePython(new Map([[file, text]])).then((m) => m.get(file));
@@ -59,7 +60,21 @@ export async function runStaticChecks(input: {
   readonly subject: { readonly file: string; readonly export: string };
   readonly checks: readonly PythonCheck[];
 }): Promise<PythonStaticResult> {
-  const facts = await analyzePython(new Map([...input.files].map(([p, f]) => [p, f.submitted])));
+  // The original files not read yet are read by the same analyser child as the submission (one child fewer on a
+  // cold grade), under keys that are none of the submission's paths (a file name for Python's compile()).
+  const unread = new Map<string, { key: string; text: string }>();
+  for (const check of input.checks) {
+    const file = check.file ?? input.subject.file;
+    const text = input.files.get(file)?.original;
+    const key = `<original>/${file}`;
+    if (text !== undefined && !input.files.has(key) && !originals.has(originalKey(file, text))) unread.set(file, { key, text });
+  }
+  const all = await analyzePython(new Map([...[...input.files].map(([p, f]) => [p, f.submitted] as const), ...[...unread.values()].map((u) => [u.key, u.text] as const)]));
+  for (const [file, u] of unread) {
+    const key = originalKey(file, u.text);
+    if (!originals.has(key)) originals.set(key, Promise.resolve(all.get(u.key)));
+  }
+  const facts = new Map([...all].filter(([p]) => input.files.has(p)));
   const broken = [...facts].find(([, f]) => f.syntax !== null);
   if (broken !== undefined) {
     const [file, f] = broken;
