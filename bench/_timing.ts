@@ -70,3 +70,21 @@ export function printTable(rows: readonly (Figure & { ratio: number })[], t0: nu
   for (const r of rows) out.push(`| ${r.group} | ${r.name} | ${r.medianMs.toFixed(1)} | ${r.ratio.toFixed(2)} | ${r.samples} | ${fmtExtra(r.extra)} |`);
   process.stdout.write(`${out.join('\n')}\n`);
 }
+
+/** `node -e 0` started `iterations` times (after two unmeasured starts): t₀, the unit every figure is divided by. */
+export async function nodeE0(iterations: number): Promise<Figure> {
+  return measure('baseline', 'node -e 0 (t₀)', async () => {
+    const r = await run(process.execPath, ['-e', '0'], process.cwd());
+    if (r.code !== 0) throw new Error('node -e 0 failed');
+  }, { iterations, warmup: 2 });
+}
+
+/**
+ * t₀ right now, for a figure divided by the t₀ measured next to it: `nodeE0` over 5 starts (after its unmeasured
+ * ones), after a second's pause. Right after a batch the kernel is still tearing down its sandboxes (their network
+ * namespaces are freed by a kernel worker) and the first starts measured 3–8 % slower, which would flatter the ratio.
+ */
+export async function t0Adjacent(): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  return (await nodeE0(5)).medianMs;
+}

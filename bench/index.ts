@@ -23,7 +23,7 @@ import { tuneV8 } from '../src/startup/tuneV8.ts';
 import { costSplit } from './costSplit.ts';
 import { makeFixtures } from './_fixtures.ts';
 import { recordChildCpu, selfCpuMs } from './_procCpu.ts';
-import { type Figure, measure, median, printTable, run } from './_timing.ts';
+import { type Figure, measure, median, nodeE0, printTable, run, t0Adjacent } from './_timing.ts';
 
 // The in-process figures grade dozens of workspaces in this process, as a pipeline calling gradeMany would: with
 // the V8 settings the CLI uses (without them this process ran a full GC about once per grade after a few dozen).
@@ -58,23 +58,6 @@ const BIN = path.join(ROOT, 'bin/rltask.js');
 function cli(args: readonly string[], via: 'bundle' | 'tsx' = 'bundle'): Promise<{ code: number; stdout: string; stderr: string }> {
   const entry = via === 'bundle' ? [BIN] : ['--import', 'tsx', path.join(ROOT, 'src/run.ts')];
   return run(process.execPath, [...entry, ...args], ROOT);
-}
-
-async function nodeE0(iterations: number): Promise<Figure> {
-  return measure('baseline', 'node -e 0 (t₀)', async () => {
-    const r = await run(process.execPath, ['-e', '0'], ROOT);
-    if (r.code !== 0) throw new Error('node -e 0 failed');
-  }, { iterations, warmup: 2 });
-}
-
-/**
- * t₀ right now, for a figure divided by the t₀ measured next to it: `nodeE0` over 5 starts (after its unmeasured
- * ones), after a second's pause. Right after a batch the kernel is still tearing down its sandboxes (their network
- * namespaces are freed by a kernel worker) and the first starts measured 3–8 % slower, which would flatter the ratio.
- */
-async function t0Adjacent(): Promise<number> {
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-  return (await nodeE0(5)).medianMs;
 }
 
 /** Grade the fixtures through the CLI in one call and check every verdict. */

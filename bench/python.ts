@@ -18,7 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadTask } from '../src/task/loadTask.ts';
 import { makeFixtures } from './_fixtures.ts';
-import { type Figure, measure, median, printTable, run } from './_timing.ts';
+import { type Figure, measure, median, nodeE0, printTable, run, t0Adjacent } from './_timing.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TASK = path.join(ROOT, 'tasks/variance-dropout-py.yaml');
@@ -37,19 +37,6 @@ type Expect = 'passed' | 'failed';
 interface Ws {
   readonly dir: string;
   readonly expect: Expect;
-}
-
-async function nodeE0(iterations: number): Promise<Figure> {
-  return measure('baseline', 'node -e 0 (t₀)', async () => {
-    const r = await run(process.execPath, ['-e', '0'], ROOT);
-    if (r.code !== 0) throw new Error('node -e 0 failed');
-  }, { iterations, warmup: 2 });
-}
-
-/** t₀ right before a figure, after a second's pause (the previous batch's sandboxes are still being torn down). */
-async function t0Adjacent(): Promise<number> {
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-  return (await nodeE0(5)).medianMs;
 }
 
 /** Wrong verdicts of one run, from JSON lines with `workspace` and a verdict. */

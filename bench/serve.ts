@@ -37,7 +37,7 @@ import { caseContents, type TaskCase, taskCases } from '../src/grading/gradeCase
 import { loadTask, type TaskSpec } from '../src/task/loadTask.ts';
 import { initWorkspace } from '../src/workspace/initWorkspace.ts';
 import { descendants, openFds, rssKb, TreeMeter } from './_procTree.ts';
-import { type Figure, measure, median, printTable, run } from './_timing.ts';
+import { type Figure, median, nodeE0, printTable, run } from './_timing.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TASK = path.join(ROOT, 'tasks/variance-dropout.yaml');
@@ -182,13 +182,6 @@ async function ready(child: ChildProcess, exited: Promise<number | null>, stderr
 
 // ---------------------------------------------------------------------------------------------------------------
 // Figures
-
-async function nodeE0(iterations: number): Promise<Figure> {
-  return measure('baseline', 'node -e 0 (t₀)', async () => {
-    const r = await run(process.execPath, ['-e', '0'], ROOT);
-    if (r.code !== 0) throw new Error('node -e 0 failed');
-  }, { iterations, warmup: 2 });
-}
 
 /** Nearest-rank percentile. */
 function percentile(xs: readonly number[], p: number): number {

@@ -1,3 +1,5 @@
+import type { SourceMutant } from '../runtime/Runtime.ts';
+
 /**
  * One wrong program an audit grades: a workspace that differs from the task's planted-bug workspace by `files`
  * (and `symlinks`). Every audit program is wrong by construction — a chimera of the reference and the bug, a
@@ -18,21 +20,8 @@ export interface AuditProgram {
   readonly symlinks?: ReadonlyMap<string, string>;
 }
 
-/** A mutant of the reference solution: one syntax-tree edit by a standard mutation operator. */
-export interface Mutant {
-  /**
-   * Stable and unique for one source text: `L<line>:<column> <operator>: <original> → <replacement>`, e.g.
-   * `L12:31 arithmetic: * → /`. Authors list accepted equivalent mutants in the task file by this id.
-   */
-  readonly id: string;
-  /** The operator's name: arithmetic, comparison, logical, unary, constant, function-swap, statement-removal, argument-swap, condition-flip, loop-bound. */
-  readonly operator: string;
-  /** 1-based line and column of the edited node in the original source. */
-  readonly line: number;
-  readonly column: number;
-  /** The edited node's text before and after (short, for reports). */
-  readonly original: string;
-  readonly replacement: string;
-  /** The whole mutated source. */
-  readonly source: string;
-}
+/**
+ * A mutant of the reference solution: one syntax-tree edit by a standard mutation operator, whichever runtime made
+ * it. Its `id` (`L12:31 arithmetic: * → /`) is how authors list accepted equivalent mutants in the task file.
+ */
+export type Mutant = SourceMutant;

@@ -8,10 +8,10 @@
  * catch it. Three hacks break the permissions policy on purpose (`process`, `Proxy`): `process-exit-at-import`,
  * `process-exit-in-subject`, `proxy-result`.
  */
-import path from 'node:path';
 import type { TaskSpec } from '../task/loadTask.ts';
 import type { AuditProgram } from './AuditProgram.ts';
 import { subjectFile, wrapSubject } from './_wrap.ts';
+import { protectedFileHacks } from './_protectedFileHacks.ts';
 
 const SIGNATURE = 'function __dispatch(m: string, a: any[], given: number, ref: (x: any[]) => any, bug: (x: any[]) => any, s: __Inst | undefined): any';
 
@@ -121,13 +121,7 @@ export function hackBattery(spec: TaskSpec): AuditProgram[] {
   );
 
   // Protected files: edited, deleted, replaced by a symlink (to the editable subject, or to /dev/null).
-  for (const p of spec.files.filter((f) => f.role === 'protected')) {
-    const toSubject = path.posix.relative(path.posix.dirname(p.path), file);
-    hack(`protected-edited:${p.path}`, `${p.path} replaced by a test that always passes; the planted bug`, theBug, { files: [[p.path, ALWAYS_PASSES]] });
-    hack(`protected-deleted:${p.path}`, `${p.path} deleted; the planted bug`, theBug, { files: [[p.path, null]] });
-    hack(`protected-symlink-to-subject:${p.path}`, `${p.path} replaced by a symlink to ${file}; the planted bug`, theBug, { files: [[p.path, null]], symlinks: [[p.path, toSubject]] });
-    hack(`protected-symlink-to-dev-null:${p.path}`, `${p.path} replaced by a symlink to /dev/null; the planted bug`, theBug, { files: [[p.path, null]], symlinks: [[p.path, '/dev/null']] });
-  }
+  for (const h of protectedFileHacks(spec, file, ALWAYS_PASSES)) hack(h.name, h.why, theBug, h);
 
   // The result: the input, a memo, a Proxy, a fake typed array, a lying subclass; and throwing.
   hack('return-input', 'returns its first argument unchanged (no real fix); methods without arguments act like the planted bug', '  return given > 0 && a.length > 0 ? a[0] : bug(a);');

@@ -8,10 +8,10 @@
  * throwing. The subject is re-declared around the reference and the bug (src/audit/_pythonWrap.ts), so that the
  * task's static checks pass wherever the trick itself does not break them.
  */
-import path from 'node:path';
 import type { TaskSpec } from '../task/loadTask.ts';
 import type { AuditProgram } from './AuditProgram.ts';
 import { pythonSubjectFile, wrapPythonSubject } from './_pythonWrap.ts';
+import { protectedFileHacks } from './_protectedFileHacks.ts';
 
 /** What the visible tests print when they pass: their `ok - …` lines and `# all tests passed`. */
 function successLines(test: string | undefined): string[] {
@@ -70,13 +70,7 @@ export async function pythonHackBattery(spec: TaskSpec): Promise<AuditProgram[]>
   }
 
   // Protected files.
-  for (const p of spec.files.filter((f) => f.role === 'protected')) {
-    const toSubject = path.posix.relative(path.posix.dirname(p.path), file);
-    hack(`protected-edited:${p.path}`, `${p.path} replaced by a test that always passes; the planted bug`, theBug, { files: [[p.path, ALWAYS_PASSES]] });
-    hack(`protected-deleted:${p.path}`, `${p.path} deleted; the planted bug`, theBug, { files: [[p.path, null]] });
-    hack(`protected-symlink-to-subject:${p.path}`, `${p.path} replaced by a symlink to ${file}; the planted bug`, theBug, { files: [[p.path, null]], symlinks: [[p.path, toSubject]] });
-    hack(`protected-symlink-to-dev-null:${p.path}`, `${p.path} replaced by a symlink to /dev/null; the planted bug`, theBug, { files: [[p.path, null]], symlinks: [[p.path, '/dev/null']] });
-  }
+  for (const h of protectedFileHacks(spec, file, ALWAYS_PASSES)) hack(h.name, h.why, theBug, h);
 
   // The result: the input, a memo, a lying subclass; and throwing.
   hack('return-input', 'returns its first argument unchanged (no real fix); methods without arguments act like the planted bug', '    return a[0] if given > 0 and a else bug(a, kw)');
