@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RltaskError } from '../../src/errors.ts';
 import type { RunningServer } from '../../src/server/startServer.ts';
-import type { TaskSpec } from '../../src/task/loadTask.ts';
+import { loadTask, type TaskSpec } from '../../src/task/loadTask.ts';
 import { dropoutTask } from '../_helpers.ts';
-import { call, dropoutFiles, rawPost, serve, TOKEN } from './_server.ts';
+import { call, dropoutFiles, rawPost, serve, TASKS, TOKEN } from './_server.ts';
 
 let spec: TaskSpec;
 let server: RunningServer;
@@ -23,7 +25,11 @@ describe('the grading API', () => {
     const r = await call(`${server.url}/v1/tasks`, 'GET');
     assert.equal(r.status, 200);
     const { tasks } = r.json() as { tasks: { id: string; version: number; title: string; runtime: string; variants: string[] }[] };
-    assert.deepEqual(tasks.map((t) => t.id).sort(), ['adam-bias-correction', 'he-init', 'layer-norm', 'softplus', 'stable-softmax', 'variance-dropout', 'variance-dropout-py']);
+    // The server serves tasks/ by default: every task file there, by its id.
+    const files = (await readdir(TASKS)).filter((f) => f.endsWith('.yaml'));
+    const ids = await Promise.all(files.map(async (f) => (await loadTask(path.join(TASKS, f))).id));
+    assert.ok(ids.length >= 7);
+    assert.deepEqual(tasks.map((t) => t.id).sort(), ids.sort());
     assert.deepEqual(tasks.find((t) => t.id === 'variance-dropout'), { id: 'variance-dropout', version: spec.version, title: spec.title, runtime: 'typescript', variants: ['formula', 'goal-only'] });
   });
 
