@@ -1,3 +1,5 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { Bench, type Fn, type FnOptions } from 'tinybench';
 
@@ -87,4 +89,20 @@ export async function nodeE0(iterations: number): Promise<Figure> {
 export async function t0Adjacent(): Promise<number> {
   await new Promise((resolve) => setTimeout(resolve, 1000));
   return (await nodeE0(5)).medianMs;
+}
+
+/**
+ * Write a bench's results as JSON: to stdout when `out` is `-`, to `out` when given, else to `defaultFile`
+ * (made with its directory); says where through `log`.
+ */
+export async function writeResults(results: unknown, out: string | undefined, defaultFile: string, log: (line: string) => void): Promise<void> {
+  const json = `${JSON.stringify(results, null, 2)}\n`;
+  if (out === '-') {
+    process.stdout.write(json);
+    return;
+  }
+  const file = out === undefined ? defaultFile : path.resolve(out);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, json);
+  log(`wrote ${path.relative(process.cwd(), file)}`);
 }

@@ -9,7 +9,6 @@
  * verdicts right, in ≤ 40 × 5.8 × t₀ / 2 / 5 — five times the original task's throughput (0.463 s of CPU per grade ≈ 5.8 t₀
  * on a 2-core machine).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +22,7 @@ import { tuneV8 } from '../src/startup/tuneV8.ts';
 import { costSplit } from './costSplit.ts';
 import { makeFixtures } from './_fixtures.ts';
 import { recordChildCpu, selfCpuMs } from './_procCpu.ts';
-import { type Figure, measure, median, nodeE0, printTable, run, t0Adjacent } from './_timing.ts';
+import { type Figure, measure, median, nodeE0, printTable, run, t0Adjacent, writeResults } from './_timing.ts';
 
 // The in-process figures grade dozens of workspaces in this process, as a pipeline calling gradeMany would: with
 // the V8 settings the CLI uses (without them this process ran a full GC about once per grade after a few dozen).
@@ -212,14 +211,7 @@ async function main(): Promise<void> {
       doneWhenFailFast: { grades: 40, medianMs: fast.medianMs, budgetMs, ratio: fast.medianMs / t0, pairedRatio: fastPaired, budgetRatio, verdictsRight: fastProblems.length === 0, problems: fastProblems, pass: fastPass, timesSeed: originalRatio40 / fastPaired },
       throughput: { gradesPerSecond: 40 / (done.medianMs / 1000), originalGradesPerSecond: originalGradesPerS, timesSeed: 40 / (done.medianMs / 1000) / originalGradesPerS },
     };
-    const json = `${JSON.stringify(results, null, 2)}\n`;
-    if (out === '-') process.stdout.write(json);
-    else {
-      const file = out === undefined ? resultsFile(started) : path.resolve(out);
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, json);
-      log(`wrote ${path.relative(process.cwd(), file)}`);
-    }
+    await writeResults(results, out, resultsFile(started), log);
   } finally {
     await fx.cleanup();
   }

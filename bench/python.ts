@@ -12,13 +12,13 @@
  *
  * `--quick` runs fewer iterations; `--out FILE` writes the figures as JSON (default bench/.results/python-<time>.json).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadTask } from '../src/task/loadTask.ts';
 import { makeFixtures } from './_fixtures.ts';
-import { type Figure, measure, median, nodeE0, printTable, run, t0Adjacent } from './_timing.ts';
+import { type Figure, measure, median, nodeE0, printTable, run, t0Adjacent, writeResults } from './_timing.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TASK = path.join(ROOT, 'tasks/variance-dropout-py.yaml');
@@ -166,14 +166,7 @@ async function main(): Promise<void> {
       figures: rows,
       summary,
     };
-    const json = `${JSON.stringify(results, null, 2)}\n`;
-    if (out === '-') process.stdout.write(json);
-    else {
-      const file = out === undefined ? path.join(ROOT, 'bench/.results', `python-${started.toISOString().replaceAll(':', '-')}.json`) : path.resolve(out);
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, json);
-      log(`wrote ${path.relative(process.cwd(), file)}`);
-    }
+    await writeResults(results, out, path.join(ROOT, 'bench/.results', `python-${started.toISOString().replaceAll(':', '-')}.json`), log);
   } finally {
     await fx.cleanup();
   }

@@ -26,7 +26,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,7 +37,7 @@ import { caseContents, type TaskCase, taskCases } from '../src/grading/gradeCase
 import { loadTask, type TaskSpec } from '../src/task/loadTask.ts';
 import { initWorkspace } from '../src/workspace/initWorkspace.ts';
 import { descendants, openFds, rssKb, TreeMeter } from './_procTree.ts';
-import { type Figure, median, nodeE0, printTable, run } from './_timing.ts';
+import { type Figure, median, nodeE0, printTable, run, writeResults } from './_timing.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TASK = path.join(ROOT, 'tasks/variance-dropout.yaml');
@@ -588,14 +588,7 @@ async function main(): Promise<void> {
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 
-  const json = `${JSON.stringify({ date: started.toISOString(), machine: { cores: os.availableParallelism(), cpu: os.cpus()[0]?.model ?? null, node: process.version, platform: `${os.platform()} ${os.release()}` }, loads, quick, concurrency: K, t0Ms: t0, figures: rows, ...results, sizing, clientCpuMs: (clientCpu.user + clientCpu.system) / 1000, problems }, null, 2)}\n`;
-  if (out === '-') process.stdout.write(json);
-  else {
-    const file = out === undefined ? path.join(ROOT, 'bench/.results', `serve-${started.toISOString().replaceAll(':', '-')}.json`) : path.resolve(out);
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, json);
-    log(`wrote ${path.relative(process.cwd(), file)}`);
-  }
+  await writeResults({ date: started.toISOString(), machine: { cores: os.availableParallelism(), cpu: os.cpus()[0]?.model ?? null, node: process.version, platform: `${os.platform()} ${os.release()}` }, loads, quick, concurrency: K, t0Ms: t0, figures: rows, ...results, sizing, clientCpuMs: (clientCpu.user + clientCpu.system) / 1000, problems }, out, path.join(ROOT, 'bench/.results', `serve-${started.toISOString().replaceAll(':', '-')}.json`), log);
   if (problems.length > 0) process.exitCode = 1;
 }
 
