@@ -44,6 +44,8 @@ const pythonDefines = {
   __RLTASK_PY_HARNESS__: JSON.stringify(await readFile(path.join(root, PYTHON_SOURCE_FILES.harness), 'utf8')),
   __RLTASK_PY_ANALYZE__: JSON.stringify(await readFile(path.join(root, PYTHON_SOURCE_FILES.analyze), 'utf8')),
   __RLTASK_PY_MUTATE__: JSON.stringify(await readFile(path.join(root, PYTHON_SOURCE_FILES.mutate), 'utf8')),
+  __RLTASK_PY_ZYGOTE__: JSON.stringify(await readFile(path.join(root, PYTHON_SOURCE_FILES.zygote), 'utf8')),
+  __RLTASK_PY_ZYGOTE_CLIENT__: JSON.stringify(await readFile(path.join(root, PYTHON_SOURCE_FILES.zygoteClient), 'utf8')),
 };
 
 if (at === -1) await rm(outdir, { recursive: true, force: true });

@@ -8,8 +8,9 @@
  * workspaces' parent, one directly under the host's /tmp) created; with the policy on, whether the policy refused
  * it as declared; with it off, that the code really was loaded in a child. After both batches: the sentinel
  * directory unchanged, the 127.0.0.1 server never connected to, this process (the grader) alive with its pid, and
- * no process left: neither a sandbox (found by a marker in the environment bubblewrap inherits; a PID namespace
- * dies with its init) nor one a case started on purpose (found by a token in its argv).
+ * no process left: no sandboxed process under the zygote (a PID namespace dies with its init), no zygote client
+ * (found by a marker in the environment they inherit), no process a case started on purpose (found by a token in
+ * its argv), and once the zygote is stopped, nothing of this file at all.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -23,6 +24,7 @@ import { after, before, describe, it } from 'node:test';
 import { gradeMany } from '../../../src/grading/gradeMany.ts';
 import type { GradeResult } from '../../../src/grading/GradeResult.ts';
 import { parseTask, type TaskSpec } from '../../../src/task/loadTask.ts';
+import { pythonZygote, stopPythonZygote } from '../../../src/runtime/python/pythonZygote.ts';
 import { initWorkspace } from '../../../src/workspace/initWorkspace.ts';
 import { ROOT } from '../../_helpers.ts';
 import { MARGIN_MS, Scratch, settledProcesses, snapshot } from '../_support.ts';
@@ -117,6 +119,7 @@ before(async () => {
 after(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   for (const files of markers.values()) for (const f of files) await rm(f, { force: true });
+  await stopPythonZygote();
   const leftover = await settledProcesses(scratch.marker);
   const gone = await scratch.cleanup();
   assert.deepEqual(leftover, [], 'sandbox processes left running');
@@ -186,7 +189,26 @@ it('no side effect outside the workspaces: sentinel directory unchanged, no conn
   assert.equal(process.kill(graderPid, 0), true);
 });
 
-it('no process outlives its grade: no sandbox of this file, no process a case started', async () => {
+/** Every process under `pid`, itself included (read from /proc's children lists). */
+async function tree(pid: number): Promise<number[]> {
+  const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+  const below = await Promise.all(children.trim().split(/\s+/).filter(Boolean).map((c) => tree(Number(c))));
+  return [pid, ...below.flat()];
+}
+
+it('no process outlives its grade: no sandboxed process under the zygote, no client, no process a case started', async () => {
+  // bubblewrap, its PID namespace's init and the zygote: anything below them is a sandboxed process left running.
+  const zygote = await pythonZygote();
+  const settled = performance.now() + 10_000;
+  let below = await tree(zygote.pid);
+  while (below.length > 3 && performance.now() < settled) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    below = await tree(zygote.pid);
+  }
+  assert.equal(below.length, 3, `processes under the zygote: ${below.join(', ')}`);
+  // What this file's environment marks, bar the zygote: the clients, each gone with its sandboxed process.
+  assert.deepEqual((await settledProcesses(scratch.marker)).filter((p) => !below.includes(p.pid)), []);
+  await stopPythonZygote();
   assert.deepEqual(await settledProcesses(scratch.marker), []);
   const until = performance.now() + 10_000;
   let left = await withToken();

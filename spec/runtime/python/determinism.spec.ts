@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { pythonLauncher } from '../../../src/runtime/python/pythonSandbox.ts';
+import { pythonLauncher } from '../../../src/runtime/python/pythonZygote.ts';
 import { Oracle } from '../../../src/sandbox/Oracle.ts';
 import type { OracleReply, Request } from '../../../src/sandbox/protocol.ts';
 import { Sandbox } from '../../../src/sandbox/Sandbox.ts';

@@ -1,13 +1,28 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pythonLauncher } from '../../../src/runtime/python/pythonSandbox.ts';
+import { pythonLauncher, pythonZygote } from '../../../src/runtime/python/pythonZygote.ts';
 import { Oracle } from '../../../src/sandbox/Oracle.ts';
 import type { OracleReply } from '../../../src/sandbox/protocol.ts';
 import { Sandbox } from '../../../src/sandbox/Sandbox.ts';
-import { isRunning, processTree } from '../../sandbox/_processes.ts';
+import { isRunning } from '../../sandbox/_processes.ts';
+
+/** Running processes whose real uid is `uid`. */
+function processesOf(uid: number): number[] {
+  return readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+        return /^Uid:\s+(\d+)/m.exec(status)?.[1] === String(uid) && isRunning(pid);
+      } catch {
+        return false;
+      }
+    });
+}
 
 // The sandbox alone, with code loaded straight into it (no static policy in front): what the submission could do
 // if it got past the policy. Every probe returns a string the test reads.
@@ -52,7 +67,28 @@ def env():
     return ",".join(sorted(os.environ))
 
 def caps():
-    return [l for l in open("/proc/self/status").read().splitlines() if l.startswith(("CapEff", "NoNewPrivs"))]
+    return [l for l in open("/proc/self/status").read().splitlines() if l.startswith(("Cap", "NoNewPrivs"))]
+
+def touch(p):
+    try:
+        os.close(os.open(p, os.O_CREAT | os.O_WRONLY, 0o666))
+        return "created"
+    except OSError as e:
+        return f"denied: {type(e).__name__}"
+
+def pids():
+    return ",".join(sorted(n for n in os.listdir("/proc") if n.isdigit()))
+
+def unix_sockets():
+    return ",".join(l.split()[-1] for l in open("/proc/net/unix").read().splitlines()[1:] if len(l.split()) > 7)
+
+def connect_abstract(name):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect("\\0" + name)
+        return "connected"
+    except OSError as e:
+        return f"refused: {type(e).__name__}"
 
 def spin():
     while True:
@@ -106,7 +142,8 @@ describe('the Python sandbox', () => {
     assert.equal(gid, uid);
     assert.equal(groups, '[]');
     assert.ok(Number(uid) > 0 && Number(uid) !== 65534, mine);
-    assert.deepEqual(await call('caps'), ['CapEff:\t0000000000000000', 'NoNewPrivs:\t1']);
+    const none = '0000000000000000';
+    assert.deepEqual(await call('caps'), [`CapInh:\t${none}`, `CapPrm:\t${none}`, `CapEff:\t${none}`, `CapBnd:\t${none}`, `CapAmb:\t${none}`, 'NoNewPrivs:\t1']);
     const other = await started(PROBES);
     try {
       const theirs = String(value(await new Oracle(other, performance.now() + 30_000).callExport('uid', [])));
@@ -141,16 +178,36 @@ describe('the Python sandbox', () => {
     assert.equal(await call('env'), 'LC_CTYPE,LD_LIBRARY_PATH,MKL_NUM_THREADS,OMP_NUM_THREADS,OPENBLAS_NUM_THREADS,PATH,PWD,PYTHONHASHSEED');
   });
 
+  it('shares nothing with another sandbox: its own /tmp, /dev/shm and PID namespace, and not the zygote\'s socket', async () => {
+    const other = await started(PROBES);
+    try {
+      const theirs = new Oracle(other, performance.now() + 30_000);
+      const their = async (target: string, ...args: string[]): Promise<unknown> => value(await theirs.callExport(target, args));
+      assert.equal(await their('touch', '/tmp/left-by-the-other'), 'created');
+      assert.equal(await their('touch', '/dev/shm/left-by-the-other'), 'created');
+      assert.equal(await call('listdir', '/dev/shm'), '');
+      assert.ok(!String(await call('listdir', '/tmp')).includes('left-by-the-other'));
+      // Its namespace's init and itself: no zygote, no other sandbox.
+      assert.equal(await call('pids'), '1,2');
+      assert.equal(await call('unix_sockets'), '');
+      const zygote = await pythonZygote();
+      assert.equal(await call('connect_abstract', zygote.name), 'refused: ConnectionRefusedError');
+    } finally {
+      await other.dispose();
+    }
+  });
+
   it('a child that spins (and forks) past its deadline is killed with its whole process tree', async () => {
     const spinner = await started(PROBES);
-    const pid = spinner.pid!;
+    const uid = Number(String(value(await new Oracle(spinner, performance.now() + 30_000).callExport('uid', []))).split(' ')[0]);
     try {
       await assert.rejects(new Oracle(spinner, performance.now() + 1500).callExport('fork_spin', []), { name: 'SubmissionFault' });
     } finally {
       await spinner.dispose();
     }
+    // The sandboxed processes are the zygote's descendants, not the client's: found by their uid, their own.
     const deadline = Date.now() + 5000;
-    while (processTree(pid).some(isRunning) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    assert.deepEqual(processTree(pid).filter(isRunning), []);
+    while (processesOf(uid).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(processesOf(uid), []);
   });
 });

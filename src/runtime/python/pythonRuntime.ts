@@ -2,7 +2,7 @@ import { Sandbox, type SandboxOptions } from '../../sandbox/Sandbox.ts';
 import type { Compiled, Prepared, PrepareInput, Program, Runtime } from '../Runtime.ts';
 import { policy as policyDefinition } from '../checks/policy.ts';
 import { childOptionsOf, startSubject } from '../startSubject.ts';
-import { pythonLauncher } from './pythonSandbox.ts';
+import { pythonLauncher } from './pythonZygote.ts';
 import { mutatePython } from './mutatePython.ts';
 import { classMemberNames, runStaticChecks } from './staticChecks.ts';
 

@@ -2,8 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, lstatSync } from 'node:fs';
 import { z } from 'zod';
 import { RltaskError } from '../../errors.ts';
-import type { ChildLauncher, SandboxOptions } from '../../sandbox/Sandbox.ts';
-import { pythonSource } from './pythonSources.ts';
+import type { SandboxOptions } from '../../sandbox/Sandbox.ts';
 
 /** Where the child sees the interpreter, and numpy (with the libraries its wheel bundles) beside it. */
 const PY_ROOT = '/opt/python';
@@ -12,9 +11,6 @@ const PY_LIB = '/opt/pylib';
 const PYTHON_BASELINE_MB = 1024;
 /** Processes (threads count) of the child's uid, its own (sandboxUid.ts): a fork bomb stops here, and only itself. */
 const NPROC = 512;
-/** util-linux's tools, bound into the sandbox at the same paths. */
-const PRLIMIT = '/usr/bin/prlimit';
-const SETPRIV = '/usr/bin/setpriv';
 
 /** The host's Python as the probe reports it: the files the child needs, bound read-only. */
 const probeSchema = z.strictObject({
@@ -66,9 +62,6 @@ export function pythonInstall(): Promise<PythonInstall> {
     if (bwrap.code !== 0) {
       throw new RltaskError('E_INTERNAL', 'runtime python needs bubblewrap to sandbox submissions and `bwrap` was not found: apt-get install bubblewrap (or your distribution\'s bubblewrap package)');
     }
-    for (const tool of [PRLIMIT, SETPRIV]) {
-      if (!existsSync(tool)) throw new RltaskError('E_INTERNAL', `runtime python needs ${tool} (util-linux) inside its sandbox, and it is missing: apt-get install util-linux`);
-    }
     if (probe.missing) throw new RltaskError('E_INTERNAL', `runtime python: ${python} was not found (set RLTASK_PYTHON to a Python 3 with numpy)`);
     if (probe.code !== 0) {
       const why = /No module named '?numpy/.test(probe.stderr) ? 'numpy is not importable' : probe.stderr.trim().split('\n').slice(-1)[0] ?? `exit code ${probe.code}`;
@@ -102,20 +95,17 @@ function systemLibraries(): string[] {
 }
 
 /**
- * The argv of one sandboxed Python child: bubblewrap with fresh pid, network, ipc, uts (and cgroup) namespaces, a
- * root holding only the system's shared libraries, the interpreter with its standard library and numpy (all
- * read-only), a private tmpfs /tmp and a clean environment; inside it prlimit (address space, CPU, processes,
- * file size 0, no core) and setpriv to `uid` (a uid of this child's own, sandboxUid.ts) with every capability
- * dropped and no_new_privs, then Python in isolated mode with the harness as its program. bwrap runs as the
- * grader's user without a user namespace (one made by root would map the child to root outside it), so the switch
- * happens inside, by setpriv.
+ * bubblewrap's arguments for the zygote (pythonZygote.ts): fresh pid, ipc, uts (and cgroup) namespaces, a root
+ * holding only the system's shared libraries, the interpreter with its standard library and numpy (all
+ * read-only), a private tmpfs /tmp and a clean environment. The zygote keeps the grader's network namespace (its
+ * clients reach it at an abstract socket there) and, as the grader's root, the capabilities it needs to isolate
+ * each sandboxed process further (new namespaces, its own uid): nothing else is in the sandbox's view.
  */
-export function pythonCommand(py: PythonInstall, harness: string, options: SandboxOptions, uid: number): { command: string; args: string[] } {
+export function zygoteBwrapArgs(py: PythonInstall): string[] {
   const stdlibInside = `${PY_ROOT}/lib/python${py.version}`;
-  const args = [
+  return [
     '--unshare-ipc',
     '--unshare-pid',
-    '--unshare-net',
     '--unshare-uts',
     '--unshare-cgroup-try',
     '--die-with-parent',
@@ -128,11 +118,11 @@ export function pythonCommand(py: PythonInstall, harness: string, options: Sandb
     '--setenv', 'MKL_NUM_THREADS', '1',
     '--setenv', 'PYTHONHASHSEED', '0',
     '--hostname', 'sandbox',
+    // Only what the zygote uses to isolate its children: mount (/tmp, /proc), setuid/setgid, drop the bounding set.
+    ...['CAP_SYS_ADMIN', 'CAP_SETUID', 'CAP_SETGID', 'CAP_SETPCAP'].flatMap((cap) => ['--cap-add', cap]),
     // bwrap makes a bind's missing parents with its source's parents' modes (0700 under a home directory).
     ...['/usr', '/opt', `${PY_ROOT}`, `${PY_ROOT}/bin`, `${PY_ROOT}/lib`, PY_LIB].flatMap((dir) => ['--perms', '0755', '--dir', dir]),
     ...systemLibraries(),
-    '--ro-bind', PRLIMIT, PRLIMIT,
-    '--ro-bind', SETPRIV, SETPRIV,
     '--ro-bind', py.executable, `${PY_ROOT}/bin/python3`,
     '--ro-bind', py.stdlib, stdlibInside,
     // The standard library's own site-packages (the host's installed packages, .pth files) is hidden.
@@ -145,43 +135,15 @@ export function pythonCommand(py: PythonInstall, harness: string, options: Sandb
     '--perms', '1777', '--tmpfs', '/tmp',
     '--chdir', '/tmp',
     '--',
-    PRLIMIT,
-    `--as=${(options.memoryMb + PYTHON_BASELINE_MB) * 1024 * 1024}`,
-    `--cpu=${options.cpuSeconds}`,
-    `--nproc=${NPROC}`,
-    '--fsize=0',
-    '--core=0',
-    '--',
-    SETPRIV,
-    `--reuid=${uid}`,
-    `--regid=${uid}`,
-    '--clear-groups',
-    '--inh-caps=-all',
-    '--bounding-set=-all',
-    '--no-new-privs',
-    '--',
     `${PY_ROOT}/bin/python3`,
     '-I',
     '-S',
     '-B',
     '-u',
-    '-c',
-    harness,
   ];
-  return { command: 'bwrap', args };
 }
 
-let ready: { py: PythonInstall; harness: string } | undefined;
-
-/** Starts Python children with the harness (src/runtime/python/_harness.py) inside bubblewrap. */
-export const pythonLauncher: ChildLauncher = {
-  prepare: async () => {
-    if (ready !== undefined) return;
-    const [py, harness] = await Promise.all([pythonInstall(), pythonSource('harness')]);
-    ready = { py, harness };
-  },
-  command: (options, uid) => {
-    if (ready === undefined) throw new RltaskError('E_INTERNAL', 'the Python launcher was used before it was prepared');
-    return pythonCommand(ready.py, ready.harness, options, uid);
-  },
-};
+/** What a sandboxed process may use: address space on top of the interpreter's and numpy's, CPU time, processes. */
+export function sandboxLimits(options: Pick<SandboxOptions, 'memoryMb' | 'cpuSeconds'>): { addressSpace: number; cpuSeconds: number; nproc: number } {
+  return { addressSpace: (options.memoryMb + PYTHON_BASELINE_MB) * 1024 * 1024, cpuSeconds: options.cpuSeconds, nproc: NPROC };
+}

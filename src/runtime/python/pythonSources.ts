@@ -10,9 +10,20 @@ import { packageRoot } from '../../packageRoot.ts';
 declare const __RLTASK_PY_HARNESS__: string | undefined;
 declare const __RLTASK_PY_ANALYZE__: string | undefined;
 declare const __RLTASK_PY_MUTATE__: string | undefined;
+declare const __RLTASK_PY_ZYGOTE__: string | undefined;
+declare const __RLTASK_PY_ZYGOTE_CLIENT__: string | undefined;
 
-/** The Python programs the runtime runs: the sandboxed child's harness, the static analyser and the audit's mutator. */
-export const PYTHON_SOURCE_FILES = { harness: 'src/runtime/python/_harness.py', analyze: 'src/runtime/python/_analyze.py', mutate: 'src/runtime/python/_mutate.py' } as const;
+/**
+ * The Python programs the runtime runs: the sandboxed child's harness, the static analyser and the audit's mutator
+ * (each in a sandboxed process), the zygote that forks those processes, and its client.
+ */
+export const PYTHON_SOURCE_FILES = {
+  harness: 'src/runtime/python/_harness.py',
+  analyze: 'src/runtime/python/_analyze.py',
+  mutate: 'src/runtime/python/_mutate.py',
+  zygote: 'src/runtime/python/_zygote.py',
+  zygoteClient: 'src/runtime/python/_zygoteClient.py',
+} as const;
 
 /** The programs that read code and print JSON (run by runPythonTool), as opposed to the harness. */
 export const PYTHON_TOOL_NAMES = ['analyze', 'mutate'] as const;
@@ -20,9 +31,14 @@ export const PYTHON_TOOL_NAMES = ['analyze', 'mutate'] as const;
 const cache = new Map<keyof typeof PYTHON_SOURCE_FILES, Promise<string>>();
 
 function bundled(name: keyof typeof PYTHON_SOURCE_FILES): string | undefined {
-  if (name === 'harness') return typeof __RLTASK_PY_HARNESS__ === 'string' ? __RLTASK_PY_HARNESS__ : undefined;
-  if (name === 'mutate') return typeof __RLTASK_PY_MUTATE__ === 'string' ? __RLTASK_PY_MUTATE__ : undefined;
-  return typeof __RLTASK_PY_ANALYZE__ === 'string' ? __RLTASK_PY_ANALYZE__ : undefined;
+  const text = {
+    harness: typeof __RLTASK_PY_HARNESS__ === 'string' ? __RLTASK_PY_HARNESS__ : undefined,
+    analyze: typeof __RLTASK_PY_ANALYZE__ === 'string' ? __RLTASK_PY_ANALYZE__ : undefined,
+    mutate: typeof __RLTASK_PY_MUTATE__ === 'string' ? __RLTASK_PY_MUTATE__ : undefined,
+    zygote: typeof __RLTASK_PY_ZYGOTE__ === 'string' ? __RLTASK_PY_ZYGOTE__ : undefined,
+    zygoteClient: typeof __RLTASK_PY_ZYGOTE_CLIENT__ === 'string' ? __RLTASK_PY_ZYGOTE_CLIENT__ : undefined,
+  } as const;
+  return text[name];
 }
 
 /** The text of one of the runtime's Python programs (read once per process). */

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { RltaskError } from '../../errors.ts';
 import { leaseSandboxUid } from '../../sandbox/sandboxUid.ts';
-import { pythonCommand, pythonInstall } from './pythonSandbox.ts';
-import { PYTHON_TOOL_NAMES, pythonSource } from './pythonSources.ts';
+import { sandboxLimits } from './pythonSandbox.ts';
+import { pythonZygote, zygoteCommand } from './pythonZygote.ts';
+import type { PYTHON_TOOL_NAMES } from './pythonSources.ts';
 
 const TIMEOUT_MS = 30_000;
 const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
@@ -11,8 +12,8 @@ const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
 const TITLES: Readonly<Record<(typeof PYTHON_TOOL_NAMES)[number], string>> = { analyze: 'the Python analyser', mutate: 'the Python mutator' };
 
 /**
- * Run one of the runtime's Python tools (`_analyze.py`, `_mutate.py`) on `input` (its stdin) in a sandboxed child
- * like the one submissions run in, bounded in time, memory and output, and return what it printed. The tools
+ * Run one of the runtime's Python tools (`_analyze.py`, `_mutate.py`) on `input` (its stdin) in a sandboxed process
+ * like the one submissions run in (forked by the zygote), bounded in time, memory and output, and return what it printed. The tools
  * only parse and compile the code they are given, never execute it; the sandbox is there because the parser is
  * fed untrusted text. Throws (an internal error) when the tool itself fails.
  *
@@ -21,10 +22,10 @@ const TITLES: Readonly<Record<(typeof PYTHON_TOOL_NAMES)[number], string>> = { a
  */
 export async function runPythonTool(tool: (typeof PYTHON_TOOL_NAMES)[number], input: string): Promise<string> {
   const title = TITLES[tool];
-  const [py, script] = await Promise.all([pythonInstall(), pythonSource(tool)]);
+  const zygote = await pythonZygote();
   // Leased once the tool is ready to start, so that a failed probe leaks no uid; released when its child is gone.
   const uid = await leaseSandboxUid();
-  const { command, args } = pythonCommand(py, script, { memoryMb: 512, outputBytes: MAX_OUTPUT_BYTES, cpuSeconds: 20 }, uid.uid);
+  const { command, args } = zygoteCommand(zygote, tool, sandboxLimits({ memoryMb: 512, cpuSeconds: 20 }), uid.uid);
   return new Promise<string>((resolve, reject) => {
     let child: ChildProcessWithoutNullStreams;
     try {

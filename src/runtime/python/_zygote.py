@@ -1,0 +1,375 @@
+# The pre-forking parent of the Python sandboxes (src/runtime/python/pythonZygote.ts starts it): it runs inside
+# bubblewrap like a sandbox child, imports numpy and the harness's modules once, and per submission forks a
+# process that isolates itself again before any byte of the submission exists in it. Trusted code only: it never
+# reads a submission; its clients are the grader's own processes (checked by SO_PEERCRED), which reach it at an
+# abstract Unix socket named on its command line: the zygote shares the grader's network namespace for that,
+# every sandboxed process gets a new one (where the name means nothing).
+#
+# Per request (one client connection, src/runtime/python/_zygoteClient.py, which passes its stdio, channel and
+# input file by SCM_RIGHTS):
+#   W1 (zygote's child, root in the zygote's namespaces): moves the passed descriptors to 0..k and closes every
+#      other; unshares mount, PID, network, IPC and UTS namespaces; forks W2; waits; exits as W3 ended.
+#   W2 (PID 1 of the new PID namespace, dies with W1): makes its mounts private, mounts its own /tmp, /dev/shm
+#      and /proc; forks W3 and reaps every orphan until W3 ends, then
+#      reports W3's status to W1 through a pipe. Its namespace, and everything left in it, dies with it.
+#   W3: its own session; rlimits (address space, CPU, processes, file size 0, no core); no supplementary groups,
+#      the leased uid and gid (which clears every capability), an empty bounding and ambient set, no_new_privs;
+#      checks all of that in /proc/self/status; then runs the program (the harness, or a tool) from its code
+#      object, compiled once here.
+# The zygote answers each client with W1's end ("exit <code>" or "signal <n>"; "error <why>" for a refused
+# request); a client whose connection closes (the grader killed it: a timeout, the grade's end) has its W1
+# killed, and with it W2's namespace.
+import ctypes
+import fcntl
+import json
+import os
+import resource
+import select
+import selectors
+import signal
+import socket
+import struct
+import sys
+
+# What the harness and the tools import, paid once here instead of once per submission.
+import ast  # noqa: F401
+import builtins  # noqa: F401
+import importlib.abc  # noqa: F401
+import importlib.util  # noqa: F401
+import linecache  # noqa: F401
+import math  # noqa: F401
+import random  # noqa: F401
+import traceback  # noqa: F401
+import types  # noqa: F401
+
+sys.path.append('/opt/pylib')
+import numpy  # noqa: E402,F401
+
+MAX_REQUEST = 4096
+MAX_FDS = 5
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MS_REC = 0x4000
+MS_PRIVATE = 1 << 18
+PR_SET_PDEATHSIG = 1
+PR_CAPBSET_DROP = 24
+PR_SET_NO_NEW_PRIVS = 38
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+libc.unshare.argtypes = [ctypes.c_int]
+libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+
+
+class CapHeader(ctypes.Structure):
+    _fields_ = [('version', ctypes.c_uint32), ('pid', ctypes.c_int)]
+
+
+class CapData(ctypes.Structure):
+    _fields_ = [('effective', ctypes.c_uint32), ('permitted', ctypes.c_uint32), ('inheritable', ctypes.c_uint32)]
+
+
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+
+
+def clear_capabilities():
+    # The uid switch empties the permitted and effective sets, not the inheritable one bubblewrap filled.
+    check(libc.capset(ctypes.byref(CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)), (CapData * 2)()), 'capset')
+
+
+def check(result, what):
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f'{what}: {os.strerror(err)}')
+
+
+def mount(source, target, fstype, flags, data=None):
+    check(libc.mount(source and source.encode(), target.encode(), fstype and fstype.encode(), flags, data and data.encode()), f'mount {target}')
+
+
+def last_cap():
+    with open('/proc/sys/kernel/cap_last_cap') as f:
+        return int(f.read())
+
+
+# ---- one worker --------------------------------------------------------------------------------------------
+
+def fail(message, code=121):
+    # Before the program runs, stderr is the grade's output pipe: the grader reports it as the sandbox's failure.
+    try:
+        os.write(2, f'rltask sandbox setup failed: {message}\n'.encode())
+    finally:
+        os._exit(code)
+
+
+def place_fds(fds):
+    """Move the passed descriptors to 0..k (in order) and close every other descriptor."""
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 64) for fd in fds]
+    for i, fd in enumerate(high):
+        os.dup2(fd, i, inheritable=True)
+    os.closerange(len(high), 1 << 20)
+
+
+def exit_like(status):
+    """End this process as the process whose wait status this is ended."""
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        signal.signal(sig, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [sig])
+        os.kill(os.getpid(), sig)
+        os._exit(128 + sig)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 125)
+
+
+def w1(fds, request, code):
+    place_fds(fds)
+    status_r, status_w = os.pipe()
+    alive_r, alive_w = os.pipe()
+    try:
+        check(libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), 'unshare')
+    except OSError as e:
+        fail(str(e))
+    pid = os.fork()
+    if pid == 0:
+        os.close(status_r)
+        os.close(alive_w)
+        w2(request, code, status_w, alive_r)
+    os.close(status_w)
+    os.close(alive_r)
+    # W1 keeps none of the grade's descriptors: they close when the namespace's last process ends.
+    devnull = os.open('/dev/null', os.O_RDWR)
+    for fd in range(len(fds)):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+    _, w2_status = os.waitpid(pid, 0)
+    report = b''
+    while True:
+        chunk = os.read(status_r, 64)
+        if not chunk:
+            break
+        report += chunk
+    if len(report) == 4:
+        exit_like(struct.unpack('<i', report)[0])
+    exit_like(w2_status if os.WIFSIGNALED(w2_status) else 125 << 8)
+
+
+def w2(request, code, status_w, alive_r):
+    try:
+        check(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), 'prctl(PDEATHSIG)')
+        # W1 may have died between the fork and the line above: then nothing would kill this namespace.
+        if select.select([alive_r], [], [], 0)[0]:
+            os._exit(124)
+        os.close(alive_r)
+        mount(None, '/', None, MS_REC | MS_PRIVATE)
+        mount('tmpfs', '/tmp', 'tmpfs', MS_NOSUID | MS_NODEV, 'mode=1777')
+        if os.path.isdir('/dev/shm'):
+            mount('tmpfs', '/dev/shm', 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'mode=1777')
+        mount('proc', '/proc', 'proc', MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    except OSError as e:
+        fail(str(e))
+    pid = os.fork()
+    if pid == 0:
+        os.close(status_w)
+        w3(request, code)
+    status = 125 << 8
+    while True:
+        try:
+            done, st = os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+        if done == pid:
+            status = st
+            break
+    os.write(status_w, struct.pack('<i', status))
+    os._exit(0)
+
+
+def w3(request, code):
+    uid = request['uid']
+    try:
+        os.setsid()
+        os.chdir('/tmp')
+        for res, value in ((resource.RLIMIT_AS, request['addressSpace']), (resource.RLIMIT_CPU, request['cpuSeconds']),
+                           (resource.RLIMIT_NPROC, request['nproc']), (resource.RLIMIT_FSIZE, 0), (resource.RLIMIT_CORE, 0)):
+            resource.setrlimit(res, (value, value))
+        for cap in range(last_cap() + 1):
+            check(libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), 'prctl(CAPBSET_DROP)')
+        check(libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), 'prctl(CAP_AMBIENT)')
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+        clear_capabilities()
+        check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 'prctl(NO_NEW_PRIVS)')
+        verify(uid)
+    except OSError as e:
+        fail(str(e))
+    main = types.ModuleType('__main__')
+    sys.modules['__main__'] = main
+    status = 0
+    try:
+        exec(code, main.__dict__)
+    except SystemExit as e:
+        if e.code is None or isinstance(e.code, int):
+            status = e.code or 0
+        else:
+            sys.stderr.write(f'{e.code}\n')
+            status = 1
+    except BaseException:
+        traceback.print_exc()
+        status = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+    os._exit(status & 0xFF)
+
+
+def verify(uid):
+    """What the kernel says this process is, before the program runs: anything else is a setup failure."""
+    with open('/proc/self/status') as f:
+        fields = dict(line.split(':', 1) for line in f if ':' in line)
+    ids = [int(v) for v in fields['Uid'].split()] + [int(v) for v in fields['Gid'].split()]
+    if ids != [uid] * 8:
+        fail(f'uid/gid not switched: {fields["Uid"].strip()} / {fields["Gid"].strip()}')
+    for cap in ('CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb'):
+        if int(fields[cap], 16) != 0:
+            fail(f'{cap} is {fields[cap].strip()}')
+    if fields['NoNewPrivs'].strip() != '1' or fields['Groups'].strip() != '':
+        fail('no_new_privs or supplementary groups not set')
+
+
+# ---- the zygote ----------------------------------------------------------------------------------------------
+
+def parse_request(data, nfds):
+    request = json.loads(data.decode('utf-8'))
+    if not isinstance(request, dict):
+        raise ValueError('a request is an object')
+    uid = request.get('uid')
+    if not isinstance(uid, int) or not 0 < uid < 0xFFFFFFFF or uid == os.getuid():
+        raise ValueError(f'refused uid {uid!r}')
+    for key in ('addressSpace', 'cpuSeconds', 'nproc'):
+        if not isinstance(request.get(key), int) or request[key] <= 0:
+            raise ValueError(f'{key} must be a positive integer')
+    if request.get('program') not in programs:
+        raise ValueError(f'unknown program {request.get("program")!r}')
+    if not 3 <= nfds <= MAX_FDS:
+        raise ValueError(f'{nfds} descriptors passed')
+    return request
+
+
+def serve(name):
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind('\0' + name)
+    listener.listen(64)
+    listener.setblocking(False)
+    sel = selectors.DefaultSelector()
+    sel.register(listener, selectors.EVENT_READ, ('accept', None))
+    sel.register(sys.stdin.fileno(), selectors.EVENT_READ, ('stdin', None))
+    workers = {}  # pidfd -> (pid, client connection)
+    os.write(1, b'ready\n')
+    while True:
+        for key, _ in sel.select():
+            kind, data = key.data
+            if kind == 'stdin':
+                # The grader closed our stdin (or died): stop, taking every worker down.
+                for pid, conn in workers.values():
+                    kill(pid)
+                os._exit(0)
+            if kind == 'accept':
+                accept(listener, sel, workers)
+            elif kind == 'client':
+                # A client says nothing after its request: readable means it is gone (killed, or finished).
+                pidfd = data
+                if pidfd in workers:
+                    kill(workers[pidfd][0])
+                sel.unregister(key.fileobj)
+            elif kind == 'worker':
+                pidfd = data
+                pid, conn = workers.pop(pidfd)
+                sel.unregister(pidfd)
+                os.close(pidfd)
+                _, status = os.waitpid(pid, 0)
+                answer = f'signal {os.WTERMSIG(status)}' if os.WIFSIGNALED(status) else f'exit {os.WEXITSTATUS(status)}'
+                try:
+                    conn.sendall(answer.encode())
+                except OSError:
+                    pass
+                try:
+                    sel.unregister(conn)
+                except (KeyError, ValueError):
+                    pass
+                conn.close()
+
+
+def kill(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def accept(listener, sel, workers):
+    try:
+        conn, _ = listener.accept()
+    except (BlockingIOError, InterruptedError):
+        return
+    fds = []
+    try:
+        conn.settimeout(5)
+        creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize('3i'))
+        _, peer_uid, _ = struct.unpack('3i', creds)
+        if peer_uid != os.getuid():
+            raise ValueError(f'a client of uid {peer_uid}')
+        data, fds, _, _ = socket.recv_fds(conn, MAX_REQUEST, MAX_FDS)
+        request = parse_request(data, len(fds))
+    except (OSError, ValueError) as e:
+        for fd in fds:
+            os.close(fd)
+        try:
+            conn.sendall(f'error {e}'.encode())
+        except OSError:
+            pass
+        conn.close()
+        return
+    code = programs[request['program']]
+    pid = os.fork()
+    if pid == 0:
+        try:
+            w1(fds, request, code)
+        finally:
+            os._exit(126)
+    for fd in fds:
+        os.close(fd)
+    pidfd = os.pidfd_open(pid)
+    workers[pidfd] = (pid, conn)
+    conn.setblocking(False)
+    sel.register(pidfd, selectors.EVENT_READ, ('worker', pidfd))
+    sel.register(conn, selectors.EVENT_READ, ('client', pidfd))
+
+
+def read_programs():
+    raw = b''
+    while True:
+        chunk = os.read(0, 1 << 20)
+        if not chunk:
+            raise SystemExit('the programs were not sent')
+        raw += chunk
+        if raw.endswith(b'\n'):
+            break
+    sources = json.loads(raw.decode('utf-8'))
+    return {name: compile(source, f'<rltask {name}>', 'exec', dont_inherit=True) for name, source in sources.items()}
+
+
+programs = read_programs()
+serve(sys.argv[1])
