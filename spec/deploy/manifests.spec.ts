@@ -329,7 +329,7 @@ describe('deploy/k8s', () => {
       assert.equal(p.hostUsers, false);
       assert.deepEqual(sc.capabilities?.drop, ['ALL']);
       // Spelt as Kubernetes spells them: a CAP_ prefix would slip past the API's check of SYS_ADMIN.
-      assert.deepEqual([...(sc.capabilities?.add ?? [])].sort(), ['KILL', 'SETGID', 'SETUID', 'SYS_ADMIN']);
+      assert.deepEqual([...(sc.capabilities?.add ?? [])].sort(), ['KILL', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_ADMIN']);
       assert.notEqual(sc.privileged, true);
       assert.equal(sc.allowPrivilegeEscalation, false);
       // The runtime's default seccomp profile, which allows unshare(2) with SYS_ADMIN: never Unconfined.
