@@ -291,7 +291,7 @@ def serve(name):
     sel = selectors.DefaultSelector()
     sel.register(listener, selectors.EVENT_READ, ('accept', None))
     sel.register(sys.stdin.fileno(), selectors.EVENT_READ, ('stdin', None))
-    workers = {}  # pidfd -> (pid, client connection)
+    workers = set()
     os.write(1, b'ready\n')
     while True:
         events = sel.select(timeout=None if 'numpy' in sys.modules or numpy_failed is not None else 0)
@@ -302,33 +302,51 @@ def serve(name):
             kind, data = key.data
             if kind == 'stdin':
                 # The grader closed our stdin (or died): stop, taking every worker down.
-                for pid, conn in workers.values():
-                    kill(pid)
+                for worker in workers:
+                    kill(worker.pid)
                 os._exit(0)
             if kind == 'accept':
                 accept(listener, sel, workers)
             elif kind == 'client':
-                # A client says nothing after its request: readable means it is gone (killed, or finished).
-                pidfd = data
-                if pidfd in workers:
-                    kill(workers[pidfd][0])
-                sel.unregister(key.fileobj)
+                # A client says nothing after its request: readable means it is gone (killed, or finished). The
+                # record, not a descriptor number (reused once closed, even within one batch of events), says
+                # which worker is its.
+                worker = data
+                if not worker.done:
+                    kill(worker.pid)
+                unregister(sel, worker.conn)
             elif kind == 'worker':
-                pidfd = data
-                pid, conn = workers.pop(pidfd)
-                sel.unregister(pidfd)
-                os.close(pidfd)
+                worker = data
+                if worker.done:
+                    continue
+                worker.done = True
+                workers.discard(worker)
+                sel.unregister(worker.pidfd)
+                os.close(worker.pidfd)
+                pid, conn = worker.pid, worker.conn
                 _, status = os.waitpid(pid, 0)
                 answer = f'signal {os.WTERMSIG(status)}' if os.WIFSIGNALED(status) else f'exit {os.WEXITSTATUS(status)}'
                 try:
                     conn.sendall(answer.encode())
                 except OSError:
                     pass
-                try:
-                    sel.unregister(conn)
-                except (KeyError, ValueError):
-                    pass
+                unregister(sel, conn)
                 conn.close()
+
+
+class Worker:
+    def __init__(self, pid, pidfd, conn):
+        self.pid = pid
+        self.pidfd = pidfd
+        self.conn = conn
+        self.done = False
+
+
+def unregister(sel, conn):
+    try:
+        sel.unregister(conn)
+    except (KeyError, ValueError):
+        pass
 
 
 def kill(pid):
@@ -366,7 +384,17 @@ def accept(listener, sel, workers):
         conn.close()
         return
     code = programs[request['program']]
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError as e:
+        for fd in fds:
+            os.close(fd)
+        try:
+            conn.sendall(f'error the zygote could not fork: {e}'.encode())
+        except OSError:
+            pass
+        conn.close()
+        return
     if pid == 0:
         try:
             w1(fds, request, code)
@@ -374,11 +402,11 @@ def accept(listener, sel, workers):
             os._exit(126)
     for fd in fds:
         os.close(fd)
-    pidfd = os.pidfd_open(pid)
-    workers[pidfd] = (pid, conn)
+    worker = Worker(pid, os.pidfd_open(pid), conn)
+    workers.add(worker)
     conn.setblocking(False)
-    sel.register(pidfd, selectors.EVENT_READ, ('worker', pidfd))
-    sel.register(conn, selectors.EVENT_READ, ('client', pidfd))
+    sel.register(worker.pidfd, selectors.EVENT_READ, ('worker', worker))
+    sel.register(conn, selectors.EVENT_READ, ('client', worker))
 
 
 def read_programs():
