@@ -356,6 +356,17 @@ def kill(pid):
         pass
 
 
+def refuse(conn, fds, why):
+    """Answer a request with `error <why>` and drop what it passed."""
+    for fd in fds:
+        os.close(fd)
+    try:
+        conn.sendall(f'error {why}'.encode())
+    except OSError:
+        pass
+    conn.close()
+
+
 def accept(listener, sel, workers):
     try:
         conn, _ = listener.accept()
@@ -375,25 +386,13 @@ def accept(listener, sel, workers):
             if numpy_failed is not None:
                 raise ValueError(numpy_failed)
     except (OSError, ValueError) as e:
-        for fd in fds:
-            os.close(fd)
-        try:
-            conn.sendall(f'error {e}'.encode())
-        except OSError:
-            pass
-        conn.close()
+        refuse(conn, fds, str(e))
         return
     code = programs[request['program']]
     try:
         pid = os.fork()
     except OSError as e:
-        for fd in fds:
-            os.close(fd)
-        try:
-            conn.sendall(f'error the zygote could not fork: {e}'.encode())
-        except OSError:
-            pass
-        conn.close()
+        refuse(conn, fds, f'the zygote could not fork: {e}')
         return
     if pid == 0:
         try:
