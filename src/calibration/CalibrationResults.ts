@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { cheatKinds } from './cheatingOf.ts';
 
+/** The results file in a calibration's output directory (the viewer reads it without loading the calibration). */
+export const RESULTS_FILE = 'validation_results.json';
+
 /**
  * The shape of `validation_results.json`. This schema is the type: the writer builds values of it and a
  * resumed run validates the file with it before trusting a single attempt in it.

@@ -13,6 +13,7 @@ import {
   calibrationResultsSchema,
   type CalibrationSettings,
   type CalibrationSummary,
+  RESULTS_FILE,
 } from './CalibrationResults.ts';
 import { cheatingOf } from './cheatingOf.ts';
 import { DecoyMatcher } from './DecoyMatcher.ts';
@@ -29,7 +30,7 @@ import { toolDefinitions } from './WorkspaceTools.ts';
 /** Per-attempt limits when the caller gives none. */
 export const DEFAULT_LIMITS: AgentLimits = { maxTurns: 40, tokenBudget: 500_000, timeLimitMs: 900_000, maxTokens: 8192 };
 export const DEFAULT_BAND: readonly [number, number] = [0.1, 0.4];
-export const RESULTS_FILE = 'validation_results.json';
+export { RESULTS_FILE };
 export const MARKDOWN_FILE = 'VALIDATION_RESULTS.md';
 export const CHART_FILE = 'chart.svg';
 

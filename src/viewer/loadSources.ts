@@ -1,7 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { RESULTS_FILE } from '../calibration/calibrate.ts';
-import { type CalibrationResults, calibrationResultsSchema } from '../calibration/CalibrationResults.ts';
+import { type CalibrationResults, calibrationResultsSchema, RESULTS_FILE } from '../calibration/CalibrationResults.ts';
 import { RltaskError } from '../errors.ts';
 import { type GradeLine, gradeLineSchema } from './gradeLineSchema.ts';
 
