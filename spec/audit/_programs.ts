@@ -9,7 +9,8 @@ import type { TaskSpec } from '../../src/task/loadTask.ts';
 /** The task's static checks (compile, the policy, `grader.ast`) on a program's editable files. */
 export async function staticChecks(spec: TaskSpec, p: AuditProgram): Promise<{ id: string; passed: boolean; message: string }[]> {
   const files = new Map(spec.files.filter((f) => f.role === 'editable').map((f) => [f.path, { submitted: p.files.get(f.path) ?? f.content, original: f.content }]));
-  const prepared = await runtimeFor(spec.runtime).prepare({ files, subject: spec.grader.subject, checks: spec.grader.ast });
+  const prepared = await runtimeFor(spec.runtime).prepare({ files, subject: spec.grader.subject, checks: spec.grader.ast, limits: spec.limits });
+  if (prepared.ok) await prepared.child?.dispose();
   return prepared.checks.map((c) => ({ id: c.id, passed: c.passed, message: c.message }));
 }
 

@@ -67,10 +67,11 @@ export async function gradeMany(spec: TaskSpec, dirs: readonly string[], options
     preparing = preparing.then(async () => {
       if (cursor >= dirs.length || aborted()) return;
       const i = cursor++;
-      const grade = await prepareGrade(spec, dirs[i]!, gradeOptions);
+      // A runtime that reads the code in the grade's own child (Python) takes it here, from the same source.
+      const grade = await prepareGrade(spec, dirs[i]!, start === undefined ? gradeOptions : { ...gradeOptions, startSandbox: start });
       if (grade.needsSandbox) waiting.push({ i, grade });
       else {
-        pool?.forgo();
+        if (!grade.tookChild) pool?.forgo();
         report(i, await grade.finish());
       }
     });
@@ -113,6 +114,10 @@ export async function gradeMany(spec: TaskSpec, dirs: readonly string[], options
     await Promise.all(Array.from({ length: concurrency }, worker));
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    // Grades prepared but never finished (an abort) may hold the child their static half ran in.
+    await Promise.all(waiting.splice(0).map((w) => w.grade.discard()));
+    await preparing.catch(() => undefined);
+    await Promise.all(waiting.splice(0).map((w) => w.grade.discard()));
     await pool?.close();
   }
   return results.filter((r): r is GradeResult => r !== undefined);

@@ -20,7 +20,8 @@ export interface GradeOptions {
   readonly label?: string;
   /**
    * Stop at the first failing check: later checks are reported as skipped, and when a static check (e.g.
-   * `uses-sqrt`) fails no sandbox is started at all. Same verdict, less feedback, far less work for a failing
+   * `uses-sqrt`) fails the submission is never loaded (no sandbox is started, or, where the runtime reads the code
+   * in the grade's child, that child is stopped). Same verdict, less feedback, far less work for a failing
    * submission — for pipelines that only need the reward. Default false: every check runs and is reported.
    */
   readonly failFast?: boolean;
@@ -49,10 +50,20 @@ function skippedChecks(ids: readonly string[], why: string): Check[] {
  * `failFast` prepares the next workspaces a little ahead, so that no child is pre-started for one either.
  */
 export interface PreparedGrade {
-  /** Whether `finish` starts a sandbox; false when the workspace check, the code or a static check decided it. */
+  /** Whether `finish` needs a sandbox; false when the workspace check, the code or a static check decided it. */
   readonly needsSandbox: boolean;
-  /** The rest of the grade (the sandbox and the properties when needed) and its result. Call it once. */
+  /**
+   * Whether the static half took a child from `options.startSandbox` (a runtime that reads the code in the child
+   * it then loads it into): a batch's pool has handed it out, decided grade or not.
+   */
+  readonly tookChild: boolean;
+  /**
+   * The rest of the grade (the sandbox and the properties when needed) and its result. Call it once, or
+   * `discard`. A grade whose static half took a child loads its program there, not in one from `startSandbox`.
+   */
   finish(startSandbox?: (options: SandboxOptions) => Promise<Sandbox>): Promise<GradeResult>;
+  /** Give up a grade that will not be finished (an aborted batch): its child, if it holds one, is disposed of. */
+  discard(): Promise<void>;
 }
 
 /** A grader fault as a result's `error`: a workspace that vanished is the caller's problem, anything else ours. */
@@ -112,7 +123,18 @@ export async function prepareGrade(spec: TaskSpec, dir: string, options: GradeOp
       ...(error === undefined ? {} : { error }),
     };
   };
-  const decided = (r: GradeResult): PreparedGrade => ({ needsSandbox: false, finish: () => Promise.resolve(r) });
+  /** The static half took a child from `options.startSandbox` (Python's analyser runs in it). */
+  let tookChild = false;
+  const takeChild =
+    options.startSandbox === undefined
+      ? undefined
+      : (o: SandboxOptions): Promise<Sandbox> => {
+          tookChild = true;
+          return options.startSandbox!(o);
+        };
+  const decided = (r: GradeResult): PreparedGrade => ({ needsSandbox: false, tookChild, finish: () => Promise.resolve(r), discard: () => Promise.resolve() });
+  /** The child the static half ran in, the program's to be loaded into. */
+  let heldChild: Sandbox | undefined;
 
   /** The task's files as the submission leaves them (protected ones are checked equal to the task's). */
   let workspaceFiles: ReadonlyMap<string, string> = new Map();
@@ -129,7 +151,14 @@ export async function prepareGrade(spec: TaskSpec, dir: string, options: GradeOp
     }
     const originals = new Map(spec.files.filter((f) => f.role === 'editable').map((f) => [f.path, f.content]));
     const files = new Map([...submission.editable].map(([p, text]) => [p, { submitted: text, original: originals.get(p) ?? '' }]));
-    const prepared = await runtime.prepare({ files, subject: spec.grader.subject, checks: spec.grader.ast, ...(options.policyOff === true ? { policyOff: true } : {}) });
+    const prepared = await runtime.prepare({
+      files,
+      subject: spec.grader.subject,
+      checks: spec.grader.ast,
+      limits: spec.limits,
+      ...(takeChild === undefined ? {} : { child: takeChild }),
+      ...(options.policyOff === true ? { policyOff: true } : {}),
+    });
     checks.push(...prepared.checks);
     if (!prepared.ok) {
       checks.push(...skippedChecks(['load', ...sandboxCheckIds], prepared.refusal));
@@ -137,9 +166,11 @@ export async function prepareGrade(spec: TaskSpec, dir: string, options: GradeOp
     }
     const failedStatic = prepared.checks.find((c) => !c.passed && c.skipped !== true);
     if (options.failFast === true && failedStatic !== undefined) {
+      await prepared.child?.dispose();
       checks.push(...skippedChecks(['load', ...sandboxCheckIds], `fail-fast after ${failedStatic.id} failed`));
       return undefined;
     }
+    heldChild = prepared.child;
     return prepared.program;
   };
 
@@ -206,15 +237,21 @@ export async function prepareGrade(spec: TaskSpec, dir: string, options: GradeOp
     }
   };
 
+  const held = heldChild;
   return {
     needsSandbox: true,
+    tookChild,
+    discard: async () => {
+      await held?.dispose();
+    },
     async finish(startSandbox) {
       const resumed = performance.now();
       let child: { readonly output: string; dispose(): Promise<void> } | undefined;
       let error: { code: string; message: string } | undefined;
       let output = '';
+      const source = held === undefined ? startSandbox : () => Promise.resolve(held);
       try {
-        const started = await runtime.start(submitted, { limits: spec.limits, randomSeed: deriveSeed(seed, 'Math.random'), ...(startSandbox === undefined ? {} : { child: startSandbox }) });
+        const started = await runtime.start(submitted, { limits: spec.limits, randomSeed: deriveSeed(seed, 'Math.random'), ...(source === undefined ? {} : { child: source }) });
         child = started.ok ? started.subject : started.child;
         if (started.ok) await dynamicPhase(started.subject);
         else {

@@ -83,6 +83,13 @@ export interface PrepareInput {
    * server and the batch commands never do.
    */
   readonly policyOff?: boolean;
+  /** The grade's limits: those of a child the static half starts for itself. */
+  readonly limits: RunLimits;
+  /**
+   * Where a child comes from (a pool of pre-started ones), for a runtime whose static half reads the code in the
+   * child the program is then loaded into (Python's analyser); default: start a fresh one.
+   */
+  readonly child?: (options: SandboxOptions) => Promise<Sandbox>;
 }
 
 
@@ -92,7 +99,17 @@ export interface PrepareInput {
  * nests too deeply to be read safely). A failed task check alone still gives a program.
  */
 export type Prepared =
-  | { readonly ok: true; readonly checks: readonly Check[]; readonly program: Program }
+  | {
+      readonly ok: true;
+      readonly checks: readonly Check[];
+      readonly program: Program;
+      /**
+       * The child the static half ran in (nothing of the submission's has run in it), for `start` to load the
+       * program into: the caller owns it and disposes of it if it does not start the program. A refused program's
+       * child is already disposed of.
+       */
+      readonly child?: Sandbox;
+    }
   | { readonly ok: false; readonly checks: readonly Check[]; readonly refusal: string };
 
 export interface RunLimits {

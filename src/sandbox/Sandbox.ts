@@ -123,8 +123,11 @@ export class Sandbox {
   #outputDropped = 0;
   #ended: Error | null = null;
   #ready: Promise<void>;
-  #loadWaiter: { resolve: (m: ChildMessage) => void; reject: (e: Error) => void } | null = null;
+  /** Who waits for the next message that is not a reply (ready, loaded, analyzed), and how large it may be. */
+  #loadWaiter: { resolve: (m: ChildMessage) => void; reject: (e: Error) => void; budget: number } | null = null;
   #closed: Promise<void>;
+  /** A program has been sent to the child: from then on it may run untrusted code. */
+  #loaded = false;
 
   private constructor(options: SandboxOptions, launcher: ChildLauncher, uid: UidLease) {
     this.#options = options;
@@ -182,6 +185,7 @@ export class Sandbox {
           else reject(new RltaskError('E_INTERNAL', 'the sandbox harness sent a message before it was ready'));
         },
         reject,
+        budget: LOAD_REPLY_BYTES,
       };
     });
     this.#ready.catch(() => undefined);
@@ -230,7 +234,7 @@ export class Sandbox {
 
   /** The byte budget of the next message: the largest pending batch's, a load message's, or nothing much. */
   #frameBudget(): number {
-    let budget = this.#loadWaiter === null ? 0 : LOAD_REPLY_BYTES;
+    let budget = this.#loadWaiter === null ? 0 : this.#loadWaiter.budget;
     for (const p of this.#pending.values()) budget = Math.max(budget, p.budget);
     // Nothing is awaited: any message is a protocol fault, reported once decoded (small) or refused here.
     return budget === 0 ? LOAD_REPLY_BYTES : budget;
@@ -288,11 +292,11 @@ export class Sandbox {
     this.#channel.uncork();
   }
 
-  /** Load the transpiled submission (CommonJS) into the child's fresh context. */
-  load(code: string, filename: string, mathSeed: number, timeoutMs: number): Promise<LoadResult> {
+  /** Send `message` and wait for the child's next message that is not a reply, within `timeoutMs`. */
+  #exchange(message: ParentMessage, timeoutMs: number, what: string, budget: number): Promise<ChildMessage> {
     return new Promise<ChildMessage>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.#fault(new SubmissionFault('timeout', `loading ${filename} did not finish within ${timeoutMs} ms`));
+        this.#fault(new SubmissionFault('timeout', `${what} did not finish within ${timeoutMs} ms`));
       }, timeoutMs);
       this.#loadWaiter = {
         resolve: (m) => {
@@ -303,14 +307,40 @@ export class Sandbox {
           clearTimeout(timer);
           reject(e);
         },
+        budget,
       };
       try {
-        this.#post({ kind: 'load', code, filename, mathSeed, loadTimeoutMs: timeoutMs, outputBytes: this.#options.outputBytes });
+        this.#post(message);
       } catch (e) {
         clearTimeout(timer);
         reject(e);
       }
-    }).then((m) => {
+    });
+  }
+
+  /**
+   * Have the harness's own analyser read `files` (their syntax: nothing is run) and return its facts as it sent
+   * them, for the runtime to validate. Only before `load`, while the child holds nothing but trusted code: what it
+   * answers then is the analyser's, not the submission's. Throws a SubmissionFault when the child dies or stalls
+   * (the analyser was fed untrusted text), an RltaskError when the analyser reports a failure.
+   */
+  async analyze(files: ReadonlyMap<string, string>, timeoutMs: number, replyBytes: number): Promise<unknown> {
+    if (this.#loaded) throw new RltaskError('E_INTERNAL', 'analyze() after load(): the child is no longer trusted');
+    const m = await this.#exchange({ kind: 'analyze', files: Object.fromEntries(files) }, timeoutMs, 'reading the code', replyBytes);
+    if (m.kind !== 'analyzed') throw new SubmissionFault('protocol', `unexpected "${m.kind}" message while reading the code`);
+    if (m.error !== undefined) throw new RltaskError('E_INTERNAL', `the analyser failed in the sandbox: ${m.error}`);
+    return m.facts;
+  }
+
+  /** Load the transpiled submission (CommonJS) into the child's fresh context. */
+  load(code: string, filename: string, mathSeed: number, timeoutMs: number): Promise<LoadResult> {
+    this.#loaded = true;
+    return this.#exchange(
+      { kind: 'load', code, filename, mathSeed, loadTimeoutMs: timeoutMs, outputBytes: this.#options.outputBytes },
+      timeoutMs,
+      `loading ${filename}`,
+      LOAD_REPLY_BYTES,
+    ).then((m) => {
       if (m.kind === 'loaded') return { ok: true, exports: m.exports } as const;
       if (m.kind === 'loadFailed') return { ok: false, thrown: m.thrown } as const;
       throw new SubmissionFault('protocol', `unexpected "${m.kind}" message while loading`);
@@ -416,6 +446,10 @@ function isChildMessage(m: unknown): m is ChildMessage {
   if (kind === 'ready') return true;
   if (kind === 'loaded') return Array.isArray((m as { exports?: unknown }).exports);
   if (kind === 'loadFailed') return isThrown((m as { thrown?: unknown }).thrown);
+  if (kind === 'analyzed') {
+    const a = m as { facts?: unknown; error?: unknown };
+    return (typeof a.facts === 'object' && a.facts !== null && a.error === undefined) || (typeof a.error === 'string' && a.facts === undefined);
+  }
   if (kind === 'replies') {
     const r = m as { id?: unknown; replies?: unknown };
     return typeof r.id === 'number' && Array.isArray(r.replies);

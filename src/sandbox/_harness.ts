@@ -378,6 +378,11 @@ function onMessage(raw: ParentMessage, arrays: readonly object[]): void {
     }
     return;
   }
+  // The TypeScript runtime reads code in the grading process (ts-morph): this harness has no analyser.
+  if (raw.kind === 'analyze') {
+    send({ kind: 'analyzed', error: 'the TypeScript harness has no analyser' });
+    return;
+  }
   if (sandbox === null) return;
   const sb = sandbox;
   const decoded = new setCtor<object>(arrays);

@@ -110,10 +110,18 @@ export type Request =
 export type ParentMessage =
   | { readonly kind: 'load'; readonly code: string; readonly filename: string; readonly mathSeed: number; readonly loadTimeoutMs: number; readonly outputBytes: number }
   /** Requests the child runs in order, answered by one `replies` message (one round trip for the lot). */
-  | { readonly kind: 'batch'; readonly id: number; readonly requests: readonly Request[] };
+  | { readonly kind: 'batch'; readonly id: number; readonly requests: readonly Request[] }
+  /**
+   * Read these files' syntax (never run them) with the runtime's own analyser, before any `load`: answered by one
+   * `analyzed` message. Only a harness that has one answers it (Python's: src/runtime/python/_analyze.py).
+   */
+  | { readonly kind: 'analyze'; readonly files: Readonly<Record<string, string>> };
 
 export type ChildMessage =
   | { readonly kind: 'ready' }
   | { readonly kind: 'loaded'; readonly exports: readonly string[] }
   | { readonly kind: 'loadFailed'; readonly thrown: Thrown }
-  | { readonly kind: 'replies'; readonly id: number; readonly replies: readonly OracleReply[] };
+  | { readonly kind: 'replies'; readonly id: number; readonly replies: readonly OracleReply[] }
+  /** The analyser's facts (its own JSON shape, validated by the runtime), or why it failed. */
+  | { readonly kind: 'analyzed'; readonly facts: unknown; readonly error?: undefined }
+  | { readonly kind: 'analyzed'; readonly facts?: undefined; readonly error: string };

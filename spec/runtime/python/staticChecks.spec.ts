@@ -34,7 +34,9 @@ async function prepared(submitted: string): Promise<{ ok: boolean; checks: Reado
     files: new Map([['dropout.py', { submitted, original: ORIGINAL }]]),
     subject: { file: 'dropout.py', export: 'VarianceStabilizedDropout' },
     checks: [{ check: 'same-public-api' }, { check: 'uses-sqrt' }],
+    limits: { timeMs: 30_000, memoryMb: 1024, outputBytes: 65536 },
   });
+  if (r.ok) await r.child?.dispose();
   return { ok: r.ok, checks: new Map(r.checks.map((c) => [c.id, c])) };
 }
 

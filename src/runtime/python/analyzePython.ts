@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { RltaskError } from '../../errors.ts';
+import { RltaskError, SubmissionFault } from '../../errors.ts';
+import type { Sandbox } from '../../sandbox/Sandbox.ts';
 import { runPythonTool } from './runPythonTool.ts';
 
 const located = { line: z.int().min(0), column: z.int().min(0) };
@@ -28,6 +29,13 @@ export type ParsedPythonFile = Extract<PythonFileFacts, { syntax: null }>;
 export type PythonApi = ParsedPythonFile['api'];
 export type PythonFunction = z.output<typeof fn>;
 
+/** The analyser's facts, validated: an internal error when they are not what it prints. */
+function factsOf(parsed: unknown): ReadonlyMap<string, PythonFileFacts> {
+  const result = analysisSchema.safeParse(parsed);
+  if (!result.success) throw new RltaskError('E_INTERNAL', `the Python analyser's output is malformed: ${result.error.message}`);
+  return new Map(Object.entries(result.data.files));
+}
+
 /**
  * Read Python files with Python's own `ast` (src/runtime/python/_analyze.py), in a sandboxed child like the one
  * submissions run in, bounded in time and output: parsing never executes the code, but the parser is fed
@@ -41,7 +49,25 @@ export async function analyzePython(files: ReadonlyMap<string, string>): Promise
   } catch {
     throw new RltaskError('E_INTERNAL', 'the Python analyser printed no JSON');
   }
-  const result = analysisSchema.safeParse(parsed);
-  if (!result.success) throw new RltaskError('E_INTERNAL', `the Python analyser's output is malformed: ${result.error.message}`);
-  return new Map(Object.entries(result.data.files));
+  return factsOf(parsed);
+}
+
+/** What the analyser may answer through a sandbox's channel (its output as a tool is bounded the same way). */
+const ANALYSIS_REPLY_BYTES = 16 * 1024 * 1024;
+const ANALYSIS_TIMEOUT_MS = 30_000;
+
+/**
+ * `analyzePython` in the harness of the sandbox the submission will be loaded into, before it is (the grade's own
+ * child: no process of its own). Its answer is trusted only because nothing but the harness and the analyser has
+ * run in that process yet. Throws an internal error when the analyser fails or its child dies while reading.
+ */
+export async function analyzePythonIn(sandbox: Sandbox, files: ReadonlyMap<string, string>): Promise<ReadonlyMap<string, PythonFileFacts>> {
+  let facts: unknown;
+  try {
+    facts = await sandbox.analyze(files, ANALYSIS_TIMEOUT_MS, ANALYSIS_REPLY_BYTES);
+  } catch (e) {
+    if (e instanceof SubmissionFault) throw new RltaskError('E_INTERNAL', `the Python analyser failed in the sandbox: ${e.message}`, { cause: e });
+    throw e;
+  }
+  return factsOf(facts);
 }

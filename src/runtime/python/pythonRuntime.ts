@@ -5,6 +5,7 @@ import { childOptionsOf, startSubject } from '../startSubject.ts';
 import { pythonLauncher } from './pythonZygote.ts';
 import { mutatePython } from './mutatePython.ts';
 import { classMemberNames, runStaticChecks } from './staticChecks.ts';
+import { analyzePythonIn } from './analyzePython.ts';
 
 /**
  * A program for the Python harness: the files it may import (from memory, by module name) and the entry; `main`
@@ -16,22 +17,31 @@ function programOf(files: ReadonlyMap<string, string>, entry: string, main: bool
 }
 
 async function prepare(input: PrepareInput): Promise<Prepared> {
-  const result = await runStaticChecks(input);
-  if (!result.compiles) return { ok: false, checks: result.checks, refusal: 'the code does not compile' };
-  const off = input.policyOff === true;
-  if (!result.policyPassed && !off) return { ok: false, checks: result.checks, refusal: 'the permissions policy refused the code' };
-  const checks = off ? result.checks.map((c) => (c.id === policyDefinition.check ? { id: c.id, passed: false, skipped: true, message: 'not run: the policy is off (test-only)' } : c)) : result.checks;
-  const editable = new Map([...input.files].map(([p, f]) => [p, f.submitted]));
-  return { ok: true, checks, program: programOf(editable, input.subject.file, false) };
+  // The grade's own child reads the code before it is loaded there: one process per grade instead of two.
+  const child = await (input.child ?? startChild)(childOptionsOf(input.limits));
+  let kept = false;
+  try {
+    const result = await runStaticChecks(input, (files) => analyzePythonIn(child, files));
+    if (!result.compiles) return { ok: false, checks: result.checks, refusal: 'the code does not compile' };
+    const off = input.policyOff === true;
+    if (!result.policyPassed && !off) return { ok: false, checks: result.checks, refusal: 'the permissions policy refused the code' };
+    const checks = off ? result.checks.map((c) => (c.id === policyDefinition.check ? { id: c.id, passed: false, skipped: true, message: 'not run: the policy is off (test-only)' } : c)) : result.checks;
+    const editable = new Map([...input.files].map(([p, f]) => [p, f.submitted]));
+    kept = true;
+    return { ok: true, checks, program: programOf(editable, input.subject.file, false), child };
+  } finally {
+    if (!kept) await child.dispose();
+  }
 }
 
 const startChild = (options: SandboxOptions): Promise<Sandbox> => Sandbox.start(options, pythonLauncher);
 
 
 /**
- * Python: Python's own `ast` reads the submission for the static checks (in a sandboxed child, never executing
- * it), and the code runs in a Python child with numpy inside bubblewrap (src/runtime/python/pythonSandbox.ts),
- * answering the same oracle protocol as the TypeScript child.
+ * Python: Python's own `ast` reads the submission for the static checks, never executing it, in the grade's own
+ * sandboxed child before the submission is loaded there (`prepare` hands that child on to `start`); the code runs
+ * in that Python child with numpy inside bubblewrap (src/runtime/python/pythonSandbox.ts), answering the same
+ * oracle protocol as the TypeScript child.
  */
 export const pythonRuntime: Runtime = {
   name: 'python',

@@ -53,27 +53,24 @@ export interface PythonStaticResult {
 
 /**
  * Compile every editable file (syntax only: nothing runs), apply the permissions policy to all of them, then the
- * task's configured checks in order: one result each, under the check's id.
+ * task's configured checks in order: one result each, under the check's id. `analyze` reads the submitted files
+ * (the grade's sandbox before its load, or a child of its own); the task's original files, the same for every
+ * grade, are read once per process by a child of their own, never by a submission's: a fact cached for later
+ * grades must not come from a process that was fed one submission's text.
  */
-export async function runStaticChecks(input: {
-  readonly files: ReadonlyMap<string, { readonly submitted: string; readonly original: string }>;
-  readonly subject: { readonly file: string; readonly export: string };
-  readonly checks: readonly PythonCheck[];
-}): Promise<PythonStaticResult> {
-  // The original files not read yet are read by the same analyser child as the submission (one child fewer on a
-  // cold grade), under keys that are none of the submission's paths (a file name for Python's compile()).
-  const unread = new Map<string, { key: string; text: string }>();
-  for (const check of input.checks) {
-    const file = check.file ?? input.subject.file;
-    const text = input.files.get(file)?.original;
-    const key = `<original>/${file}`;
-    if (text !== undefined && !input.files.has(key) && !originals.has(originalKey(file, text))) unread.set(file, { key, text });
-  }
-  const all = await analyzePython(new Map([...[...input.files].map(([p, f]) => [p, f.submitted] as const), ...[...unread.values()].map((u) => [u.key, u.text] as const)]));
-  for (const [file, u] of unread) {
-    const key = originalKey(file, u.text);
-    if (!originals.has(key)) originals.set(key, Promise.resolve(all.get(u.key)));
-  }
+export async function runStaticChecks(
+  input: {
+    readonly files: ReadonlyMap<string, { readonly submitted: string; readonly original: string }>;
+    readonly subject: { readonly file: string; readonly export: string };
+    readonly checks: readonly PythonCheck[];
+  },
+  analyze: (files: ReadonlyMap<string, string>) => Promise<ReadonlyMap<string, PythonFileFacts>> = analyzePython,
+): Promise<PythonStaticResult> {
+  const originalsRead = input.checks.flatMap((check) => {
+    const f = input.files.get(check.file ?? input.subject.file);
+    return f === undefined ? [] : [originalFacts(check.file ?? input.subject.file, f.original)];
+  });
+  const [all] = await Promise.all([analyze(new Map([...input.files].map(([p, f]) => [p, f.submitted] as const))), ...originalsRead]);
   const facts = new Map([...all].filter(([p]) => input.files.has(p)));
   const broken = [...facts].find(([, f]) => f.syntax !== null);
   if (broken !== undefined) {
