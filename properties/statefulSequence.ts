@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { z } from 'zod';
+import { markImmutable } from '../src/immutableArrays.ts';
 import type { OracleArg, OracleReply, OracleValue, Request, RequestArg } from '../src/sandbox/protocol.ts';
 import { fmt } from './_check.ts';
 import { describeArg } from './_inputs.ts';
@@ -305,6 +306,30 @@ async function runReference(ctx: PropertyContext, p: Params, tol: Tolerance, ref
   return calls;
 }
 
+/**
+ * Generated sequences by their parameters and size: the same for every workspace graded with one seed, so a batch
+ * generates each once, and its argument blocks, immutable from then on, reach every child through the batch's
+ * input file (src/sandbox/_inputFile.ts) instead of each child's channel. A few per parameters, the oldest evicted.
+ */
+const sequences = new WeakMap<Params, Map<string, readonly Step[]>>();
+const SEQUENCES_PER_PARAMS = 8;
+
+function sequenceOf(p: Params, size: SequenceSize): readonly Step[] {
+  let mine = sequences.get(p);
+  if (mine === undefined) {
+    mine = new Map();
+    sequences.set(p, mine);
+  }
+  const key = `${size.seed}/${size.calls}/${size.instances}`;
+  const hit = mine.get(key);
+  if (hit !== undefined) return hit;
+  const steps = generateSequence(p, size);
+  for (const step of steps) if (step.kind === 'call' && step.slice !== null) markImmutable(step.slice.block);
+  if (mine.size >= SEQUENCES_PER_PARAMS) mine.delete(mine.keys().next().value!);
+  mine.set(key, steps);
+  return steps;
+}
+
 const typedValue = (value: Float64Array): OracleValue => ({ type: 'typed', kind: 'Float64Array', value, arg: -1 });
 
 /**
@@ -454,7 +479,7 @@ export const statefulSequence = defineProperty({
     let pairs = 0;
     let identical = 0;
     for (const [r, size] of runs.entries()) {
-      const steps = generateSequence(q, size);
+      const steps = sequenceOf(q, size);
       try {
         if (q.check.kind === 'reference') calls += await runReference(ctx, q, q.check.tolerance, reference!, size, steps, r);
         else {

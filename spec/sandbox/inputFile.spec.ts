@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { fstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { fstatSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { encodeFrame, FrameReader, readFrameBlocking } from '../../src/sandbox/_frames.ts';
 import { InputFile } from '../../src/sandbox/_inputFile.ts';
@@ -74,6 +74,20 @@ describe('InputFile', () => {
     assert.equal(f.place(a), 0);
     assert.equal(f.size, 32);
     assert.equal(fstatSync(f.childFd).size, 32, 'the file as the children see it');
+  });
+
+  it('places a view into an immutable buffer inside that buffer, written once and whole', () => {
+    const block = markImmutable(new Float64Array([10, 11, 12, 13, 14, 15]));
+    const view = new Float64Array(block.buffer, 16, 3);
+    const before = f.size;
+    assert.equal(f.place(view), before + 16);
+    assert.equal(f.size, before + 48, 'the whole buffer');
+    assert.equal(f.place(block), before);
+    assert.equal(f.place(new Float64Array(block.buffer, 40, 1)), before + 40);
+    assert.equal(f.size, before + 48, 'written once');
+    const read = Buffer.alloc(24);
+    readSync(f.childFd, read, 0, 24, before + 16);
+    assert.deepEqual([...new Float64Array(read.buffer, read.byteOffset, 3)], [12, 13, 14]);
   });
 
   it('is already unlinked, and the descriptor children inherit is read-only', () => {

@@ -92,6 +92,14 @@ describe('the V8 code caches of the production bundle (src/startup/runBundle.ts)
     assert.doesNotMatch(debug, /rejected|corrupted|stale/);
   });
 
+  it('a grade does not load the Anthropic SDK (only calibrate does, when it runs)', async () => {
+    const r = await run([entry, 'grade', DROPOUT_YAML, correct, '--json', '--seed', '7'], { NODE_DEBUG: 'module' });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    // The module log names what the bundle requires from node_modules: the compiler, not the SDK.
+    assert.match(r.stderr, /typescript\.js/);
+    assert.doesNotMatch(r.stderr, /@anthropic-ai[/\\]sdk/);
+  });
+
   it('a corrupted cache file is not used, and the verdicts stay the same', async () => {
     const e = cacheOf('typescript.js');
     const data = Buffer.from(caches.get(e.cache)!);

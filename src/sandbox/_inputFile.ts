@@ -23,7 +23,8 @@ export class InputFile {
   /** The read-only descriptor handed to children. */
   readonly childFd: number;
   #size = 0;
-  readonly #offsets = new WeakMap<Float64Array, number>();
+  /** Where each immutable buffer starts in the file: a buffer is written once, whole, and its views placed in it. */
+  readonly #offsets = new WeakMap<ArrayBufferLike, number>();
   #closed = false;
 
   private constructor(fd: number, childFd: number) {
@@ -65,15 +66,16 @@ export class InputFile {
    */
   place(a: Float64Array): number | undefined {
     if (this.#closed || !isImmutable(a)) return undefined;
-    const known = this.#offsets.get(a);
-    if (known !== undefined) return known;
-    if (this.#size + a.byteLength > MAX_BYTES) return undefined;
+    const known = this.#offsets.get(a.buffer);
+    if (known !== undefined) return known + a.byteOffset;
+    // Whole buffers, so that every offset in the file stays a multiple of 8 and every later view is found.
+    const bytes = new Uint8Array(a.buffer);
+    if (this.#size + bytes.length > MAX_BYTES) return undefined;
     const at = this.#size;
-    const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
     for (let done = 0; done < bytes.length; ) done += writeSync(this.#fd, bytes, done, bytes.length - done, at + done);
-    this.#size += a.byteLength;
-    this.#offsets.set(a, at);
-    return at;
+    this.#size += bytes.length;
+    this.#offsets.set(a.buffer, at);
+    return at + a.byteOffset;
   }
 
   /** Close both descriptors (children keep their own copies until they exit). Safe to call more than once. */
