@@ -43,6 +43,8 @@ import traceback  # noqa: F401
 import types  # noqa: F401
 
 sys.path.append('/opt/pylib')
+# glibc read its malloc settings at this process's start (pythonSandbox.ts); its children inherit them, not the variable.
+os.environ.pop('GLIBC_TUNABLES', None)
 
 
 numpy_failed = None
