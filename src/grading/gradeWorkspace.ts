@@ -125,12 +125,13 @@ export async function prepareGrade(spec: TaskSpec, dir: string, options: GradeOp
   };
   /** The static half took a child from `options.startSandbox` (Python's analyser runs in it). */
   let tookChild = false;
+  const given = options.startSandbox;
   const takeChild =
-    options.startSandbox === undefined
+    given === undefined
       ? undefined
       : (o: SandboxOptions): Promise<Sandbox> => {
           tookChild = true;
-          return options.startSandbox!(o);
+          return given(o);
         };
   const decided = (r: GradeResult): PreparedGrade => ({ needsSandbox: false, tookChild, finish: () => Promise.resolve(r), discard: () => Promise.resolve() });
   /** The child the static half ran in, the program's to be loaded into. */
