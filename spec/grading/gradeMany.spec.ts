@@ -4,9 +4,14 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gradeMany } from '../../src/grading/gradeMany.ts';
 import type { GradeResult } from '../../src/grading/GradeResult.ts';
-import { killAllSandboxes, Sandbox } from '../../src/sandbox/Sandbox.ts';
+import { caseContents, taskCases } from '../../src/grading/gradeCases.ts';
+import { pythonRuntime } from '../../src/runtime/python/pythonRuntime.ts';
+import { stopPythonZygote } from '../../src/runtime/python/pythonZygote.ts';
+import { killAllSandboxes, Sandbox, type SandboxOptions } from '../../src/sandbox/Sandbox.ts';
+import { loadTask } from '../../src/task/loadTask.ts';
+import { initWorkspace } from '../../src/workspace/initWorkspace.ts';
 import type { TaskSpec } from '../../src/task/loadTask.ts';
-import { cleanupTmp, DROPOUT_YAML, dropoutTask, dropoutWorkspace, ROOT, withScale } from '../_helpers.ts';
+import { cleanupTmp, DROPOUT_YAML, dropoutTask, dropoutWorkspace, ROOT, tmp, withScale } from '../_helpers.ts';
 import { processTree, sandboxChildren, sandboxProcesses, survivors } from '../sandbox/_processes.ts';
 
 let spec: TaskSpec;
@@ -164,6 +169,52 @@ describe('gradeMany', () => {
     });
     assert.deepEqual(results, []);
     assert.deepEqual(streamed, []);
+  });
+});
+
+describe('gradeMany, runtime python', () => {
+  let py: TaskSpec;
+  const ws: Record<'fix' | 'bug', string> = { fix: '', bug: '' };
+  before(async () => {
+    py = await loadTask(path.join(ROOT, 'tasks/variance-dropout-py.yaml'));
+    const cases = taskCases(py);
+    for (const [name, kind] of [['fix', 'reference'], ['bug', 'bug']] as const) {
+      ws[name] = await tmp();
+      await initWorkspace(py, ws[name], { contents: caseContents(py, cases.find((c) => c.kind === kind)!) });
+    }
+  });
+  after(() => stopPythonZygote());
+
+  /** A start function that records what it hands out. */
+  const recording = (taken: Sandbox[], onTake: () => void = () => undefined) => async (o: SandboxOptions): Promise<Sandbox> => {
+    const s = await pythonRuntime.startChild(o);
+    taken.push(s);
+    onTake();
+    return s;
+  };
+  const allFinished = (taken: readonly Sandbox[]): Promise<void> =>
+    Promise.race([
+      Promise.all(taken.map((s) => s.finished)).then(() => undefined),
+      new Promise<void>((_, reject) => setTimeout(() => reject(new Error('a child the batch took is still running')), 20_000).unref()),
+    ]);
+
+  it('a grade takes one child: its static checks read the code there, then its properties run in it', async () => {
+    const taken: Sandbox[] = [];
+    const results = await gradeMany(py, [ws.fix, ws.bug, ws.fix], { concurrency: 2, failFast: true, startSandbox: recording(taken) });
+    assert.deepEqual(results.map((r) => r.status), ['passed', 'failed', 'passed']);
+    // The bug is decided by uses-sqrt under failFast, after its child read the code, and is never loaded.
+    assert.equal(results[1]!.checks.find((c) => c.id === 'load')?.skipped, true);
+    assert.equal(taken.length, 3);
+    await allFinished(taken);
+  });
+
+  it('an aborted batch leaves no child it took running, prepared grades included', async () => {
+    const controller = new AbortController();
+    const taken: Sandbox[] = [];
+    const results = await gradeMany(py, [ws.fix, ws.fix, ws.fix, ws.fix], { concurrency: 2, signal: controller.signal, startSandbox: recording(taken, () => controller.abort()) });
+    assert.deepEqual(results, []);
+    assert.ok(taken.length >= 1);
+    await allFinished(taken);
   });
 });
 

@@ -105,7 +105,11 @@ export async function gradeMany(spec: TaskSpec, dirs: readonly string[], options
   const worker = async (): Promise<void> => {
     for (;;) {
       const next = await nextGrade();
-      if (next === undefined || aborted()) return;
+      if (next === undefined) return;
+      if (aborted()) {
+        await next.grade.discard();
+        return;
+      }
       await lookAhead(aheadWanted);
       report(next.i, await next.grade.finish(start));
     }

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { Check } from '../../../src/runtime/Check.ts';
 import { pythonRuntime } from '../../../src/runtime/python/pythonRuntime.ts';
 import { runtimeFor } from '../../../src/runtime/registry.ts';
+import type { Sandbox, SandboxOptions } from '../../../src/sandbox/Sandbox.ts';
 
 const ORIGINAL = `import numpy as np
 
@@ -28,13 +29,14 @@ class VarianceStabilizedDropout:
 `;
 
 const FIXED = ORIGINAL.replace('scale = 1.0 / keep_prob', 'scale = 1.0 / np.sqrt(keep_prob)');
+const LIMITS = { timeMs: 30_000, memoryMb: 1024, outputBytes: 65536 };
 
 async function prepared(submitted: string): Promise<{ ok: boolean; checks: ReadonlyMap<string, Check> }> {
   const r = await pythonRuntime.prepare({
     files: new Map([['dropout.py', { submitted, original: ORIGINAL }]]),
     subject: { file: 'dropout.py', export: 'VarianceStabilizedDropout' },
     checks: [{ check: 'same-public-api' }, { check: 'uses-sqrt' }],
-    limits: { timeMs: 30_000, memoryMb: 1024, outputBytes: 65536 },
+    limits: LIMITS,
   });
   if (r.ok) await r.child?.dispose();
   return { ok: r.ok, checks: new Map(r.checks.map((c) => [c.id, c])) };
@@ -143,6 +145,46 @@ describe('the Python runtime: static checks', () => {
     const { ok, checks } = await prepared(ORIGINAL.replace('import numpy as np\n', 'import numpy as np\nwhile True:\n    pass\n'));
     assert.ok(ok);
     assert.equal(check(checks, 'uses-sqrt').passed, false);
+  });
+
+  it("reads the code in the grade's own child, which the program is then loaded into; a refused program's child is disposed of", async () => {
+    const taken: Sandbox[] = [];
+    const child = async (o: SandboxOptions): Promise<Sandbox> => {
+      const s = await pythonRuntime.startChild(o);
+      taken.push(s);
+      return s;
+    };
+    const r = await pythonRuntime.prepare({
+      files: new Map([['dropout.py', { submitted: FIXED, original: ORIGINAL }]]),
+      subject: { file: 'dropout.py', export: 'VarianceStabilizedDropout' },
+      checks: [{ check: 'uses-sqrt' }],
+      limits: LIMITS,
+      child,
+    });
+    assert.ok(r.ok);
+    assert.equal(taken.length, 1);
+    assert.equal(r.child, taken[0]);
+    assert.ok(r.child?.alive);
+    const held = r.child;
+    const started = await pythonRuntime.start(r.program, { limits: LIMITS, randomSeed: 1, child: () => Promise.resolve(held) });
+    assert.ok(started.ok);
+    assert.equal(taken.length, 1, 'no second child');
+    assert.ok(started.subject.exports.includes('VarianceStabilizedDropout'));
+    // Loaded: the child may run the submission's code now, and is asked for no more facts.
+    await assert.rejects(held.analyze(new Map([['a.py', 'x = 1\n']]), 5000, 1 << 20), /after load/);
+    await started.subject.dispose();
+
+    const refused = await pythonRuntime.prepare({
+      files: new Map([['dropout.py', { submitted: 'def (:\n', original: ORIGINAL }]]),
+      subject: { file: 'dropout.py', export: 'VarianceStabilizedDropout' },
+      checks: [],
+      limits: LIMITS,
+      child,
+    });
+    assert.equal(refused.ok, false);
+    assert.equal(taken.length, 2);
+    await taken[1]!.finished;
+    assert.equal(taken[1]!.alive, false);
   });
 
   it('classMembers: methods and the attributes they assign on self; undefined for a class with bases', async () => {
