@@ -208,10 +208,14 @@ function referenceKey(reference: ReferenceSolution, subject: string, p: Params, 
 async function referenceReplies(reference: ReferenceRunner, key: string, requests: readonly Request[], what: string): Promise<readonly OracleReply[]> {
   const hit = referenceCache.get(key);
   if (hit !== undefined) return hit;
-  const replies = await reference.runRequests(requests, what);
-  referenceCache.set(key, replies);
-  while (referenceCache.size > REFERENCE_CACHE_ENTRIES) referenceCache.delete(referenceCache.keys().next().value!);
-  return replies;
+  return remember(referenceCache, key, await reference.runRequests(requests, what), REFERENCE_CACHE_ENTRIES);
+}
+
+/** Keep `value` under `key`, evicting the oldest entries beyond `entries`; returns `value`. */
+function remember<K, V>(cache: Map<K, V>, key: K, value: V, entries: number): V {
+  cache.set(key, value);
+  while (cache.size > entries) cache.delete(cache.keys().next().value!);
+  return value;
 }
 
 /** Check a call's reply against the reference's reply to the same call from the same state. */
@@ -325,9 +329,7 @@ function sequenceOf(p: Params, size: SequenceSize): readonly Step[] {
   if (hit !== undefined) return hit;
   const steps = generateSequence(p, size);
   for (const step of steps) if (step.kind === 'call' && step.slice !== null) markImmutable(step.slice.block);
-  if (mine.size >= SEQUENCES_PER_PARAMS) mine.delete(mine.keys().next().value!);
-  mine.set(key, steps);
-  return steps;
+  return remember(mine, key, steps, SEQUENCES_PER_PARAMS);
 }
 
 const typedValue = (value: Float64Array): OracleValue => ({ type: 'typed', kind: 'Float64Array', value, arg: -1 });

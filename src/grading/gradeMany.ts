@@ -118,8 +118,8 @@ export async function gradeMany(spec: TaskSpec, dirs: readonly string[], options
     await Promise.all(Array.from({ length: concurrency }, worker));
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    // Grades prepared but never finished (an abort) may hold the child their static half ran in.
-    await Promise.all(waiting.splice(0).map((w) => w.grade.discard()));
+    // Grades prepared but never finished (an abort) may hold the child their static half ran in; one may still be
+    // being prepared.
     await preparing.catch(() => undefined);
     await Promise.all(waiting.splice(0).map((w) => w.grade.discard()));
     await pool?.close();

@@ -520,7 +520,7 @@ _analyzer = globals().pop('_rltask_analyzer', None)
 _loaded = False
 
 
-def analyze_files(message):
+def answer_analyze(message):
     if _loaded or _analyzer is None:
         _exit(70)
     try:
@@ -536,7 +536,7 @@ def analyze_files(message):
 def on_message(message):
     global _loaded
     if message['kind'] == 'analyze':
-        analyze_files(message)
+        answer_analyze(message)
         return
     if message['kind'] == 'load':
         _loaded = True

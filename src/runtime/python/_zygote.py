@@ -52,8 +52,8 @@ numpy_failed = None
 
 def import_numpy():
     """numpy, once: before the first harness is forked, or as soon as the zygote is idle after its start. The
-    tools do not need it, so a cold grade's analyser does not wait for it. A failed import refuses every harness,
-    saying why."""
+    tools (the task files' analysis, the mutator) do not need it and do not wait for it. A failed import refuses
+    every harness, saying why."""
     global numpy_failed
     if 'numpy' in sys.modules or numpy_failed is not None:
         return

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { RltaskError, SubmissionFault } from '../../errors.ts';
 import type { Sandbox } from '../../sandbox/Sandbox.ts';
-import { runPythonTool } from './runPythonTool.ts';
+import { runPythonTool, TOOL_OUTPUT_BYTES, TOOL_TIMEOUT_MS } from './runPythonTool.ts';
 
 const located = { line: z.int().min(0), column: z.int().min(0) };
 const param = z.strictObject({ name: z.string(), kind: z.enum(['positional', 'varargs', 'keyword', 'varkw']), default: z.string().nullable() });
@@ -52,19 +52,15 @@ export async function analyzePython(files: ReadonlyMap<string, string>): Promise
   return factsOf(parsed);
 }
 
-/** What the analyser may answer through a sandbox's channel (its output as a tool is bounded the same way). */
-const ANALYSIS_REPLY_BYTES = 16 * 1024 * 1024;
-const ANALYSIS_TIMEOUT_MS = 30_000;
-
 /**
  * `analyzePython` in the harness of the sandbox the submission will be loaded into, before it is (the grade's own
  * child: no process of its own). Its answer is trusted only because nothing but the harness and the analyser has
- * run in that process yet. Throws an internal error when the analyser fails or its child dies while reading.
+ * run in that process yet; it is bounded in time and size as the tool is. Throws an internal error when the analyser fails or its child dies while reading.
  */
 export async function analyzePythonIn(sandbox: Sandbox, files: ReadonlyMap<string, string>): Promise<ReadonlyMap<string, PythonFileFacts>> {
   let facts: unknown;
   try {
-    facts = await sandbox.analyze(files, ANALYSIS_TIMEOUT_MS, ANALYSIS_REPLY_BYTES);
+    facts = await sandbox.analyze(files, TOOL_TIMEOUT_MS, TOOL_OUTPUT_BYTES);
   } catch (e) {
     if (e instanceof SubmissionFault) throw new RltaskError('E_INTERNAL', `the Python analyser failed in the sandbox: ${e.message}`, { cause: e });
     throw e;

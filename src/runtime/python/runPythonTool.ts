@@ -5,8 +5,9 @@ import { sandboxLimits } from './pythonSandbox.ts';
 import { pythonZygote, zygoteCommand } from './pythonZygote.ts';
 import type { PYTHON_TOOL_NAMES } from './pythonSources.ts';
 
-const TIMEOUT_MS = 30_000;
-const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+/** How long a tool may run and how much it may print (the analyser read in a grade's child is held to the same). */
+export const TOOL_TIMEOUT_MS = 30_000;
+export const TOOL_OUTPUT_BYTES = 16 * 1024 * 1024;
 
 /** What each tool is called in its errors. */
 const TITLES: Readonly<Record<(typeof PYTHON_TOOL_NAMES)[number], string>> = { analyze: 'the Python analyser', mutate: 'the Python mutator' };
@@ -46,11 +47,11 @@ export async function runPythonTool(tool: (typeof PYTHON_TOOL_NAMES)[number], in
     };
     const timer = setTimeout(() => {
       kill();
-      reject(new RltaskError('E_INTERNAL', `${title} did not finish within ${TIMEOUT_MS} ms`));
-    }, TIMEOUT_MS);
+      reject(new RltaskError('E_INTERNAL', `${title} did not finish within ${TOOL_TIMEOUT_MS} ms`));
+    }, TOOL_TIMEOUT_MS);
     child.stdout.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
-      if (bytes > MAX_OUTPUT_BYTES) kill();
+      if (bytes > TOOL_OUTPUT_BYTES) kill();
       else out.push(chunk);
     });
     child.stderr.on('data', (chunk: Buffer) => {
