@@ -56,8 +56,8 @@ export function exitCodeFor(error: unknown): 2 | 3 {
  * submission's failure (a `failed` verdict), never the grader's.
  */
 export class SubmissionFault extends Error {
-  readonly reason: 'timeout' | 'exited' | 'protocol';
-  constructor(reason: 'timeout' | 'exited' | 'protocol', message: string) {
+  readonly reason: 'timeout' | 'exited' | 'protocol' | 'output';
+  constructor(reason: 'timeout' | 'exited' | 'protocol' | 'output', message: string) {
     super(message);
     this.name = 'SubmissionFault';
     this.reason = reason;

@@ -68,6 +68,13 @@ export type LoadResult = { readonly ok: true; readonly exports: readonly string[
 
 const live = new Set<Sandbox>();
 
+const MIB = 1024 * 1024;
+/**
+ * Output past `outputBytes` is discarded, but past this much the child is stopped: reading a flood costs the
+ * grading process its CPU, and whether the flood or the time limit ended a grade would depend on how fast it read.
+ */
+const FLOOD_BYTES = 256 * MIB;
+
 const V8_TRACE_START = '\n<--- Last few GCs --->';
 
 /** `output` with V8's fatal-error report replaced by its `FATAL ERROR: …` line. */
@@ -154,6 +161,14 @@ export class Sandbox {
       const room = this.#options.outputBytes - Buffer.byteLength(this.#output);
       if (room <= 0) {
         this.#outputDropped += chunk.length;
+        if (this.#outputDropped > FLOOD_BYTES && this.#ended === null) {
+          this.#fault(
+            new SubmissionFault(
+              'output',
+              `the submission's process printed more than ${FLOOD_BYTES / MIB} MiB (its first ${this.#options.outputBytes} bytes are kept) and was stopped`,
+            ),
+          );
+        }
         return;
       }
       const text = chunk.toString('utf8');
@@ -416,7 +431,9 @@ export class Sandbox {
    * run to run and says nothing the reason does not.
    */
   get output(): string {
-    const full = this.#outputDropped > 0 ? `${this.#output}\n[output truncated: ${this.#outputDropped} more bytes dropped]` : this.#output;
+    // Past the flood limit the count is how far the child got before it was stopped: not part of a verdict.
+    const dropped = this.#outputDropped > FLOOD_BYTES ? `more than ${FLOOD_BYTES / MIB} MiB` : `${this.#outputDropped} more bytes`;
+    const full = this.#outputDropped > 0 ? `${this.#output}\n[output truncated: ${dropped} dropped]` : this.#output;
     return withoutV8Trace(full);
   }
 

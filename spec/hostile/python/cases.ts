@@ -31,6 +31,8 @@ export interface PyCase {
    * per sandbox, each child running as a uid of its own).
    */
   readonly bomb?: true;
+  /** What the feedback must say, where the verdict alone does not show which layer stopped the case. */
+  readonly feedback?: RegExp;
   readonly source: string;
 }
 
@@ -721,9 +723,10 @@ signal.setitimer(signal.ITIMER_REAL, 0.05, 0.05)
   {
     name: 'output-flood-in-call',
     category: 'resources',
-    reason: 'a megabyte printed on every call: capped, and the time limit ends it',
+    reason: 'a megabyte printed on every call: the first bytes are kept, and past 256 MiB the process is stopped, however fast the grader reads',
     expect: FAILED,
     policy: 'allows',
+    feedback: /printed more than 256 MiB \(its first 8192 bytes are kept\) and was stopped/,
     source: dropout('fix', { call: 'print("y" * (1 << 20))' }),
   },
   {

@@ -146,6 +146,7 @@ for (const setting of SETTINGS) {
         assert.ok(r !== undefined, 'no result for this workspace');
         t.diagnostic(`${r.status} in ${r.durationMs} ms — ${r.feedback.slice(0, 200)}`);
         assert.equal(r.status, want, `${r.feedback}\n${r.output.slice(0, 1500)}`);
+        if (c.feedback !== undefined) assert.match(r.feedback, c.feedback);
         assert.ok(r.durationMs <= LIMITS.timeMs + MARGIN_MS, `took ${r.durationMs} ms`);
         assert.ok(Buffer.byteLength(r.output) <= LIMITS.outputBytes + 200, `output of ${Buffer.byteLength(r.output)} bytes is not capped`);
         const policy = r.checks.find((x) => x.id === 'policy');
