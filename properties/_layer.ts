@@ -200,16 +200,20 @@ export class LayerPlan {
     return { handle, made: this.#ticket(request, (r) => constructedOrFail(this.#ctx, r, p, rngSeed)) };
   }
 
-  forward(layer: PlannedLayer, x: Float64Array, what: string, echo = false): Ticket<ForwardResult> {
+  /**
+   * `shape` sends x with those dimensions (their product must be x's length) whatever `maxDims` says, for a
+   * property that tests the shapes a task's own tests use.
+   */
+  forward(layer: PlannedLayer, x: Float64Array, what: string, echo = false, shape?: readonly number[]): Ticket<ForwardResult> {
     const method = this.#layer.method;
-    const maxDims = this.#layer.maxDims ?? 1;
+    const flat = shape === undefined && (this.#layer.maxDims ?? 1) === 1;
     // Flat unless the layer takes arrays of any shape. The shape is drawn from the seed and the input itself: a
     // property's runs each build a fresh plan (a seed alone would give every run the same number of dimensions),
     // and the same input keeps its shape within a run (two runs that must agree, train then eval, …).
-    const shape = maxDims === 1 ? [x.length] : shapeFor(x.length, maxDims, mix(this.#ctx.seed, x));
-    const arg: Float64Array | NdArg = maxDims === 1 ? x : { shape, value: x };
-    const at = maxDims === 1 ? what : `${what}, shape ${shapeText(shape)}`;
-    return this.#ticket({ op: 'call', handle: layer.handle, method, args: [arg], echoArgs: echo }, (r) => forwardResultOf(r, x, shape, at, echo, method));
+    const dims = flat ? [x.length] : [...(shape ?? shapeFor(x.length, this.#layer.maxDims ?? 1, mix(this.#ctx.seed, x)))];
+    const arg: Float64Array | NdArg = flat ? x : { shape: dims, value: x };
+    const at = flat ? what : `${what}, shape ${shapeText(dims)}`;
+    return this.#ticket({ op: 'call', handle: layer.handle, method, args: [arg], echoArgs: echo }, (r) => forwardResultOf(r, x, dims, at, echo, method));
   }
 
   call(layer: PlannedLayer, method: 'train' | 'eval'): Ticket<void> {

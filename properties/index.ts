@@ -5,6 +5,7 @@
 export { constructorContract } from './constructorContract.ts';
 export { deterministic } from './deterministic.ts';
 export { dropFraction } from './dropFraction.ts';
+export { dropoutAtSize } from './dropoutAtSize.ts';
 export { evalIdentity } from './evalIdentity.ts';
 export { exactKeptScale } from './exactKeptScale.ts';
 export { finiteOnExtremes } from './finiteOnExtremes.ts';

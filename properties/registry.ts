@@ -3,6 +3,7 @@ import { constructorContract } from './constructorContract.ts';
 import { deterministic } from './deterministic.ts';
 import { distributionShape } from './distributionShape.ts';
 import { dropFraction } from './dropFraction.ts';
+import { dropoutAtSize } from './dropoutAtSize.ts';
 import { evalIdentity } from './evalIdentity.ts';
 import { exactKeptScale } from './exactKeptScale.ts';
 import { finiteOnExtremes } from './finiteOnExtremes.ts';
@@ -28,6 +29,7 @@ const contracts = [
   zeroRateIdentity,
   deterministic,
   maskRandomness,
+  dropoutAtSize,
   matchesReference,
   invariant,
   finiteOnExtremes,
@@ -64,6 +66,7 @@ export const propertyItems = [
   zeroRateIdentity.item,
   deterministic.item,
   maskRandomness.item,
+  dropoutAtSize.item,
   // The generic library: any function or class export, inputs described in YAML.
   matchesReference.item,
   invariant.item,

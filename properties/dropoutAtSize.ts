@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import { sample } from './_distributions.ts';
+import { checkBatched, fmt } from './_check.ts';
+import { LayerPlan, layerInterfaceParams, shapeText } from './_layer.ts';
+import { falseReject, rateArbitrary, rateRange, seedArbitrary } from './_params.ts';
+import { bernsteinHalfWidth } from './_stats.ts';
+import { defineProperty } from './PropertyContract.ts';
+import { PropertyFailure } from './PropertyFailure.ts';
+
+/** What one input may hold: 10^7 float64 values are 80 MB in each direction. */
+const MAX_ELEMENTS = 10_000_000;
+
+const shape = z.array(z.int().min(1)).min(1).max(4);
+
+/**
+ * The dropout contract at the input sizes a task's own tests use. The other properties keep their inputs small
+ * so that they can afford many runs, and a layer that is right only below some size (`if x.size <= 200_000`)
+ * passed them all. Per run, a rate p drawn from the seed and, per shape, one layer at that rate called `calls`
+ * times in training mode on fresh inputs: every output element must be 0 or x·(1−p)^power, the output a new
+ * array, the number of drops within a Bernstein bound of Bernoulli(p) at false-reject ≤ `falseReject` per call,
+ * and consecutive masks different (identical masks of m ≥ 10,000 units have probability (p² + q²)^m ≤ 0.905^m,
+ * below 10^-400 for p in [0.05, 0.95]).
+ *
+ * Its inputs are not sent back: that an input is left untouched, and the eval mode, are checked by
+ * shape-and-purity and eval-identity (sending them back doubles the bytes of the largest replies a grade has).
+ */
+export const dropoutAtSize = defineProperty({
+  name: 'dropout-at-size',
+  summary: "at the shapes a task's own tests use, every kept unit is x·(1−p)^power, the drops number Bernoulli(p)'s and the masks change",
+  params: z
+    .strictObject({
+      ...layerInterfaceParams,
+      /** The shapes to test, sent as they are; with `maxDims: 1` (a layer that takes flat arrays) each is sent flat. */
+      shapes: z.array(shape).min(1).max(8).default([[10_000, 128]]),
+      scalePower: z.number().default(-0.5),
+      p: rateRange(0.05, 0.95, []),
+      relTolerance: z.number().gt(0).max(1e-3).default(1e-9),
+      falseReject,
+      /** Training calls per layer, each on a fresh input: two or more also check that the mask changes. */
+      calls: z.int().min(1).max(4).default(1),
+      /** Runs, each at its own rate, every shape in each. */
+      runs: z.int().min(1).max(20).default(1),
+    })
+    .refine((v) => v.shapes.every((s) => s.reduce((a, b) => a * b, 1) <= MAX_ELEMENTS), { message: `a shape may hold at most ${MAX_ELEMENTS} elements`, path: ['shapes'] })
+    .refine((v) => v.maxDims === 1 || v.shapes.every((s) => s.length <= v.maxDims), { message: 'a shape has more dimensions than maxDims', path: ['shapes'] })
+    .refine((v) => v.calls === 1 || v.shapes.every((s) => s.reduce((a, b) => a * b, 1) >= 10_000), {
+      message: 'with more than one call every shape must hold at least 10,000 elements (the bound on identical masks assumes it)',
+      path: ['shapes'],
+    })
+    .refine((v) => v.p.min >= 0.05 && v.p.max <= 0.95, { message: 'rates must lie in [0.05, 0.95] (the bound on identical masks assumes it)', path: ['p'] }),
+  falseRejectBound: (params) => params.shapes.length * params.runs * params.calls * params.falseReject,
+  async run(ctx, params) {
+    let runsDone = 0;
+    return checkBatched(
+      ctx.oracle,
+      'dropout-at-size',
+      [rateArbitrary(params.p), seedArbitrary, seedArbitrary],
+      (p, dataSeed, maskSeed) => {
+        const plan = new LayerPlan(ctx, params);
+        const layers = params.shapes.map((dims, k) => {
+          const n = dims.reduce((a, b) => a * b, 1);
+          const sent = params.maxDims === 1 ? undefined : dims;
+          const where = (call: number) => `p = ${fmt(p)}, shape ${shapeText(dims)}, training call ${call} of ${params.calls}`;
+          const layer = plan.newLayer(p, (maskSeed + k) | 0);
+          const inputs = Array.from({ length: params.calls }, (_, c) => sample('uniform', n, (dataSeed + params.calls * k + c) | 0, 1));
+          const outputs = inputs.map((x, c) => plan.forward(layer, x, where(c + 1), false, sent));
+          return { n, where, layer, inputs, outputs };
+        });
+        return plan.check((take) => {
+          const s = (1 - p) ** params.scalePower;
+          const q = 1 - p;
+          for (const { n, where, layer, inputs, outputs } of layers) {
+            take(layer.made);
+            let previous: Float64Array | null = null;
+            outputs.forEach((ticket, c) => {
+              const x = inputs[c]!;
+              const { y, returnedInput } = take(ticket);
+              if (returnedInput) throw new PropertyFailure(`in training mode ${params.method}() returned its input array instead of a new one (${where(c + 1)})`);
+              let dropped = 0;
+              let informative = 0;
+              for (let i = 0; i < n; i++) {
+                const xi = x[i]!;
+                const yi = y[i]!;
+                const want = xi * s;
+                if (want !== 0) informative++;
+                if (yi === 0) {
+                  if (want !== 0) dropped++;
+                } else if (!(Math.abs(yi - want) <= params.relTolerance * Math.abs(want))) {
+                  throw new PropertyFailure(
+                    `element ${i} of ${n} is ${fmt(yi, 17)}; expected 0 (dropped) or x·(1−p)^${params.scalePower} = ${fmt(want, 17)} (x = ${fmt(xi, 17)}${want !== 0 && Number.isFinite(yi) ? `, ${fmt(Math.abs(yi / want - 1) * 100, 3)} % off` : ''}; ${where(c + 1)})`,
+                  );
+                }
+              }
+              const half = bernsteinHalfWidth(informative * p * q, 1, params.falseReject);
+              if (Math.abs(dropped - informative * p) > half) {
+                throw new PropertyFailure(
+                  `${dropped} of ${informative} units were dropped; independent drops at p give ${Math.round(informative * p)} ± ${Math.ceil(half)} (drop fraction ${fmt(dropped / informative, 4)}, expected ${fmt(p, 4)}; false-reject ≤ ${params.falseReject}; ${where(c + 1)})`,
+                );
+              }
+              if (previous !== null) {
+                const before = previous;
+                let same = true;
+                for (let i = 0; i < n && same; i++) same = (before[i] === 0) === (y[i] === 0);
+                if (same) throw new PropertyFailure(`the mask of training call ${c + 1} is the one of call ${c}: the mask must be drawn afresh on every call (${where(c + 1)})`);
+              }
+              previous = y;
+            });
+          }
+          runsDone++;
+        });
+      },
+      {
+        seed: ctx.seed,
+        numRuns: params.runs,
+        shrink: false,
+        passedMessage: () =>
+          `${runsDone} run${runsDone === 1 ? '' : 's'} of ${params.calls} call${params.calls === 1 ? '' : 's'} at ${params.shapes.map(shapeText).join(', ')}: every kept unit x·(1−p)^${params.scalePower}, drops within the Bernoulli bound (false-reject ≤ ${params.falseReject} per call)${params.calls > 1 ? ', a fresh mask on every call' : ''}`,
+      },
+    );
+  },
+});
