@@ -2,8 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { shapeAndPurity } from '../../../properties/shapeAndPurity.ts';
 import { SubmissionFault } from '../../../src/errors.ts';
+import { markImmutable } from '../../../src/immutableArrays.ts';
+import { pythonLauncher } from '../../../src/runtime/python/pythonZygote.ts';
 import { pythonRuntime } from '../../../src/runtime/python/pythonRuntime.ts';
 import type { Subject } from '../../../src/runtime/Runtime.ts';
+import { InputFile } from '../../../src/sandbox/_inputFile.ts';
+import { Oracle } from '../../../src/sandbox/Oracle.ts';
+import type { OracleReply } from '../../../src/sandbox/protocol.ts';
+import { Sandbox } from '../../../src/sandbox/Sandbox.ts';
 
 // n-dimensional float64 arrays through the framed protocol: shape + raw little-endian bytes both ways; the parent
 // checks every reply's dtype and shape, and an array of the wrong dtype or shape is the submission's failure.
@@ -225,5 +231,69 @@ def lying_int(x):
     } finally {
       await subject.dispose();
     }
+  });
+});
+
+describe('inputs from a batch input file (Python child)', () => {
+  // An input read from the input file and used once in a message goes to the submission without a copy; used
+  // twice, each use gets its own copy, so that a call writing into its input changes nothing another call sees.
+  const FILE_SOURCE = `
+import numpy as np
+
+def bump(x):
+    x += 1.0
+    return float(x.sum())
+
+def total(x):
+    return float(x.sum())
+
+def writable(x):
+    return [bool(x.flags.writeable), list(x.shape)]
+`;
+
+  async function withFileSandbox(fn: (oracle: Oracle) => Promise<void>): Promise<void> {
+    const file = InputFile.open();
+    assert.ok(file, 'an input file can be made on this machine');
+    const sandbox = await Sandbox.start({ memoryMb: 256, outputBytes: 4096, cpuSeconds: 30, inputFile: file }, pythonLauncher);
+    try {
+      const loaded = await sandbox.load(JSON.stringify({ files: { 'm.py': FILE_SOURCE }, entry: 'm.py' }), 'm.py', 1, 30_000);
+      assert.ok(loaded.ok, JSON.stringify(loaded));
+      await fn(new Oracle(sandbox, performance.now() + 30_000));
+      assert.ok(file.size > 0, 'the inputs went through the file');
+    } finally {
+      await sandbox.dispose();
+      file.close();
+    }
+  }
+
+  const numberOf = (r: OracleReply | undefined): number | null => (r?.ok === true && r.value.type === 'number' ? r.value.value : null);
+
+  it('an input used twice in one message: the first call writes into its copy, the second sees the original', async () => {
+    await withFileSandbox(async (oracle) => {
+      const x = markImmutable(Float64Array.from({ length: 1000 }, (_, i) => i));
+      const replies = await oracle.run(
+        [
+          { op: 'callExport', target: 'bump', args: [x], echoArgs: false },
+          { op: 'callExport', target: 'total', args: [x], echoArgs: false },
+          { op: 'callExport', target: 'total', args: [{ shape: [10, 100], value: x }], echoArgs: false },
+        ],
+        'twice',
+      );
+      assert.deepEqual(replies.map(numberOf), [500_500, 499_500, 499_500]);
+    });
+  });
+
+  it('an input used once arrives writable, in its shape; a later message reads it from the file again, unchanged', async () => {
+    await withFileSandbox(async (oracle) => {
+      const x = markImmutable(Float64Array.from({ length: 600 }, (_, i) => i % 7));
+      const [w] = await oracle.run([{ op: 'callExport', target: 'writable', args: [{ shape: [20, 30], value: x }], echoArgs: false }], 'once');
+      assert.ok(w?.ok === true && w.value.type === 'array');
+      assert.deepEqual(w.value.items, [{ type: 'boolean', value: true }, { type: 'array', items: [{ type: 'number', value: 20 }, { type: 'number', value: 30 }] }]);
+      const [bumped] = await oracle.run([{ op: 'callExport', target: 'bump', args: [x], echoArgs: true }], 'bump');
+      assert.ok(bumped?.ok === true && bumped.args?.[0]?.type === 'typed');
+      assert.equal(bumped.args[0].value[0], 1, 'the call wrote into the array it was given');
+      const [again] = await oracle.run([{ op: 'callExport', target: 'total', args: [x], echoArgs: false }], 'again');
+      assert.equal(numberOf(again), x.reduce((a, b) => a + b, 0));
+    });
   });
 });
