@@ -201,12 +201,12 @@ export class LayerPlan {
   }
 
   /**
-   * `shape` sends x with those dimensions (their product must be x's length) whatever `maxDims` says, for a
-   * property that tests the shapes a task's own tests use.
+   * `shape` sends x with those dimensions (their product must be x's length) instead of drawn ones, for a property
+   * that tests the shapes a task's own tests use; a layer that takes flat arrays (`maxDims` 1) still gets x flat.
    */
   forward(layer: PlannedLayer, x: Float64Array, what: string, echo = false, shape?: readonly number[]): Ticket<ForwardResult> {
     const method = this.#layer.method;
-    const flat = shape === undefined && (this.#layer.maxDims ?? 1) === 1;
+    const flat = (this.#layer.maxDims ?? 1) === 1;
     // Flat unless the layer takes arrays of any shape. The shape is drawn from the seed and the input itself: a
     // property's runs each build a fresh plan (a seed alone would give every run the same number of dimensions),
     // and the same input keeps its shape within a run (two runs that must agree, train then eval, …).
