@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { sample } from './_distributions.ts';
 import { checkBatched, fmt } from './_check.ts';
-import { LayerPlan, layerInterfaceParams, shapeText } from './_layer.ts';
+import { firstDifference, LayerPlan, layerInterfaceParams, shapeText } from './_layer.ts';
 import { falseReject, rateArbitrary, rateRange, seedArbitrary } from './_params.ts';
 import { bernsteinHalfWidth } from './_stats.ts';
 import { defineProperty } from './PropertyContract.ts';
@@ -21,14 +21,13 @@ const elementsOf = (dims: readonly number[]): number => dims.reduce((a, b) => a 
  * times in training mode on fresh inputs: every output element must be 0 or x·(1−p)^power, the output a new
  * array, the number of drops within a Bernstein bound of Bernoulli(p) at false-reject ≤ `falseReject` per call,
  * and consecutive masks different (identical masks of m ≥ 10,000 units have probability (p² + q²)^m ≤ 0.905^m,
- * below 10^-400 for p in [0.05, 0.95]).
- *
- * Its inputs are not sent back: that an input is left untouched, and the eval mode, are checked by
- * shape-and-purity and eval-identity (sending them back doubles the bytes of the largest replies a grade has).
+ * below 10^-400 for p in [0.05, 0.95]); the first call's input must come back untouched, and after eval() a call
+ * on it must return it bit for bit. (A layer that wrote into large inputs, or scaled them in eval mode, passed
+ * every smaller property.)
  */
 export const dropoutAtSize = defineProperty({
   name: 'dropout-at-size',
-  summary: "at the shapes a task's own tests use, every kept unit is x·(1−p)^power, the drops number Bernoulli(p)'s and the masks change",
+  summary: "at the shapes a task's own tests use, every kept unit is x·(1−p)^power, the drops number Bernoulli(p)'s, the masks change, the input is untouched and eval is the identity",
   params: z
     .strictObject({
       ...layerInterfaceParams,
@@ -64,19 +63,26 @@ export const dropoutAtSize = defineProperty({
           const where = (call: number) => `p = ${fmt(p)}, shape ${shapeText(dims)}, training call ${call} of ${params.calls}`;
           const layer = plan.newLayer(p, (maskSeed + k) | 0);
           const inputs = Array.from({ length: params.calls }, (_, c) => sample('uniform', n, (dataSeed + params.calls * k + c) | 0, 1));
-          const outputs = inputs.map((x, c) => plan.forward(layer, x, where(c + 1), false, dims));
-          return { n, where, layer, inputs, outputs };
+          const outputs = inputs.map((x, c) => plan.forward(layer, x, where(c + 1), c === 0, dims));
+          const toEval = plan.call(layer, 'eval');
+          const inEval = `p = ${fmt(p)}, shape ${shapeText(dims)}, eval mode`;
+          const evaluated = plan.forward(layer, inputs[0]!, inEval, false, dims);
+          return { n, where, inEval, layer, inputs, outputs, toEval, evaluated };
         });
         return plan.check((take) => {
           const s = (1 - p) ** params.scalePower;
           const q = 1 - p;
-          for (const { n, where, layer, inputs, outputs } of layers) {
+          for (const { n, where, inEval, layer, inputs, outputs, toEval, evaluated } of layers) {
             take(layer.made);
             let previous: Float64Array | null = null;
             outputs.forEach((ticket, c) => {
               const x = inputs[c]!;
-              const { y, returnedInput } = take(ticket);
+              const { y, returnedInput, inputAfter } = take(ticket);
               if (returnedInput) throw new PropertyFailure(`in training mode ${params.method}() returned its input array instead of a new one (${where(c + 1)})`);
+              const changed = inputAfter === null ? -1 : firstDifference(x, inputAfter);
+              if (changed >= 0) {
+                throw new PropertyFailure(`${params.method}() modified its input: element ${changed} of ${n} changed from ${fmt(x[changed]!, 17)} to ${fmt(inputAfter![changed]!, 17)} (${where(c + 1)})`);
+              }
               // One pass, not DropoutSequenceCheck.forward: its input classes and subnormal slack are for inputs this
               // property never sends, and over a million elements they cost several times this loop.
               let dropped = 0;
@@ -108,6 +114,13 @@ export const dropoutAtSize = defineProperty({
               }
               previous = y;
             });
+            take(toEval);
+            const x = inputs[0]!;
+            const { y } = take(evaluated);
+            const i = firstDifference(x, y);
+            if (i >= 0) {
+              throw new PropertyFailure(`in eval mode ${params.method}() changed element ${i} of ${n} from ${fmt(x[i]!, 17)} to ${fmt(y[i]!, 17)}; eval must be the identity (${inEval})`);
+            }
           }
           runsDone++;
         });
@@ -117,7 +130,7 @@ export const dropoutAtSize = defineProperty({
         numRuns: params.runs,
         shrink: false,
         passedMessage: () =>
-          `${runsDone} run${runsDone === 1 ? '' : 's'} of ${params.calls} call${params.calls === 1 ? '' : 's'} at ${params.shapes.map(shapeText).join(', ')}: every kept unit x·(1−p)^${params.scalePower}, drops within the Bernoulli bound (false-reject ≤ ${params.falseReject} per call)${params.calls > 1 ? ', a fresh mask on every call' : ''}`,
+          `${runsDone} run${runsDone === 1 ? '' : 's'} of ${params.calls} call${params.calls === 1 ? '' : 's'} at ${params.shapes.map(shapeText).join(', ')}: every kept unit x·(1−p)^${params.scalePower}, drops within the Bernoulli bound (false-reject ≤ ${params.falseReject} per call)${params.calls > 1 ? ', a fresh mask on every call' : ''}, input untouched, eval the identity`,
       },
     );
   },

@@ -13,7 +13,7 @@ describe('dropout-at-size', () => {
     for (const calls of [1, 3]) {
       const r = await run({ shapes, calls }, layer());
       assert.equal(r.passed, true, r.message);
-      assert.match(r.message, new RegExp(`^1 run of ${calls} calls? at \\(100, 120\\), \\(30000,\\): every kept unit x·\\(1−p\\)\\^-0\\.5`));
+      assert.match(r.message, new RegExp(`^1 run of ${calls} calls? at \\(100, 120\\), \\(30000,\\): every kept unit x·\\(1−p\\)\\^-0\\.5.*, input untouched, eval the identity$`));
     }
   });
 
@@ -35,6 +35,18 @@ describe('dropout-at-size', () => {
     const r = await run({ shapes, calls: 2 }, fixed);
     assert.equal(r.passed, false);
     assert.match(r.message, /^the mask of training call 2 is the one of call 1: the mask must be drawn afresh on every call/);
+  });
+
+  it('writing into the input above some size fails, naming the element', async () => {
+    const r = await run({ shapes }, layer({ extra: 'if (x.length > 20000) x.fill(0);' }));
+    assert.equal(r.passed, false);
+    assert.match(r.message, /^forward\(\) modified its input: element 0 of 30000 changed from .* to 0 \(p = [\d.]+, shape \(30000,\), training call 1 of 1\)$/);
+  });
+
+  it('an eval mode that is not the identity above some size fails', async () => {
+    const r = await run({ shapes }, layer({ evalBody: 'return x.length > 20000 ? x.map((v) => v * 2) : x;' }));
+    assert.equal(r.passed, false);
+    assert.match(r.message, /^in eval mode forward\(\) changed element 0 of 30000 from .*; eval must be the identity \(p = [\d.]+, shape \(30000,\), eval mode\)$/);
   });
 
   it('returning the input array in training mode fails', async () => {
