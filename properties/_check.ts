@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { SubmissionFault } from '../src/errors.ts';
 import type { Oracle } from '../src/sandbox/Oracle.ts';
+import type { OracleReply } from '../src/sandbox/protocol.ts';
 import type { RunPlan } from './_layer.ts';
 import type { CheckOutcome } from './PropertyContract.ts';
 import { PropertyFailure } from './PropertyFailure.ts';
@@ -91,7 +92,8 @@ export async function checkBatched<Ts extends [unknown, ...unknown[]]>(
 ): Promise<CheckOutcome> {
   const predicate = async (...args: Ts): Promise<void> => {
     const run = plan(...args);
-    run.verify(await oracle.run(run.requests, what));
+    if (run.transient === true) await oracle.runLeased(run.requests, what, (replies) => run.verify(replies));
+    else run.verify(await oracle.run(run.requests, what));
   };
   const property = fc.asyncProperty(...arbitraries, predicate);
   const examples = (options.examples ?? []).slice(0, options.numRuns);
@@ -105,21 +107,23 @@ export async function checkBatched<Ts extends [unknown, ...unknown[]]>(
   let failure: { index: number; error: PropertyFailure } | undefined;
   for (const chunk of chunks) {
     const plans = chunk.map((args) => plan(...args));
-    const replies = await oracle.run(
-      plans.flatMap((p) => p.requests),
-      `${what} (${chunk.length} run${chunk.length === 1 ? '' : 's'})`,
-    );
-    let at = 0;
-    for (let k = 0; k < plans.length && failure === undefined; k++) {
-      const p = plans[k]!;
-      try {
-        p.verify(replies.slice(at, at + p.requests.length));
-      } catch (e) {
-        if (!(e instanceof PropertyFailure)) throw e;
-        failure = { index: done + k, error: e };
+    const requests = plans.flatMap((p) => p.requests);
+    const label = `${what} (${chunk.length} run${chunk.length === 1 ? '' : 's'})`;
+    const verifyAll = (replies: readonly OracleReply[]): void => {
+      let at = 0;
+      for (let k = 0; k < plans.length && failure === undefined; k++) {
+        const p = plans[k]!;
+        try {
+          p.verify(replies.slice(at, at + p.requests.length));
+        } catch (e) {
+          if (!(e instanceof PropertyFailure)) throw e;
+          failure = { index: done + k, error: e };
+        }
+        at += p.requests.length;
       }
-      at += p.requests.length;
-    }
+    };
+    if (plans.every((p) => p.transient === true)) await oracle.runLeased(requests, label, verifyAll);
+    else verifyAll(await oracle.run(requests, label));
     done += chunk.length;
     if (failure !== undefined) break;
   }

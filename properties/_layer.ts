@@ -160,6 +160,11 @@ export interface PlannedLayer {
 export interface RunPlan {
   readonly requests: readonly Request[];
   verify(replies: readonly OracleReply[]): void;
+  /**
+   * `verify` keeps nothing of the replies (no array, no object holding one) once it returns: large replies may
+   * then be received into reused memory (Oracle.runLeased).
+   */
+  readonly transient?: boolean;
 }
 
 /**
@@ -229,11 +234,13 @@ export class LayerPlan {
     this.#requests.push({ op: 'reseed', seed });
   }
 
-  check(verify: (take: <T>(ticket: Ticket<T>) => T) => void): RunPlan {
+  /** `transient`: see RunPlan.transient, a promise about `verify` made by the property that calls this. */
+  check(verify: (take: <T>(ticket: Ticket<T>) => T) => void, options: { readonly transient?: boolean } = {}): RunPlan {
     const requests = this.#requests;
     return {
       requests,
       verify: (replies) => verify((ticket) => ticket.read(replies[ticket.index]!)),
+      transient: options.transient === true,
     };
   }
 }

@@ -123,7 +123,8 @@ export const dropoutAtSize = defineProperty({
             }
           }
           runsDone++;
-        });
+          // Nothing of the replies outlives this function (failures carry text): they may live in reused memory.
+        }, { transient: true });
       },
       {
         seed: ctx.seed,

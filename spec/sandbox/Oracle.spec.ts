@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Oracle } from '../../src/sandbox/Oracle.ts';
+import type { OracleReply } from '../../src/sandbox/protocol.ts';
 import { Sandbox } from '../../src/sandbox/Sandbox.ts';
 import { transpileModule } from '../../src/runtime/typescript/transpile.ts';
 
@@ -14,6 +15,7 @@ let kept: Float64Array | null = null;
 export function keep(x: Float64Array) { kept = x; return x.length; }
 export function scribble() { if (kept) kept[0] = -1; return 0; }
 export class Counter { n = 0; add(k: number) { this.n += k; return this.n; } }
+export function filled(n: number, v: number) { return new Float64Array(n).fill(v); }
 `;
 
 describe('Oracle.run (batches)', () => {
@@ -94,5 +96,57 @@ describe('Oracle.run (batches)', () => {
     assert.deepEqual(echo(replies[3]), [20, 40]);
     assert.deepEqual(echo(replies[5]), [-2, 80]);
     for (const r of replies.slice(6)) assert.deepEqual(r, { ok: false, thrown: { name: 'RangeError', message: 'kept: not a kept array of that length' } });
+  });
+});
+
+// Large replies the caller is done with when its callback returns are received into memory that is reused, not
+// fresh (src/sandbox/_framePool.ts): a reply of 2 MB here, above the size where that starts.
+describe('Oracle.runLeased (replies in reused memory)', () => {
+  const N = 250_000;
+  let sandbox: Sandbox;
+  let oracle: Oracle;
+  const fill = (v: number) => ({ op: 'callExport', target: 'filled', args: [N, v], echoArgs: false }) as const;
+  const arrayOf = (r: OracleReply | undefined): Float64Array => {
+    assert.ok(r?.ok === true && r.value.type === 'typed');
+    return r.value.value;
+  };
+  before(async () => {
+    const compiled = transpileModule(SOURCE, 'm.ts');
+    if (!compiled.ok) throw new Error(compiled.message);
+    sandbox = await Sandbox.start({ memoryMb: 256, outputBytes: 4096, cpuSeconds: 30 });
+    assert.ok((await sandbox.load(compiled.code, 'm.ts', 1, 10_000)).ok);
+    oracle = new Oracle(sandbox, performance.now() + 60_000);
+  });
+  after(() => sandbox.dispose());
+
+  it("returns what the callback returns, from the same replies `run` gets", async () => {
+    const sum = await oracle.runLeased([fill(3), fill(-0.5)], 'two fills', (replies) => replies.map((r) => arrayOf(r).reduce((a, b) => a + b, 0)));
+    assert.deepEqual(sum, [3 * N, -0.5 * N]);
+    const plain = await oracle.run([fill(3)], 'one fill');
+    assert.equal(arrayOf(plain[0]).length, N);
+  });
+
+  it('a reply from `run` is never overwritten by later leased replies, while a leased reply kept past its callback is', async () => {
+    const kept = arrayOf((await oracle.run([fill(7)], 'kept'))[0]);
+    let leaked: Float64Array | undefined;
+    await oracle.runLeased([fill(1)], 'first', (replies) => void (leaked = arrayOf(replies[0])));
+    for (let v = 2; v <= 4; v++) await oracle.runLeased([fill(v)], `fill ${v}`, (replies) => assert.equal(arrayOf(replies[0])[N - 1], v));
+    assert.ok(kept.every((x) => x === 7));
+    // Breaking the contract shows what it protects: the memory went to the later replies.
+    assert.equal(leaked?.[0], 4);
+  });
+
+  it('gives the memory back when the callback throws, and refuses a callback that returns a promise', async () => {
+    let leaked: Float64Array | undefined;
+    await assert.rejects(
+      oracle.runLeased([fill(5)], 'throws', (replies) => {
+        leaked = arrayOf(replies[0]);
+        throw new Error('checked and failed');
+      }),
+      /checked and failed/,
+    );
+    await assert.rejects(oracle.runLeased([fill(6)], 'async', async () => 1), /must return a value, not a promise/);
+    await oracle.runLeased([fill(8)], 'after', () => undefined);
+    assert.equal(leaked?.[0], 8);
   });
 });

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Socket } from 'node:net';
 import { RltaskError } from '../errors.ts';
 import { encodeFrame, FrameReader, FrameTooLarge } from './_frames.ts';
+import { LEASE_MIN_BYTES, leaseFrame } from './_framePool.ts';
 import type { InputFile } from './_inputFile.ts';
 import { childCommand, detectIsolation } from './_isolation.ts';
 import { harnessSource, loadHarnessSource } from './harnessSource.ts';
@@ -69,6 +70,7 @@ export type LoadResult = { readonly ok: true; readonly exports: readonly string[
 const live = new Set<Sandbox>();
 
 const MIB = 1024 * 1024;
+const noRelease = (): void => undefined;
 /**
  * Output past `outputBytes` is discarded, but past this much the child is stopped: reading a flood costs the
  * grading process its CPU, and whether the flood or the time limit ended a grade would depend on how fast it read.
@@ -116,7 +118,16 @@ export class Sandbox {
   readonly #options: SandboxOptions;
   readonly #pending = new Map<
     number,
-    { resolve: (m: ChildMessage) => void; reject: (e: Error) => void; at: number; what: string; timeoutMs: number; budget: number }
+    {
+      resolve: (m: ChildMessage, release?: () => void) => void;
+      reject: (e: Error) => void;
+      at: number;
+      what: string;
+      timeoutMs: number;
+      budget: number;
+      /** Its reply may be received into pooled memory (requestLeased). */
+      leased: boolean;
+    }
   >();
   /**
    * One timer for the pending requests' deadlines (an Oracle's requests all share the task's deadline), re-armed
@@ -208,7 +219,7 @@ export class Sandbox {
     // own memory; a bigger length prefix is refused unread, before anything is allocated for it.
     const reader = new FrameReader(
       () => Math.min((options.memoryMb + 64) * 1024 * 1024, this.#frameBudget()),
-      (m) => this.#onMessage(m),
+      (m, release) => this.#onMessage(m, release),
       (e) =>
         this.#fault(
           new SubmissionFault(
@@ -218,6 +229,8 @@ export class Sandbox {
               : `the submission's process sent a malformed message: ${e.message}`,
           ),
         ),
+      // Pooled memory only when every message awaited is a reply whose caller gives it back (requestLeased).
+      (length) => (length >= LEASE_MIN_BYTES && this.#loadWaiter === null && this.#allLeased() ? leaseFrame(length) : undefined),
     );
     this.#channel.on('data', (chunk: Buffer) => reader.push(chunk));
     // Errors on the channel (EPIPE after the child died) are reported by the 'exit' handler below.
@@ -272,21 +285,34 @@ export class Sandbox {
     this.#loadWaiter = null;
   }
 
-  #onMessage(m: unknown): void {
+  #allLeased(): boolean {
+    if (this.#pending.size === 0) return false;
+    for (const p of this.#pending.values()) if (!p.leased) return false;
+    return true;
+  }
+
+  #onMessage(m: unknown, release?: () => void): void {
     if (!isChildMessage(m)) {
+      release?.();
       this.#fault(new SubmissionFault('protocol', 'the submission\'s process sent a malformed message'));
       return;
     }
     if (m.kind === 'replies') {
       const p = this.#pending.get(m.id);
       if (p === undefined) {
+        release?.();
         this.#fault(new SubmissionFault('protocol', 'the submission\'s process sent a reply nobody asked for'));
         return;
       }
       this.#pending.delete(m.id);
-      p.resolve(m);
+      if (p.leased) p.resolve(m, release);
+      else {
+        release?.();
+        p.resolve(m);
+      }
       return;
     }
+    release?.();
     const waiter = this.#loadWaiter;
     this.#loadWaiter = null;
     if (waiter === null) this.#fault(new SubmissionFault('protocol', `unexpected "${m.kind}" message from the submission's process`));
@@ -392,11 +418,26 @@ export class Sandbox {
    * same order. Rejects with a SubmissionFault when the child dies, stalls past `timeoutMs`, or lies about the
    * protocol.
    */
-  request(requests: readonly Request[], timeoutMs: number, what: string): Promise<readonly OracleReply[]> {
+  async request(requests: readonly Request[], timeoutMs: number, what: string): Promise<readonly OracleReply[]> {
+    return (await this.#send(requests, timeoutMs, what, false)).replies;
+  }
+
+  /**
+   * `request`, for a caller that is done with the replies' arrays before it calls `release`: a large reply is
+   * received into pooled memory (src/sandbox/_framePool.ts), which `release` gives back to be overwritten by a
+   * later reply. `release` must be called once the replies are no longer used (not calling it only forgoes the
+   * reuse); an array kept past it would change under its holder.
+   */
+  requestLeased(requests: readonly Request[], timeoutMs: number, what: string): Promise<{ replies: readonly OracleReply[]; release: () => void }> {
+    return this.#send(requests, timeoutMs, what, true);
+  }
+
+  #send(requests: readonly Request[], timeoutMs: number, what: string, leased: boolean): Promise<{ replies: readonly OracleReply[]; release: () => void }> {
     const id = this.#nextId++;
-    return new Promise<ChildMessage>((resolve, reject) => {
+    return new Promise<{ m: ChildMessage; release: () => void }>((resolve, reject) => {
       const at = performance.now() + Math.max(1, timeoutMs);
-      this.#pending.set(id, { resolve, reject, at, what, timeoutMs, budget: replyBudget(requests, this.#kept) });
+      const settle = (m: ChildMessage, release?: () => void): void => resolve({ m, release: release ?? noRelease });
+      this.#pending.set(id, { resolve: settle, reject, at, what, timeoutMs, budget: replyBudget(requests, this.#kept), leased });
       this.#armDeadline(at);
       try {
         this.#post({ kind: 'batch', id, requests });
@@ -404,9 +445,12 @@ export class Sandbox {
         this.#pending.delete(id);
         reject(e);
       }
-    }).then((m) => {
-      if (m.kind !== 'replies' || m.replies.length !== requests.length) throw new SubmissionFault('protocol', `expected ${requests.length} replies`);
-      return m.replies;
+    }).then(({ m, release }) => {
+      if (m.kind !== 'replies' || m.replies.length !== requests.length) {
+        release();
+        throw new SubmissionFault('protocol', `expected ${requests.length} replies`);
+      }
+      return { replies: m.replies, release };
     });
   }
 

@@ -288,29 +288,47 @@ export class FrameTooLarge extends RangeError {
   }
 }
 
+/** Memory a FrameReader may receive one frame into, and how to give it back (see src/sandbox/_framePool.ts). */
+export interface FrameLease {
+  readonly buffer: Buffer;
+  readonly release: () => void;
+}
+
 /**
  * Reassembles frames from stream chunks. `onFrame` gets each decoded message; `onError` gets the first
  * problem (an oversized or malformed frame), after which the reader ignores all further input.
  */
 export class FrameReader {
   readonly #maxFrameBytes: () => number;
-  readonly #onFrame: (message: unknown) => void;
+  readonly #onFrame: (message: unknown, release?: () => void) => void;
   readonly #onError: (error: Error) => void;
   /** Bytes of a length prefix split across chunks. */
   readonly #prefix = Buffer.alloc(4);
   #prefixBytes = 0;
   #frame: Buffer | null = null;
+  /** Gives a leased frame's memory back (see `lease` in the constructor). */
+  #release: (() => void) | undefined = undefined;
   #filled = 0;
   #failed = false;
+  readonly #lease: ((length: number) => FrameLease | undefined) | undefined;
 
   /**
    * `maxFrameBytes` is the limit for every frame, or a function asked for the limit of each frame when its length
-   * prefix arrives (a budget that depends on what the reader is waiting for).
+   * prefix arrives (a budget that depends on what the reader is waiting for). `lease`, if given, is asked for the
+   * memory of each frame that does not arrive in one chunk; when it returns a lease, the frame is received into
+   * that memory and `onFrame` gets its `release` beside the message (whose arrays are views into it), and must call
+   * it once nothing uses those arrays any more.
    */
-  constructor(maxFrameBytes: number | (() => number), onFrame: (message: unknown) => void, onError: (error: Error) => void) {
+  constructor(
+    maxFrameBytes: number | (() => number),
+    onFrame: (message: unknown, release?: () => void) => void,
+    onError: (error: Error) => void,
+    lease?: (length: number) => FrameLease | undefined,
+  ) {
     this.#maxFrameBytes = typeof maxFrameBytes === 'number' ? () => maxFrameBytes : maxFrameBytes;
     this.#onFrame = onFrame;
     this.#onError = onError;
+    this.#lease = lease;
   }
 
   /** Bytes of an unfinished frame are buffered (the stream ended mid-frame if this is true at its end). */
@@ -347,7 +365,9 @@ export class FrameReader {
           this.#deliver(frame);
           continue;
         }
-        this.#frame = allocFrame(length);
+        const leased = this.#lease?.(length);
+        this.#frame = leased === undefined ? allocFrame(length) : leased.buffer;
+        this.#release = leased?.release;
         this.#filled = 0;
       }
       const frame = this.#frame;
@@ -356,25 +376,30 @@ export class FrameReader {
       this.#filled += take;
       at += take;
       if (this.#filled < frame.length) return;
+      const release = this.#release;
       this.#frame = null;
-      this.#deliver(frame);
+      this.#release = undefined;
+      this.#deliver(frame, release);
     }
   }
 
-  #deliver(frame: Buffer): void {
+  #deliver(frame: Buffer, release?: () => void): void {
     let message: unknown;
     try {
       message = decodeFrame(frame);
     } catch (e) {
+      release?.();
       this.#fail(e instanceof Error ? e : new Error(String(e)));
       return;
     }
-    this.#onFrame(message);
+    this.#onFrame(message, release);
   }
 
   #fail(error: Error): void {
     this.#failed = true;
     this.#frame = null;
+    this.#release?.();
+    this.#release = undefined;
     this.#onError(error);
   }
 }
