@@ -3,6 +3,7 @@ import { Socket } from 'node:net';
 import { RltaskError } from '../errors.ts';
 import { encodeFrame, FrameReader, FrameTooLarge } from './_frames.ts';
 import { LEASE_MIN_BYTES, leaseFrame } from './_framePool.ts';
+import { type ChannelSink, openChannel } from './_channel.ts';
 import type { InputFile } from './_inputFile.ts';
 import { childCommand, detectIsolation } from './_isolation.ts';
 import { harnessSource, loadHarnessSource } from './harnessSource.ts';
@@ -37,6 +38,11 @@ export interface ChildLauncher {
    * machine lets it switch; its fd 3 is the protocol channel, fd 4 the input file if any.
    */
   command(options: SandboxOptions, uid: number): { readonly command: string; readonly args: readonly string[] };
+  /**
+   * The program makes its fd 3 blocking itself, so the channel may be a connected socket whose reads go straight
+   * into the grader's own memory (_channel.ts) instead of a socketpair Node reads into fresh buffers.
+   */
+  readonly connectedChannel?: boolean;
 }
 
 /** Node with the TypeScript harness, under every isolation layer the machine has (_isolation.ts). */
@@ -147,7 +153,7 @@ export class Sandbox {
   /** A program has been sent to the child: from then on it may run untrusted code. */
   #loaded = false;
 
-  private constructor(options: SandboxOptions, launcher: ChildLauncher, uid: UidLease) {
+  private constructor(options: SandboxOptions, launcher: ChildLauncher, uid: UidLease, channel: { ours: Socket; theirs: Socket; relay: Relay } | null) {
     this.#options = options;
     let command: string;
     let args: readonly string[];
@@ -155,19 +161,27 @@ export class Sandbox {
       ({ command, args } = launcher.command(options, uid.uid));
     } catch (e) {
       uid.release();
+      channel?.ours.destroy();
+      channel?.theirs.destroy();
       throw e;
     }
-    this.#child = spawn(command, [...args], {
-      // fd 3 is the protocol channel (a socketpair): not 'ipc', whose serialization copies large arrays three times.
-      stdio: options.inputFile === undefined ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'pipe', options.inputFile.childFd],
-      detached: true,
-      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
-      cwd: '/',
-    });
+    // fd 3 is the protocol channel (a socket): not 'ipc', whose serialization copies large arrays three times.
+    const fd3 = channel === null ? 'pipe' : channel.theirs;
+    try {
+      this.#child = spawn(command, [...args], {
+        stdio: options.inputFile === undefined ? ['ignore', 'pipe', 'pipe', fd3] : ['ignore', 'pipe', 'pipe', fd3, options.inputFile.childFd],
+        detached: true,
+        env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
+        cwd: '/',
+      });
+    } finally {
+      // Only the child holds that end now: the channel ends when the last process holding it has.
+      channel?.theirs.destroy();
+    }
     live.add(this);
-    const channel = this.#child.stdio[3];
-    if (!(channel instanceof Socket)) throw new RltaskError('E_INTERNAL', 'the sandbox channel (fd 3) was not created');
-    this.#channel = channel;
+    const socket = channel === null ? this.#child.stdio[3] : channel.ours;
+    if (!(socket instanceof Socket)) throw new RltaskError('E_INTERNAL', 'the sandbox channel (fd 3) was not created');
+    this.#channel = socket;
     const capture = (chunk: Buffer): void => {
       const room = this.#options.outputBytes - Buffer.byteLength(this.#output);
       if (room <= 0) {
@@ -191,13 +205,12 @@ export class Sandbox {
     };
     this.#child.stdout!.on('data', capture);
     this.#child.stderr!.on('data', capture);
-    // 'close' comes once the child has exited and every process holding its pipes is gone: the uid is free again.
-    this.#closed = new Promise((resolve) =>
-      this.#child.once('close', () => {
-        uid.release();
-        resolve();
-      }),
-    );
+    // 'close' comes once the child has exited and every process holding its pipes is gone (and with a channel of
+    // our own, once that has closed too): the uid is free again.
+    const channelClosed = channel === null ? Promise.resolve() : new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    this.#closed = new Promise<void>((resolve) => this.#child.once('close', () => resolve()))
+      .then(() => channelClosed)
+      .then(() => uid.release());
     this.#ready = new Promise((resolve, reject) => {
       this.#child.once('spawn', () => undefined);
       this.#child.once('error', (e) => {
@@ -232,7 +245,8 @@ export class Sandbox {
       // Pooled memory only when every message awaited is a reply whose caller gives it back (requestLeased).
       (length) => (length >= LEASE_MIN_BYTES && this.#loadWaiter === null && this.#allLeased() ? leaseFrame(length) : undefined),
     );
-    this.#channel.on('data', (chunk: Buffer) => reader.push(chunk));
+    if (channel === null) this.#channel.on('data', (chunk: Buffer) => reader.push(chunk));
+    else channel.relay.to = reader;
     // Errors on the channel (EPIPE after the child died) are reported by the 'exit' handler below.
     this.#channel.on('error', () => undefined);
     this.#child.once('exit', (code, signal) => {
@@ -246,7 +260,20 @@ export class Sandbox {
   /** Start a child and wait until its harness is ready (before any submission code exists in it). */
   static async start(options: SandboxOptions, launcher: ChildLauncher = nodeLauncher): Promise<Sandbox> {
     await launcher.prepare();
-    const s = new Sandbox(options, launcher, await leaseSandboxUid());
+    let channel: { ours: Socket; theirs: Socket; relay: Relay } | null = null;
+    if (launcher.connectedChannel === true) {
+      const relay = new Relay();
+      channel = { ...(await openChannel(relay)), relay };
+    }
+    let uid: UidLease;
+    try {
+      uid = await leaseSandboxUid();
+    } catch (e) {
+      channel?.ours.destroy();
+      channel?.theirs.destroy();
+      throw e;
+    }
+    const s = new Sandbox(options, launcher, uid, channel);
     try {
       await s.#ready;
     } catch (e) {
@@ -498,6 +525,22 @@ export class Sandbox {
   async dispose(): Promise<void> {
     this.kill();
     await this.#closed;
+  }
+}
+
+/** Hands a channel's reads to the sandbox's FrameReader, which exists only once the channel does. */
+class Relay implements ChannelSink {
+  to: ChannelSink | null = null;
+  /** What arrives before there is a reader (nothing should: the child starts after both exist). */
+  readonly #early = new Uint8Array(64 * 1024);
+
+  target(): Uint8Array {
+    return this.to?.target() ?? this.#early;
+  }
+
+  received(bytes: number, into: Uint8Array): void {
+    if (this.to === null) throw new RltaskError('E_INTERNAL', 'the sandbox channel received bytes before its reader existed');
+    this.to.received(bytes, into);
   }
 }
 

@@ -21,6 +21,17 @@ const KEEP_BYTES = 256 * 1024 * 1024;
 /** The one part of the WebAssembly API used here (the project's type libraries do not declare it). */
 declare const WebAssembly: { Memory: new (descriptor: { initial: number; maximum: number }) => { readonly buffer: ArrayBuffer } };
 
+/**
+ * `bytes` (a multiple of 64 KiB) of memory that a fork of this process leaves alone: a WebAssembly memory, which V8
+ * maps like its own heap, not to be inherited by a child process. Memory from malloc (a Buffer's, an ArrayBuffer's)
+ * is write-protected by every fork — and the grading process spawns a child per grade — so the next write into each
+ * of its pages takes a page fault, which on a VM with a paravirtualized MMU costs more than the write.
+ */
+export function forkSafeMemory(bytes: number): ArrayBuffer {
+  const pages = bytes / WASM_PAGE;
+  return new WebAssembly.Memory({ initial: pages, maximum: pages }).buffer;
+}
+
 const free: ArrayBuffer[] = [];
 let freeBytes = 0;
 
@@ -36,13 +47,7 @@ export function leaseFrame(length: number): { buffer: Buffer; release: () => voi
     if (size >= length && (best === -1 || size < free[best]!.byteLength)) best = i;
   }
   let memory: ArrayBuffer;
-  if (best === -1) {
-    // A WebAssembly memory, not an ArrayBuffer: V8 maps it (as its own heap) so that a fork does not share it.
-    // Malloc'd memory would be write-protected by every fork this process makes — and it spawns a child per grade
-    // — so receiving the next reply into it would take a page fault per page all over again.
-    const pages = Math.ceil(length / GRAIN) * (GRAIN / WASM_PAGE);
-    memory = new WebAssembly.Memory({ initial: pages, maximum: pages }).buffer;
-  }
+  if (best === -1) memory = forkSafeMemory(Math.ceil(length / GRAIN) * GRAIN);
   else {
     memory = free[best]!;
     free.splice(best, 1);

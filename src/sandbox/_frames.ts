@@ -25,6 +25,8 @@
  * caller.
  */
 
+import { forkSafeMemory } from './_framePool.ts';
+
 const F64 = Float64Array;
 const U8 = Uint8Array;
 const MAX_U32 = 0xffff_ffff;
@@ -288,6 +290,18 @@ export class FrameTooLarge extends RangeError {
   }
 }
 
+/** A frame with at least this much left is read in place (FrameReader.target): below it, reads are small anyway. */
+const IN_PLACE_BYTES = 64 * 1024;
+const SCRATCH_BYTES = 256 * 1024;
+
+let scratch: Uint8Array | undefined;
+
+/** Memory every FrameReader of this process reads small chunks into (see forkSafeMemory for why not a Buffer). */
+function readScratch(): Uint8Array {
+  scratch ??= new Uint8Array(forkSafeMemory(SCRATCH_BYTES));
+  return scratch;
+}
+
 /** Memory a FrameReader may receive one frame into, and how to give it back (see src/sandbox/_framePool.ts). */
 export interface FrameLease {
   readonly buffer: Buffer;
@@ -336,7 +350,34 @@ export class FrameReader {
     return this.#frame !== null || this.#prefixBytes > 0;
   }
 
-  push(chunk: Buffer): void {
+  /**
+   * The memory the next read from the channel should go into (ChannelSink): the rest of a large frame being
+   * received, so that its bytes are read in place, or else scratch memory shared by every reader of this process
+   * (reads are handled one at a time, each before the next read is made).
+   */
+  target(): Uint8Array {
+    const frame = this.#frame;
+    if (frame !== null && frame.length - this.#filled >= IN_PLACE_BYTES) return frame.subarray(this.#filled);
+    return readScratch();
+  }
+
+  /** `bytes` arrived in `into`, the memory `target` gave (ChannelSink). */
+  received(bytes: number, into: Uint8Array): void {
+    const frame = this.#frame;
+    if (frame !== null && into.buffer === frame.buffer && into.byteOffset === frame.byteOffset + this.#filled) {
+      this.#filled += bytes;
+      if (this.#filled < frame.length) return;
+      const release = this.#release;
+      this.#frame = null;
+      this.#release = undefined;
+      this.#deliver(frame, release);
+      return;
+    }
+    this.push(fromArrayBuffer(into.buffer, into.byteOffset, bytes), true);
+  }
+
+  /** `reused`: the chunk's memory is read into again later, so nothing decoded may stay a view into it. */
+  push(chunk: Buffer, reused = false): void {
     let at = 0;
     while (!this.#failed && at < chunk.length) {
       if (this.#frame === null) {
@@ -359,8 +400,9 @@ export class FrameReader {
           return;
         }
         if (chunk.length - at >= length) {
-          // The whole frame is in this chunk (small messages): decode it in place, no copy.
-          const frame = chunk.subarray(at, at + length);
+          // The whole frame is in this chunk (small messages): decode it in place, no copy, unless the chunk's
+          // memory is about to be read into again.
+          const frame = reused ? Buffer.from(chunk.subarray(at, at + length)) : chunk.subarray(at, at + length);
           at += length;
           this.#deliver(frame);
           continue;

@@ -151,4 +151,6 @@ export const pythonLauncher: ChildLauncher = {
     if (ready === undefined) throw new RltaskError('E_INTERNAL', 'the Python launcher was used before it was prepared');
     return zygoteCommand(ready, 'harness', sandboxLimits(options), uid);
   },
+  // The zygote makes the channel blocking before the harness runs (_zygote.py, place_fds).
+  connectedChannel: true,
 };
