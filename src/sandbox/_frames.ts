@@ -1,5 +1,5 @@
 /**
- * The framing of the parent↔child channel (an extra stdio fd, a UNIX socketpair; never stdout/stderr).
+ * The framing of the parent↔child channel (an extra stdio fd, a UNIX stream socket; never stdout/stderr).
  *
  * A frame is `u32 length | u32 headerBytes | header | zero pad to 8 | blob…` (little-endian, `length` counts
  * everything after itself). The header is UTF-8 JSON, `{"a":[n0,n1,…],"m":message}`: `a` lists the element

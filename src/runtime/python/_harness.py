@@ -1,7 +1,8 @@
 # The child side of the oracle for `runtime: python`, started inside bubblewrap as
 # `python -I -S -B -u -c <this file>`: it reads no file but the Python runtime and numpy.
 #
-# It speaks the framed protocol of src/sandbox/_frames.ts on fd 3 (a socketpair the parent created):
+# It speaks the framed protocol of src/sandbox/_frames.ts on fd 3 (a socket connected to the parent, made
+# blocking by the zygote):
 # `u32 length | u32 headerBytes | header JSON | zero pad to 8 | float64 blobs`, the header being
 # {"a": [n0, n1, ...], "m": message} with each array as {"$f": i}, NaN/±Infinity/−0 as {"$n": ...} and
 # `undefined` as {"$u": 0}. Arrays the parent placed in the batch's input file are `[offset, n]` in the table
