@@ -248,17 +248,6 @@ export class LayerPlan {
 /** Index of the first element where a and b differ bit for bit (Object.is), or -1. */
 export function firstDifference(a: Float64Array, b: Float64Array): number {
   const n = Math.min(a.length, b.length);
-  let i = 0;
-  if (n >= 64) {
-    // Equal bits are equal values: skip the identical prefix word by word (several times faster than Object.is on
-    // arrays of a million elements), then compare values from the first element whose bits differ (NaNs with
-    // other payloads are still the same value).
-    const wa = new Int32Array(a.buffer, a.byteOffset, 2 * n);
-    const wb = new Int32Array(b.buffer, b.byteOffset, 2 * n);
-    let w = 0;
-    while (w < 2 * n && wa[w] === wb[w]) w++;
-    i = w >> 1;
-  }
-  for (; i < n; i++) if (!Object.is(a[i], b[i])) return i;
+  for (let i = 0; i < n; i++) if (!Object.is(a[i], b[i])) return i;
   return a.length === b.length ? -1 : n;
 }

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { firstDifference } from '../../properties/_layer.ts';
 
-// firstDifference compares values as Object.is does (−0 is not 0, every NaN is NaN), word by word over the
-// identical prefix of a long array.
+// firstDifference compares values as Object.is does: −0 is not 0, and every NaN is NaN, whatever its bits.
 
 describe('firstDifference', () => {
   const long = (n: number): Float64Array => new Float64Array(n).map((_, i) => Math.sin(i) * 1e3);
