@@ -64,6 +64,8 @@ export async function openChannel(sink: ChannelSink): Promise<{ ours: Socket; th
       ours.once('connect', () => resolve());
       ours.once('error', reject);
     });
+    // Errors after the connection (the child gone) are reported by the sandbox as the child's end.
+    ours.on('error', () => undefined);
     ours.write(token);
     try {
       return { ours, theirs: await theirs };
