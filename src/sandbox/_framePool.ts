@@ -29,7 +29,13 @@ declare const WebAssembly: { Memory: new (descriptor: { initial: number; maximum
  */
 export function forkSafeMemory(bytes: number): ArrayBuffer {
   const pages = bytes / WASM_PAGE;
-  return new WebAssembly.Memory({ initial: pages, maximum: pages }).buffer;
+  try {
+    return new WebAssembly.Memory({ initial: pages, maximum: pages }).buffer;
+  } catch {
+    // V8 reserves address space around every WebAssembly memory: under a tight address-space limit it refuses,
+    // and ordinary memory does the same job, only at the cost above.
+    return new ArrayBuffer(bytes);
+  }
 }
 
 const free: ArrayBuffer[] = [];
