@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { SubmissionFault } from '../src/errors.ts';
 import type { Oracle } from '../src/sandbox/Oracle.ts';
-import type { OracleReply } from '../src/sandbox/protocol.ts';
+import type { OracleReply, Request } from '../src/sandbox/protocol.ts';
 import type { RunPlan } from './_layer.ts';
 import type { CheckOutcome } from './PropertyContract.ts';
 import { PropertyFailure } from './PropertyFailure.ts';
@@ -72,6 +72,11 @@ export async function checkProperty<Ts extends [unknown, ...unknown[]]>(
   );
 }
 
+/** The replies to `requests` handed to `use`; in reused memory when the plans are transient (RunPlan.transient). */
+function answer(oracle: Oracle, requests: readonly Request[], what: string, transient: boolean, use: (replies: readonly OracleReply[]) => void): Promise<void> {
+  return transient ? oracle.runLeased(requests, what, use) : oracle.run(requests, what).then(use);
+}
+
 /**
  * `checkProperty` for runs whose requests are all known before the first reply (see LayerPlan): the runs are
  * drawn up front — the very values fc.check would test, examples first — and sent in three batches (the
@@ -92,8 +97,7 @@ export async function checkBatched<Ts extends [unknown, ...unknown[]]>(
 ): Promise<CheckOutcome> {
   const predicate = async (...args: Ts): Promise<void> => {
     const run = plan(...args);
-    if (run.transient === true) await oracle.runLeased(run.requests, what, (replies) => run.verify(replies));
-    else run.verify(await oracle.run(run.requests, what));
+    await answer(oracle, run.requests, what, run.transient === true, (replies) => run.verify(replies));
   };
   const property = fc.asyncProperty(...arbitraries, predicate);
   const examples = (options.examples ?? []).slice(0, options.numRuns);
@@ -122,8 +126,7 @@ export async function checkBatched<Ts extends [unknown, ...unknown[]]>(
         at += p.requests.length;
       }
     };
-    if (plans.every((p) => p.transient === true)) await oracle.runLeased(requests, label, verifyAll);
-    else verifyAll(await oracle.run(requests, label));
+    await answer(oracle, requests, label, plans.every((p) => p.transient === true), verifyAll);
     done += chunk.length;
     if (failure !== undefined) break;
   }

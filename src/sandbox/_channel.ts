@@ -36,23 +36,18 @@ export async function openChannel(sink: ChannelSink): Promise<{ ours: Socket; th
       const timer = setTimeout(() => reject(new RltaskError('E_INTERNAL', 'could not connect the sandbox channel')), CONNECT_TIMEOUT_MS);
       server.on('connection', (socket) => {
         others.add(socket);
-        // Read exactly the token, byte by byte of what has arrived, without reading past it.
-        let got = Buffer.alloc(0);
+        // Exactly the token: read(n) gives n bytes once that many have arrived (fewer only at the stream's end).
         const onReadable = (): void => {
-          let chunk: Buffer | null;
-          while (got.length < TOKEN_BYTES && (chunk = socket.read(Math.min(TOKEN_BYTES - got.length, socket.readableLength) || 1) as Buffer | null) !== null) {
-            got = Buffer.concat([got, chunk]);
-          }
-          if (got.length < TOKEN_BYTES) return;
+          const got: unknown = socket.read(TOKEN_BYTES);
+          if (got === null) return;
           socket.off('readable', onReadable);
-          if (!timingSafeEqual(got, token)) {
+          if (!(got instanceof Buffer) || got.length !== TOKEN_BYTES || !timingSafeEqual(got, token)) {
             socket.destroy();
             return;
           }
           socket.pause();
           clearTimeout(timer);
           others.delete(socket);
-          for (const other of others) other.destroy();
           resolve(socket);
         };
         socket.on('error', () => undefined);

@@ -38,6 +38,12 @@ export function forkSafeMemory(bytes: number): ArrayBuffer {
   }
 }
 
+/** Memory a FrameReader may receive one frame into, and how to give it back. */
+export interface FrameLease {
+  readonly buffer: Buffer;
+  readonly release: () => void;
+}
+
 const free: ArrayBuffer[] = [];
 let freeBytes = 0;
 
@@ -46,7 +52,7 @@ let freeBytes = 0;
  * it), and the function that gives the memory back. Calling `release` more than once does nothing; not calling it
  * only means the memory is freed by the garbage collector instead of reused.
  */
-export function leaseFrame(length: number): { buffer: Buffer; release: () => void } {
+export function leaseFrame(length: number): FrameLease {
   let best = -1;
   for (let i = 0; i < free.length; i++) {
     const size = free[i]!.byteLength;
@@ -70,9 +76,4 @@ export function leaseFrame(length: number): { buffer: Buffer; release: () => voi
       freeBytes += memory.byteLength;
     },
   };
-}
-
-/** Bytes kept for reuse (tests and diagnostics). */
-export function pooledFrameBytes(): number {
-  return freeBytes;
 }

@@ -25,7 +25,7 @@
  * caller.
  */
 
-import { forkSafeMemory } from './_framePool.ts';
+import { type FrameLease, forkSafeMemory } from './_framePool.ts';
 
 const F64 = Float64Array;
 const U8 = Uint8Array;
@@ -302,12 +302,6 @@ function readScratch(): Uint8Array {
   return scratch;
 }
 
-/** Memory a FrameReader may receive one frame into, and how to give it back (see src/sandbox/_framePool.ts). */
-export interface FrameLease {
-  readonly buffer: Buffer;
-  readonly release: () => void;
-}
-
 /**
  * Reassembles frames from stream chunks. `onFrame` gets each decoded message; `onError` gets the first
  * problem (an oversized or malformed frame), after which the reader ignores all further input.
@@ -366,11 +360,7 @@ export class FrameReader {
     const frame = this.#frame;
     if (frame !== null && into.buffer === frame.buffer && into.byteOffset === frame.byteOffset + this.#filled) {
       this.#filled += bytes;
-      if (this.#filled < frame.length) return;
-      const release = this.#release;
-      this.#frame = null;
-      this.#release = undefined;
-      this.#deliver(frame, release);
+      if (this.#filled === frame.length) this.#finish(frame);
       return;
     }
     this.push(fromArrayBuffer(into.buffer, into.byteOffset, bytes), true);
@@ -418,11 +408,16 @@ export class FrameReader {
       this.#filled += take;
       at += take;
       if (this.#filled < frame.length) return;
-      const release = this.#release;
-      this.#frame = null;
-      this.#release = undefined;
-      this.#deliver(frame, release);
+      this.#finish(frame);
     }
+  }
+
+  /** The frame being received is complete: deliver it, with its lease if it has one. */
+  #finish(frame: Buffer): void {
+    const release = this.#release;
+    this.#frame = null;
+    this.#release = undefined;
+    this.#deliver(frame, release);
   }
 
   #deliver(frame: Buffer, release?: () => void): void {
