@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import { RltaskError } from '../errors.ts';
 import { encodeFrame, FrameReader, FrameTooLarge } from './_frames.ts';
 import { LEASE_MIN_BYTES, leaseFrame } from './_framePool.ts';
-import { type ChannelSink, openChannel } from './_channel.ts';
 import type { InputFile } from './_inputFile.ts';
 import { childCommand, detectIsolation } from './_isolation.ts';
 import { harnessSource, loadHarnessSource } from './harnessSource.ts';
@@ -26,27 +26,61 @@ export interface SandboxOptions {
   readonly inputFile?: InputFile;
 }
 
+/** Where the reads of a channel go: `target` is asked for the memory of each read, `received` is told how much arrived. */
+export interface ChannelSink {
+  target(): Uint8Array;
+  received(bytes: number, into: Uint8Array): void;
+}
+
+/**
+ * A started child as the sandbox sees it: a ChildProcess, or a process a launcher started another way (the
+ * Python runtime's zygote forks its children). Its stdout and stderr are captured as output; it ends with an
+ * exit code or a signal; `close` follows once its output has ended.
+ */
+export interface SandboxProcess {
+  /** The process (and process group) id when the sandbox may signal it itself; otherwise `kill` does. */
+  readonly pid?: number | undefined;
+  readonly exitCode: number | null;
+  readonly signalCode: NodeJS.Signals | null;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  once(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this;
+  once(event: 'close' | 'spawn', listener: () => void): this;
+  once(event: 'error', listener: (e: Error) => void): this;
+  /** Kill the process and every process it started. */
+  kill(signal?: NodeJS.Signals): boolean;
+}
+
 /**
  * How a child is started: the runtime's interpreter with its harness, under the isolation it needs. The default
- * starts Node with the TypeScript harness; another runtime passes its own to `Sandbox.start`.
+ * spawns Node with the TypeScript harness; another runtime passes its own to `Sandbox.start`.
  */
-export interface ChildLauncher {
-  /** Everything `command` needs, resolved once per process before the first child (harness source, probes). */
+export type ChildLauncher = SpawningLauncher | StartingLauncher;
+
+interface LauncherBase {
+  /** Everything a child needs, resolved once per process before the first child (harness source, probes). */
   prepare(): Promise<void>;
+}
+
+/** A launcher whose child is a command this process spawns, with the channel as its fd 3 (a socket pair). */
+export interface SpawningLauncher extends LauncherBase {
+  readonly kind: 'spawn';
   /**
    * The argv of one child with these limits, to run as `uid` (its own while it lives, see sandboxUid.ts) when the
    * machine lets it switch; its fd 3 is the protocol channel, fd 4 the input file if any.
    */
   command(options: SandboxOptions, uid: number): { readonly command: string; readonly args: readonly string[] };
-  /**
-   * The program makes its fd 3 blocking itself, so the channel may be a connected socket whose reads go straight
-   * into the grader's own memory (_channel.ts) instead of a socketpair Node reads into fresh buffers.
-   */
-  readonly connectedChannel?: boolean;
+}
+
+/** A launcher that starts the child itself and hands over its channel, whose reads go to `sink`. */
+export interface StartingLauncher extends LauncherBase {
+  readonly kind: 'start';
+  start(options: SandboxOptions, uid: number, sink: ChannelSink): Promise<{ readonly process: SandboxProcess; readonly channel: Socket }>;
 }
 
 /** Node with the TypeScript harness, under every isolation layer the machine has (_isolation.ts). */
 const nodeLauncher: ChildLauncher = {
+  kind: 'spawn',
   prepare: async () => {
     await Promise.all([loadHarnessSource(), detectIsolation()]);
   },
@@ -119,7 +153,7 @@ export function killAllSandboxes(): void {
  * stdout and stderr are only captured as text and never parsed.
  */
 export class Sandbox {
-  readonly #child: ChildProcess;
+  readonly #child: SandboxProcess;
   readonly #channel: Socket;
   readonly #options: SandboxOptions;
   readonly #pending = new Map<
@@ -153,35 +187,12 @@ export class Sandbox {
   /** A program has been sent to the child: from then on it may run untrusted code. */
   #loaded = false;
 
-  private constructor(options: SandboxOptions, launcher: ChildLauncher, uid: UidLease, channel: { ours: Socket; theirs: Socket; relay: Relay } | null) {
+  private constructor(options: SandboxOptions, started: Started, uid: UidLease) {
     this.#options = options;
-    let command: string;
-    let args: readonly string[];
-    try {
-      ({ command, args } = launcher.command(options, uid.uid));
-    } catch (e) {
-      uid.release();
-      channel?.ours.destroy();
-      channel?.theirs.destroy();
-      throw e;
-    }
-    // fd 3 is the protocol channel (a socket): not 'ipc', whose serialization copies large arrays three times.
-    const fd3 = channel === null ? 'pipe' : channel.theirs;
-    try {
-      this.#child = spawn(command, [...args], {
-        stdio: options.inputFile === undefined ? ['ignore', 'pipe', 'pipe', fd3] : ['ignore', 'pipe', 'pipe', fd3, options.inputFile.childFd],
-        detached: true,
-        env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
-        cwd: '/',
-      });
-    } finally {
-      // Only the child holds that end now: the channel ends when the last process holding it has.
-      channel?.theirs.destroy();
-    }
+    this.#child = started.process;
+    this.#channel = started.channel;
     live.add(this);
-    const socket = channel === null ? this.#child.stdio[3] : channel.ours;
-    if (!(socket instanceof Socket)) throw new RltaskError('E_INTERNAL', 'the sandbox channel (fd 3) was not created');
-    this.#channel = socket;
+    const socket = started.channel;
     const capture = (chunk: Buffer): void => {
       const room = this.#options.outputBytes - Buffer.byteLength(this.#output);
       if (room <= 0) {
@@ -203,11 +214,11 @@ export class Sandbox {
         this.#outputDropped += chunk.length - room;
       }
     };
-    this.#child.stdout!.on('data', capture);
-    this.#child.stderr!.on('data', capture);
+    this.#child.stdout?.on('data', capture);
+    this.#child.stderr?.on('data', capture);
     // 'close' comes once the child has exited and every process holding its pipes is gone (and with a channel of
     // our own, once that has closed too): the uid is free again.
-    const channelClosed = channel === null ? Promise.resolve() : new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const channelClosed = started.relay === null ? Promise.resolve() : new Promise<void>((resolve) => socket.once('close', () => resolve()));
     this.#closed = new Promise<void>((resolve) => this.#child.once('close', () => resolve()))
       .then(() => channelClosed)
       .then(() => uid.release());
@@ -245,8 +256,8 @@ export class Sandbox {
       // Pooled memory only when every message awaited is a reply whose caller gives it back (requestLeased).
       (length) => (length >= LEASE_MIN_BYTES && this.#loadWaiter === null && this.#allLeased() ? leaseFrame(length) : undefined),
     );
-    if (channel === null) this.#channel.on('data', (chunk: Buffer) => reader.push(chunk));
-    else channel.relay.to = reader;
+    if (started.relay === null) this.#channel.on('data', (chunk: Buffer) => reader.push(chunk));
+    else started.relay.to = reader;
     // Errors on the channel (EPIPE after the child died) are reported by the 'exit' handler below.
     this.#channel.on('error', () => undefined);
     this.#child.once('exit', (code, signal) => {
@@ -260,20 +271,15 @@ export class Sandbox {
   /** Start a child and wait until its harness is ready (before any submission code exists in it). */
   static async start(options: SandboxOptions, launcher: ChildLauncher = nodeLauncher): Promise<Sandbox> {
     await launcher.prepare();
-    let channel: { ours: Socket; theirs: Socket; relay: Relay } | null = null;
-    if (launcher.connectedChannel === true) {
-      const relay = new Relay();
-      channel = { ...(await openChannel(relay)), relay };
-    }
-    let uid: UidLease;
+    const uid = await leaseSandboxUid();
+    let started: Started;
     try {
-      uid = await leaseSandboxUid();
+      started = launcher.kind === 'spawn' ? spawnChild(launcher, options, uid.uid) : await startChild(launcher, options, uid.uid);
     } catch (e) {
-      channel?.ours.destroy();
-      channel?.theirs.destroy();
+      uid.release();
       throw e;
     }
-    const s = new Sandbox(options, launcher, uid, channel);
+    const s = new Sandbox(options, started, uid);
     try {
       await s.#ready;
     } catch (e) {
@@ -508,11 +514,12 @@ export class Sandbox {
     return withoutV8Trace(full);
   }
 
-  /** Kill the child's whole process group. Safe to call more than once. */
+  /** Kill the child's whole process group (or tree). Safe to call more than once. */
   kill(): void {
     const pid = this.#child.pid;
-    if (pid !== undefined && this.#child.exitCode === null && this.#child.signalCode === null) {
+    if (this.#child.exitCode === null && this.#child.signalCode === null) {
       try {
+        if (pid === undefined) throw new Error('no process group of ours');
         process.kill(-pid, 'SIGKILL');
       } catch {
         this.#child.kill('SIGKILL');
@@ -526,6 +533,38 @@ export class Sandbox {
     this.kill();
     await this.#closed;
   }
+}
+
+/** A child as a launcher started it, with the channel the sandbox talks to it on. */
+interface Started {
+  readonly process: SandboxProcess;
+  readonly channel: Socket;
+  /** Where the channel's reads go until the sandbox's FrameReader takes them (a channel a launcher connected). */
+  readonly relay: Relay | null;
+}
+
+/** Spawn a launcher's command with the channel as fd 3 (a socket pair Node makes) and the input file as fd 4. */
+function spawnChild(launcher: SpawningLauncher, options: SandboxOptions, uid: number): Started {
+  const { command, args } = launcher.command(options, uid);
+  // fd 3 is the protocol channel (a socket): not 'ipc', whose serialization copies large arrays three times.
+  const child = spawn(command, [...args], {
+    stdio: options.inputFile === undefined ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'pipe', options.inputFile.childFd],
+    detached: true,
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
+    cwd: '/',
+  });
+  const channel = child.stdio[3];
+  if (!(channel instanceof Socket)) {
+    child.kill('SIGKILL');
+    throw new RltaskError('E_INTERNAL', 'the sandbox channel (fd 3) was not created');
+  }
+  return { process: child, channel, relay: null };
+}
+
+async function startChild(launcher: StartingLauncher, options: SandboxOptions, uid: number): Promise<Started> {
+  const relay = new Relay();
+  const { process: child, channel } = await launcher.start(options, uid, relay);
+  return { process: child, channel, relay };
 }
 
 /** Hands a channel's reads to the sandbox's FrameReader, which exists only once the channel does. */

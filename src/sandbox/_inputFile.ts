@@ -26,6 +26,7 @@ export class InputFile {
   /** Where each immutable buffer starts in the file: a buffer is written once, whole, and its views placed in it. */
   readonly #offsets = new WeakMap<ArrayBufferLike, number>();
   #closed = false;
+  readonly #onClose: (() => void)[] = [];
 
   private constructor(fd: number, childFd: number) {
     this.#fd = fd;
@@ -78,11 +79,21 @@ export class InputFile {
     return at + a.byteOffset;
   }
 
+  /**
+   * Call `fn` when the file is closed (at once if it is): a launcher that handed the file to a process that
+   * outlives the batch (the Python zygote) has that process let go of it.
+   */
+  onClose(fn: () => void): void {
+    if (this.#closed) fn();
+    else this.#onClose.push(fn);
+  }
+
   /** Close both descriptors (children keep their own copies until they exit). Safe to call more than once. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     closeSync(this.#fd);
     closeSync(this.childFd);
+    for (const fn of this.#onClose.splice(0)) fn();
   }
 }

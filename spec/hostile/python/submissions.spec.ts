@@ -9,7 +9,7 @@
  * it as declared; with it off, that the code really was loaded in a child. After both batches: the sentinel
  * directory unchanged, the 127.0.0.1 server never connected to, this process (the grader) alive with its pid, and
  * no process left: no sandboxed process under the zygote (a PID namespace dies with its init), no zygote client
- * (found by a marker in the environment they inherit), no process a case started on purpose (found by a token in
+ * (the one that hands the zygote a batch's input file; found by a marker in the environment it inherits), no process a case started on purpose (found by a token in
  * its argv), and once the zygote is stopped, nothing of this file at all.
  */
 import assert from 'node:assert/strict';
@@ -207,7 +207,7 @@ it('no process outlives its grade: no sandboxed process under the zygote, no cli
     below = await tree(zygote.pid);
   }
   assert.equal(below.length, 3, `processes under the zygote: ${below.join(', ')}`);
-  // What this file's environment marks, bar the zygote: the clients, each gone with its sandboxed process.
+  // What this file's environment marks, bar the zygote: the input files' clients, each gone once it handed its file over.
   assert.deepEqual((await settledProcesses(scratch.marker)).filter((p) => !below.includes(p.pid)), []);
   await stopPythonZygote();
   assert.deepEqual(await settledProcesses(scratch.marker), []);

@@ -85,7 +85,7 @@ def unix_sockets():
 def connect_abstract(name):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        s.connect("\\0" + name)
+        s.connect(("\\0" + name).encode().ljust(108, b"\\0"))
         return "connected"
     except OSError as e:
         return f"refused: {type(e).__name__}"

@@ -5,8 +5,13 @@
 # abstract Unix socket named on its command line: the zygote shares the grader's network namespace for that,
 # every sandboxed process gets a new one (where the name means nothing).
 #
-# Per request (one client connection, src/runtime/python/_zygoteClient.py, which passes its stdio, channel and
-# input file by SCM_RIGHTS):
+# A request comes one of two ways. The grading process itself (src/runtime/python/_zygoteChild.ts) opens three
+# connections, each starting with a header line naming the same random id: the request ("R" + JSON), the
+# channel ("C" + id) and the output ("O" + id); the channel and the output connections become the sandboxed
+# process's fd 3 and its stdout and stderr, and an input file registered before (below) its fd 4. No process is
+# started outside the sandbox for it. A client (src/runtime/python/_zygoteClient.py, for the tools, and once per
+# batch to register its input file: {"op": "input", "id": ...}, forgotten on "F" + id) passes its stdio, channel
+# and input file by SCM_RIGHTS instead. Then:
 #   W1 (zygote's child, root in the zygote's namespaces): moves the passed descriptors to 0..k and closes every
 #      other; unshares mount, PID, network, IPC and UTS namespaces; forks W2; waits; exits as W3 ended.
 #   W2 (PID 1 of the new PID namespace, dies with W1): makes its mounts private, mounts its own /tmp, /dev/shm
@@ -16,9 +21,9 @@
 #      the leased uid and gid (which clears every capability), an empty bounding and ambient set, no_new_privs;
 #      checks all of that in /proc/self/status; then runs the program (the harness, or a tool) from its code
 #      object, compiled once here.
-# The zygote answers each client with W1's end ("exit <code>" or "signal <n>"; "error <why>" for a refused
-# request); a client whose connection closes (the grader killed it: a timeout, the grade's end) has its W1
-# killed, and with it W2's namespace.
+# The zygote answers each request (on its request connection) with W1's end ("exit <code>" or "signal <n>";
+# "error <why>" for a refused request); a request whose connection closes (the grader's kill: a timeout, the
+# grade's end) has its W1 killed, and with it W2's namespace.
 import ctypes
 import fcntl
 import json
@@ -30,6 +35,7 @@ import signal
 import socket
 import struct
 import sys
+import time
 
 # What the harness and the tools import, paid once here instead of once per submission.
 import ast  # noqa: F401
@@ -66,6 +72,9 @@ def import_numpy():
 
 MAX_REQUEST = 4096
 MAX_FDS = 5
+ID_CHARS = frozenset('0123456789abcdef')
+# A request whose three connections have not all arrived by then is dropped (its grader gave up long before).
+GROUP_TIMEOUT_S = 30
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
@@ -136,8 +145,8 @@ def place_fds(fds):
     for i, fd in enumerate(high):
         os.dup2(fd, i, inheritable=True)
     os.closerange(len(high), 1 << 20)
-    # The programs read with blocking reads; the grader may pass a socket that is non-blocking on its side (the flag
-    # belongs to the open socket, shared with the grader's copy, which it closed once it had spawned the client).
+    # The programs read with blocking reads; a passed socket may be non-blocking (the flag belongs to the open
+    # socket, shared with every copy of its descriptor: the zygote's own are).
     for fd in range(len(high)):
         os.set_blocking(fd, True)
 
@@ -277,10 +286,24 @@ def verify(uid):
 
 # ---- the zygote ----------------------------------------------------------------------------------------------
 
+def abstract_address(name):
+    return ('\0' + name).encode().ljust(108, b'\0')
+
+
+def parse_id(value):
+    if not isinstance(value, str) or len(value) != 32 or not set(value) <= ID_CHARS:
+        raise ValueError(f'refused id {value!r}')
+    return value
+
+
 def parse_request(data, nfds):
     request = json.loads(data.decode('utf-8'))
     if not isinstance(request, dict):
         raise ValueError('a request is an object')
+    if 'id' in request:
+        parse_id(request['id'])
+    if 'input' in request and request['input'] is not None:
+        parse_id(request['input'])
     uid = request.get('uid')
     if not isinstance(uid, int) or not 0 < uid < 0xFFFFFFFF or uid == os.getuid():
         raise ValueError(f'refused uid {uid!r}')
@@ -296,16 +319,25 @@ def parse_request(data, nfds):
 
 def serve(name):
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind('\0' + name)
+    # Node names an abstract socket with the whole of sun_path, NUL-padded (108 bytes): so does everyone here.
+    listener.bind(abstract_address(name))
     listener.listen(64)
     listener.setblocking(False)
     sel = selectors.DefaultSelector()
     sel.register(listener, selectors.EVENT_READ, ('accept', None))
     sel.register(sys.stdin.fileno(), selectors.EVENT_READ, ('stdin', None))
-    workers = set()
+    state = State(sel)
     os.write(1, b'ready\n')
     while True:
-        events = sel.select(timeout=None if 'numpy' in sys.modules or numpy_failed is not None else 0)
+        if 'numpy' not in sys.modules and numpy_failed is None:
+            timeout = 0
+        elif state.groups:
+            timeout = max(0.0, min(g.created for g in state.groups.values()) + GROUP_TIMEOUT_S - time.monotonic())
+        else:
+            timeout = None
+        events = sel.select(timeout=timeout)
+        for group in [g for g in state.groups.values() if g.created + GROUP_TIMEOUT_S <= time.monotonic()]:
+            state.drop(group)
         if not events:
             import_numpy()
             continue
@@ -313,15 +345,20 @@ def serve(name):
             kind, data = key.data
             if kind == 'stdin':
                 # The grader closed our stdin (or died): stop, taking every worker down.
-                for worker in workers:
+                for worker in state.workers:
                     kill(worker.pid)
                 os._exit(0)
             if kind == 'accept':
-                accept(listener, sel, workers)
+                accept(listener, state)
+            elif kind == 'part':
+                # A connection of a request still incomplete says nothing more: readable means its grader closed it.
+                # (The record says whether it is still pending: this batch of events may have launched it.)
+                if data.pending:
+                    state.drop(data)
             elif kind == 'client':
-                # A client says nothing after its request: readable means it is gone (killed, or finished). The
-                # record, not a descriptor number (reused once closed, even within one batch of events), says
-                # which worker is its.
+                # A request's connection says nothing after its request: readable means it is gone (killed, or
+                # finished). The record, not a descriptor number (reused once closed, even within one batch of
+                # events), says which worker is its.
                 worker = data
                 if not worker.done:
                     kill(worker.pid)
@@ -331,7 +368,7 @@ def serve(name):
                 if worker.done:
                     continue
                 worker.done = True
-                workers.discard(worker)
+                state.workers.discard(worker)
                 sel.unregister(worker.pidfd)
                 os.close(worker.pidfd)
                 pid, conn = worker.pid, worker.conn
@@ -343,6 +380,39 @@ def serve(name):
                     pass
                 unregister(sel, conn)
                 conn.close()
+
+
+class State:
+    def __init__(self, sel):
+        self.sel = sel
+        self.workers = set()
+        # Requests from the grading process whose three connections have not all arrived, by id.
+        self.groups = {}
+        # Input files registered by a client, by id: each sandboxed process whose request names one gets it as fd 4.
+        self.inputs = {}
+
+    def drop(self, group):
+        group.pending = False
+        self.groups.pop(group.key, None)
+        for conn in group.conns():
+            unregister(self.sel, conn)
+            conn.close()
+
+
+class Group:
+    """The connections of one request from the grading process, as they arrive."""
+
+    def __init__(self, key):
+        self.key = key
+        self.created = time.monotonic()
+        self.pending = True
+        self.request = None
+        self.control = None
+        self.channel = None
+        self.output = None
+
+    def conns(self):
+        return [c for c in (self.control, self.channel, self.output) if c is not None]
 
 
 class Worker:
@@ -378,7 +448,7 @@ def refuse(conn, fds, why):
     conn.close()
 
 
-def accept(listener, sel, workers):
+def accept(listener, state):
     try:
         conn, _ = listener.accept()
     except (BlockingIOError, InterruptedError):
@@ -391,14 +461,113 @@ def accept(listener, sel, workers):
         if peer_uid != os.getuid():
             raise ValueError(f'a client of uid {peer_uid}')
         data, fds, _, _ = socket.recv_fds(conn, MAX_REQUEST, MAX_FDS)
-        request = parse_request(data, len(fds))
-        if request['program'] == 'harness':
-            import_numpy()
-            if numpy_failed is not None:
-                raise ValueError(numpy_failed)
+        if data.startswith(b'{'):
+            request = json.loads(data.decode('utf-8'))
+            if isinstance(request, dict) and request.get('op') == 'input':
+                register_input(conn, request, fds, state)
+                return
+            request = parse_request(data, len(fds))
+        else:
+            if fds:
+                raise ValueError('descriptors passed with a header')
+            while not data.endswith(b'\n'):
+                if len(data) > MAX_REQUEST:
+                    raise ValueError('a header line longer than a request may be')
+                more = conn.recv(MAX_REQUEST)
+                if not more:
+                    raise ValueError('the connection closed within its header')
+                data += more
+            header(conn, data[:-1], state)
+            return
     except (OSError, ValueError) as e:
         refuse(conn, fds, str(e))
         return
+    start(conn, request, fds, state)
+
+
+def register_input(conn, request, fds, state):
+    key = parse_id(request.get('id'))
+    if len(fds) != 4 or key in state.inputs:
+        raise ValueError('an input file is registered once, as fd 3')
+    for fd in fds[:3]:
+        os.close(fd)
+    state.inputs[key] = fds[3]
+    del fds[:]
+    try:
+        conn.sendall(b'exit 0')
+    except OSError:
+        pass
+    conn.close()
+
+
+def header(conn, line, state):
+    """One of the grading process's connections: a request, its channel, its output, or an input file to forget."""
+    kind, body = line[:1], line[1:]
+    if kind == b'F':
+        fd = state.inputs.pop(parse_id(body.decode('ascii')), None)
+        if fd is not None:
+            os.close(fd)
+        conn.close()
+        return
+    if kind == b'R':
+        request = parse_request(body, 4)
+        key = parse_id(request.get('id'))
+        part = 'control'
+    elif kind in (b'C', b'O'):
+        request = None
+        key = parse_id(body.decode('ascii'))
+        part = 'channel' if kind == b'C' else 'output'
+    else:
+        raise ValueError(f'unknown header {kind!r}')
+    group = state.groups.get(key)
+    if group is None:
+        group = state.groups[key] = Group(key)
+    if getattr(group, part) is not None:
+        raise ValueError(f'a second {part} connection for request {key}')
+    setattr(group, part, conn)
+    if request is not None:
+        group.request = request
+    conn.setblocking(False)
+    state.sel.register(conn, selectors.EVENT_READ, ('part', group))
+    if group.control is not None and group.channel is not None and group.output is not None:
+        launch(group, state)
+
+
+def launch(group, state):
+    """All of a request's connections are here: its sandboxed process gets them (and its input file) as 0..4."""
+    group.pending = False
+    del state.groups[group.key]
+    for conn in group.conns():
+        unregister(state.sel, conn)
+    fds = []
+    try:
+        fds.append(os.open('/dev/null', os.O_RDWR))
+        fds.append(os.dup(group.output.fileno()))
+        fds.append(os.dup(group.output.fileno()))
+        fds.append(os.dup(group.channel.fileno()))
+        key = group.request.get('input')
+        if key is not None:
+            if key not in state.inputs:
+                raise ValueError(f'no input file {key} is registered')
+            fds.append(os.dup(state.inputs[key]))
+    except (OSError, ValueError) as e:
+        group.channel.close()
+        group.output.close()
+        refuse(group.control, fds, str(e))
+        return
+    group.channel.close()
+    group.output.close()
+    start(group.control, group.request, fds, state)
+
+
+def start(conn, request, fds, state):
+    """Fork the worker of a request; `fds` (closed here either way) become its descriptors 0..k, and `conn` gets
+    its end."""
+    if request['program'] == 'harness':
+        import_numpy()
+        if numpy_failed is not None:
+            refuse(conn, fds, numpy_failed)
+            return
     code = programs[request['program']]
     try:
         pid = os.fork()
@@ -413,10 +582,10 @@ def accept(listener, sel, workers):
     for fd in fds:
         os.close(fd)
     worker = Worker(pid, os.pidfd_open(pid), conn)
-    workers.add(worker)
+    state.workers.add(worker)
     conn.setblocking(False)
-    sel.register(worker.pidfd, selectors.EVENT_READ, ('worker', worker))
-    sel.register(conn, selectors.EVENT_READ, ('client', worker))
+    state.sel.register(worker.pidfd, selectors.EVENT_READ, ('worker', worker))
+    state.sel.register(conn, selectors.EVENT_READ, ('client', worker))
 
 
 def read_programs():

@@ -34,7 +34,8 @@ def main():
     fds = open_fds()
     conn = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
-        conn.connect('\0' + name)
+        # The zygote's address is the whole of sun_path, NUL-padded, as Node names an abstract socket.
+        conn.connect(('\0' + name).encode().ljust(108, b'\0'))
         rights = b''.join(fd.to_bytes(4, sys.byteorder) for fd in fds)
         conn.sendmsg([request.encode('utf-8')], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, rights)])
     except OSError as e:

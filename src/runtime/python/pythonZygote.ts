@@ -4,16 +4,17 @@ import { RltaskError } from '../../errors.ts';
 import { registerSandboxOwner, type ChildLauncher } from '../../sandbox/Sandbox.ts';
 import { pythonInstall, sandboxLimits, zygoteBwrapArgs, type PythonInstall } from './pythonSandbox.ts';
 import { pythonSource } from './pythonSources.ts';
+import { registerInputFile, startZygoteChild, type ZygoteProgram } from './_zygoteChild.ts';
 
-/** The programs the zygote runs in its sandboxed processes, compiled once when it starts. */
-export type ZygoteProgram = 'harness' | 'analyze' | 'mutate';
+export type { ZygoteProgram } from './_zygoteChild.ts';
 
 const START_TIMEOUT_MS = 60_000;
 
 /**
  * The running zygote: a bubblewrap sandbox whose Python imported numpy once and forks, per sandboxed process, a
  * child that takes namespaces, limits and a uid of its own before the program runs (src/runtime/python/_zygote.py
- * says how). Clients (_zygoteClient.py) reach it at an abstract Unix socket in this process's network namespace.
+ * says how). This process (_zygoteChild.ts) and clients it spawns (_zygoteClient.py, which pass descriptors) reach it
+ at an abstract Unix socket in this process's network namespace.
  */
 export interface PythonZygote {
   /** The abstract socket's name (without its leading NUL). */
@@ -129,8 +130,9 @@ export async function stopPythonZygote(): Promise<void> {
 }
 
 /**
- * The argv of one sandboxed process: the zygote's client with the request (the program, the leased `uid`, the
- * limits). Its stdio, fd 3 and fd 4 become the sandboxed process's; it ends as that process ends.
+ * The argv of one sandboxed process started through a client (a tool's: runPythonTool.ts): the zygote's client with
+ * the request (the program, the leased `uid`, the limits). Its stdio, fd 3 and fd 4 become the sandboxed
+ * process's; it ends as that process ends.
  */
 export function zygoteCommand(zygote: PythonZygote, program: ZygoteProgram, limits: ReturnType<typeof sandboxLimits>, uid: number): { command: string; args: string[] } {
   const request = JSON.stringify({ program, uid, ...limits });
@@ -141,16 +143,18 @@ let ready: PythonZygote | undefined;
 
 /**
  * Starts Python children with the harness (src/runtime/python/_harness.py): each is forked by the zygote into
- * namespaces and a uid of its own; what the grader spawns (and kills) is the zygote's client.
+ * namespaces and a uid of its own, asked for over three connections of this process's (_zygoteChild.ts), with no
+ * process of this one's in between.
  */
 export const pythonLauncher: ChildLauncher = {
+  kind: 'start',
   prepare: async () => {
     ready = await pythonZygote();
   },
-  command: (options, uid) => {
-    if (ready === undefined) throw new RltaskError('E_INTERNAL', 'the Python launcher was used before it was prepared');
-    return zygoteCommand(ready, 'harness', sandboxLimits(options), uid);
+  start: async (options, uid, sink) => {
+    const zygote = ready;
+    if (zygote === undefined) throw new RltaskError('E_INTERNAL', 'the Python launcher was used before it was prepared');
+    const input = options.inputFile === undefined ? undefined : await registerInputFile(zygote, options.inputFile);
+    return startZygoteChild(zygote, { program: 'harness', uid, ...sandboxLimits(options) }, sink, input);
   },
-  // The zygote makes the channel blocking before the harness runs (_zygote.py, place_fds).
-  connectedChannel: true,
 };

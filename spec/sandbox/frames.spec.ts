@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { openChannel } from '../../src/sandbox/_channel.ts';
 import { encodeFrame, FrameReader } from '../../src/sandbox/_frames.ts';
 
-// A Python child's channel is a connected socket whose reads the FrameReader directs: a large frame is read in
+// A Python child's channel is a socket whose reads the FrameReader directs (net.Socket's `onread`): a large frame is read in
 // place, everything else into scratch memory that the next read overwrites.
 
 /** Feed `bytes` to the reader as a socket would: each read fills at most what `target()` offers, capped at `chunk`. */
@@ -54,32 +53,5 @@ describe('FrameReader reading through target()/received()', () => {
     const next = r.target();
     assert.equal(next.length, frame.length - 4 - (1000 - 4));
     assert.notEqual(next.buffer, first.buffer);
-  });
-});
-
-describe('openChannel', () => {
-  it("connects two sockets: what one end writes arrives through the other's sink, and back", async () => {
-    const got: Buffer[] = [];
-    const scratch = new Uint8Array(1024);
-    const { ours, theirs } = await openChannel({ target: () => scratch, received: (n, into) => void got.push(Buffer.from(into.subarray(0, n))) });
-    try {
-      theirs.resume();
-      const back = new Promise<string>((resolve) => theirs.once('data', (d: Buffer) => resolve(d.toString())));
-      ours.write('to the child');
-      assert.equal(await back, 'to the child');
-      theirs.write('to the grader');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      assert.equal(Buffer.concat(got).toString(), 'to the grader');
-    } finally {
-      ours.destroy();
-      theirs.destroy();
-    }
-  });
-
-  it('ends our side when the last holder of theirs closes it', async () => {
-    const { ours, theirs } = await openChannel({ target: () => new Uint8Array(64), received: () => undefined });
-    const closed = new Promise<void>((resolve) => ours.once('close', () => resolve()));
-    theirs.destroy();
-    await closed;
   });
 });
