@@ -487,7 +487,10 @@ export class Sandbox {
     });
   }
 
-  /** The child's process id (the process group id too), for diagnostics and leak checks. */
+  /**
+   * The child's process id (the process group id too), for diagnostics and leak checks; undefined for a child its
+   * launcher started itself (a Python child lives in the zygote's PID namespace).
+   */
   get pid(): number | undefined {
     return this.#child.pid;
   }
@@ -518,11 +521,13 @@ export class Sandbox {
   kill(): void {
     const pid = this.#child.pid;
     if (this.#child.exitCode === null && this.#child.signalCode === null) {
-      try {
-        if (pid === undefined) throw new Error('no process group of ours');
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        this.#child.kill('SIGKILL');
+      if (pid === undefined) this.#child.kill('SIGKILL');
+      else {
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          this.#child.kill('SIGKILL');
+        }
       }
     }
     live.delete(this);
