@@ -192,7 +192,6 @@ export class Sandbox {
     this.#child = started.process;
     this.#channel = started.channel;
     live.add(this);
-    const socket = started.channel;
     const capture = (chunk: Buffer): void => {
       const room = this.#options.outputBytes - Buffer.byteLength(this.#output);
       if (room <= 0) {
@@ -218,7 +217,7 @@ export class Sandbox {
     this.#child.stderr?.on('data', capture);
     // 'close' comes once the child has exited and every process holding its pipes is gone (and with a channel of
     // our own, once that has closed too): the uid is free again.
-    const channelClosed = started.relay === null ? Promise.resolve() : new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const channelClosed = started.relay === null ? Promise.resolve() : new Promise<void>((resolve) => started.channel.once('close', () => resolve()));
     this.#closed = new Promise<void>((resolve) => this.#child.once('close', () => resolve()))
       .then(() => channelClosed)
       .then(() => uid.release());

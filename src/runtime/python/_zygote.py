@@ -296,8 +296,8 @@ def parse_id(value):
     return value
 
 
-def parse_request(data, nfds):
-    request = json.loads(data.decode('utf-8'))
+def parse_request(request, nfds):
+    """A request as JSON parsed it, checked."""
     if not isinstance(request, dict):
         raise ValueError('a request is an object')
     if 'id' in request:
@@ -466,7 +466,7 @@ def accept(listener, state):
             if isinstance(request, dict) and request.get('op') == 'input':
                 register_input(conn, request, fds, state)
                 return
-            request = parse_request(data, len(fds))
+            request = parse_request(request, len(fds))
         else:
             if fds:
                 raise ValueError('descriptors passed with a header')
@@ -510,7 +510,7 @@ def header(conn, line, state):
         conn.close()
         return
     if kind == b'R':
-        request = parse_request(body, 4)
+        request = parse_request(json.loads(body.decode('utf-8')), 4)
         key = parse_id(request.get('id'))
         part = 'control'
     elif kind in (b'C', b'O'):

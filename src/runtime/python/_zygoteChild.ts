@@ -96,6 +96,11 @@ function signalName(n: number): NodeJS.Signals | undefined {
   return undefined;
 }
 
+/** The argv of the zygote's client (_zygoteClient.py) passing `request`, with its stdio, fd 3 and fd 4, to the zygote. */
+export function clientCommand(zygote: ZygoteAddress, request: object): { command: string; args: string[] } {
+  return { command: zygote.python.executable, args: ['-I', '-S', '-c', zygote.client, zygote.name, JSON.stringify(request)] };
+}
+
 function connected(socket: Socket): Promise<void> {
   return new Promise((resolve, reject) => {
     socket.once('connect', () => resolve());
@@ -148,7 +153,8 @@ export function registerInputFile(zygote: ZygoteAddress, file: InputFile): Promi
   if (known !== undefined && known.zygote === zygote.name) return known.id;
   const id = randomBytes(16).toString('hex');
   const done = new Promise<string>((resolve, reject) => {
-    const child = spawn(zygote.python.executable, ['-I', '-S', '-c', zygote.client, zygote.name, JSON.stringify({ op: 'input', id })], {
+    const { command, args } = clientCommand(zygote, { op: 'input', id });
+    const child = spawn(command, args, {
       stdio: ['ignore', 'ignore', 'pipe', file.childFd],
       env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
       cwd: '/',

@@ -4,7 +4,7 @@ import { RltaskError } from '../../errors.ts';
 import { registerSandboxOwner, type ChildLauncher } from '../../sandbox/Sandbox.ts';
 import { pythonInstall, sandboxLimits, zygoteBwrapArgs, type PythonInstall } from './pythonSandbox.ts';
 import { pythonSource } from './pythonSources.ts';
-import { registerInputFile, startZygoteChild, type ZygoteProgram } from './_zygoteChild.ts';
+import { clientCommand, registerInputFile, startZygoteChild, type ZygoteProgram } from './_zygoteChild.ts';
 
 export type { ZygoteProgram } from './_zygoteChild.ts';
 
@@ -135,8 +135,7 @@ export async function stopPythonZygote(): Promise<void> {
  * process's; it ends as that process ends.
  */
 export function zygoteCommand(zygote: PythonZygote, program: ZygoteProgram, limits: ReturnType<typeof sandboxLimits>, uid: number): { command: string; args: string[] } {
-  const request = JSON.stringify({ program, uid, ...limits });
-  return { command: zygote.python.executable, args: ['-I', '-S', '-c', zygote.client, zygote.name, request] };
+  return clientCommand(zygote, { program, uid, ...limits });
 }
 
 let ready: PythonZygote | undefined;
