@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { z } from 'zod';
@@ -247,7 +248,13 @@ export class LayerPlan {
 
 /** Index of the first element where a and b differ bit for bit (Object.is), or -1. */
 export function firstDifference(a: Float64Array, b: Float64Array): number {
+  // Equal bytes are equal elements, and the usual answer (an input left untouched, eval the identity) is
+  // "none": memcmp says so without a JavaScript loop over millions of elements, which a cold grade runs
+  // unoptimized. Elements can differ in bytes and not by Object.is (NaNs with other payloads): the loop decides.
+  if (a.length === b.length && bytesOf(a).equals(bytesOf(b))) return -1;
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (!Object.is(a[i], b[i])) return i;
   return a.length === b.length ? -1 : n;
 }
+
+const bytesOf = (a: Float64Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);

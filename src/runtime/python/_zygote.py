@@ -93,6 +93,14 @@ PR_CAP_AMBIENT = 47
 PR_CAP_AMBIENT_CLEAR_ALL = 4
 
 libc = ctypes.CDLL(None, use_errno=True)
+# fork(2) called with the GIL held (PyDLL), not os.fork(): CPython's after-fork work in the child (its runtime's
+# locks, the threading and random modules' hooks) touches pages all over the interpreter's memory, each a
+# copy-on-write fault, and costs a child several times what the fork itself does. This process is single-threaded
+# (OpenBLAS with one thread, no threading), so that work has nothing to repair; every stream a child's program can
+# draw from is seeded by the harness before the submission runs.
+_fork = ctypes.PyDLL(None, use_errno=True).fork
+_fork.restype = ctypes.c_int
+_fork.argtypes = []
 libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
 libc.unshare.argtypes = [ctypes.c_int]
 libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
@@ -112,6 +120,14 @@ _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 def clear_capabilities():
     # The uid switch empties the permitted and effective sets, not the inheritable one bubblewrap filled.
     check(libc.capset(ctypes.byref(CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)), (CapData * 2)()), 'capset')
+
+
+def fork():
+    pid = _fork()
+    if pid < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f'fork: {os.strerror(err)}')
+    return pid
 
 
 def check(result, what):
@@ -171,7 +187,7 @@ def w1(fds, request, code):
         check(libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), 'unshare')
     except OSError as e:
         fail(str(e))
-    pid = os.fork()
+    pid = fork()
     if pid == 0:
         os.close(status_r)
         os.close(alive_w)
@@ -209,7 +225,7 @@ def w2(request, code, status_w, alive_r):
         mount('proc', '/proc', 'proc', MS_NOSUID | MS_NODEV | MS_NOEXEC)
     except OSError as e:
         fail(str(e))
-    pid = os.fork()
+    pid = fork()
     if pid == 0:
         os.close(status_w)
         w3(request, code)
@@ -570,7 +586,7 @@ def start(conn, request, fds, state):
             return
     code = programs[request['program']]
     try:
-        pid = os.fork()
+        pid = fork()
     except OSError as e:
         refuse(conn, fds, f'the zygote could not fork: {e}')
         return
