@@ -117,9 +117,15 @@ class CapData(ctypes.Structure):
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 
+# Made once here, like everything a sandboxed process's set-up can take ready-made: in a fresh fork, the first use
+# of any part of the interpreter costs page faults.
+_CAP_HEADER = CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
+_NO_CAPS = (CapData * 2)()
+
+
 def clear_capabilities():
     # The uid switch empties the permitted and effective sets, not the inheritable one bubblewrap filled.
-    check(libc.capset(ctypes.byref(CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)), (CapData * 2)()), 'capset')
+    check(libc.capset(ctypes.byref(_CAP_HEADER), _NO_CAPS), 'capset')
 
 
 def fork():
@@ -138,11 +144,6 @@ def check(result, what):
 
 def mount(source, target, fstype, flags, data=None):
     check(libc.mount(source and source.encode(), target.encode(), fstype and fstype.encode(), flags, data and data.encode()), f'mount {target}')
-
-
-def last_cap():
-    with open('/proc/sys/kernel/cap_last_cap') as f:
-        return int(f.read())
 
 
 # ---- one worker --------------------------------------------------------------------------------------------
@@ -250,7 +251,7 @@ def w3(request, code):
         for res, value in ((resource.RLIMIT_AS, request['addressSpace']), (resource.RLIMIT_CPU, request['cpuSeconds']),
                            (resource.RLIMIT_NPROC, request['nproc']), (resource.RLIMIT_FSIZE, 0), (resource.RLIMIT_CORE, 0)):
             resource.setrlimit(res, (value, value))
-        for cap in range(last_cap() + 1):
+        for cap in range(LAST_CAP + 1):
             check(libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), 'prctl(CAPBSET_DROP)')
         check(libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), 'prctl(CAP_AMBIENT)')
         os.setgroups([])
@@ -286,10 +287,24 @@ def w3(request, code):
     os._exit(status & 0xFF)
 
 
+def read_proc(path):
+    # os.read, not open(): a text file object is several objects and a codec lookup, each a first use here.
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        data = b''
+        while chunk := os.read(fd, 65536):
+            data += chunk
+    finally:
+        os.close(fd)
+    return data.decode('ascii', 'replace')
+
+
+LAST_CAP = int(read_proc('/proc/sys/kernel/cap_last_cap'))
+
+
 def verify(uid):
     """What the kernel says this process is, before the program runs: anything else is a setup failure."""
-    with open('/proc/self/status') as f:
-        fields = dict(line.split(':', 1) for line in f if ':' in line)
+    fields = dict(line.split(':', 1) for line in read_proc('/proc/self/status').splitlines() if ':' in line)
     ids = [int(v) for v in fields['Uid'].split()] + [int(v) for v in fields['Gid'].split()]
     if ids != [uid] * 8:
         fail(f'uid/gid not switched: {fields["Uid"].strip()} / {fields["Gid"].strip()}')
