@@ -4,7 +4,7 @@ import { policy as policyDefinition } from '../checks/policy.ts';
 import { childOptionsOf, startSubject } from '../startSubject.ts';
 import { pythonLauncher } from './pythonZygote.ts';
 import { mutatePython } from './mutatePython.ts';
-import { classMemberNames, runStaticChecks } from './staticChecks.ts';
+import { classMemberNames, readOriginalFacts, runStaticChecks } from './staticChecks.ts';
 import { analyzePythonIn } from './analyzePython.ts';
 
 /**
@@ -17,6 +17,9 @@ function programOf(files: ReadonlyMap<string, string>, entry: string, main: bool
 }
 
 async function prepare(input: PrepareInput): Promise<Prepared> {
+  // The task's original files are read by a child of their own while the grade's starts (runStaticChecks awaits
+  // them; a failure there is reported by it, not here).
+  for (const read of readOriginalFacts(input)) read.catch(() => undefined);
   // The grade's own child reads the code before it is loaded there: one process per grade instead of two.
   const child = await (input.child ?? startChild)(childOptionsOf(input.limits));
   let kept = false;
@@ -35,7 +38,6 @@ async function prepare(input: PrepareInput): Promise<Prepared> {
 }
 
 const startChild = (options: SandboxOptions): Promise<Sandbox> => Sandbox.start(options, pythonLauncher);
-
 
 /**
  * Python: Python's own `ast` reads the submission for the static checks, never executing it, in the grade's own

@@ -44,6 +44,24 @@ function originalFacts(file: string, text: string): Promise<PythonFileFacts | un
   return hit;
 }
 
+/** The input of the static checks: the editable files (as submitted, and as the task has them), the subject, the checks. */
+export interface StaticChecksInput {
+  readonly files: ReadonlyMap<string, { readonly submitted: string; readonly original: string }>;
+  readonly subject: { readonly file: string; readonly export: string };
+  readonly checks: readonly PythonCheck[];
+}
+
+/**
+ * Starts reading the original files the checks compare against (once per process, see originalFacts), so that a
+ * grade can do it while its own sandbox starts: the first grade of a process otherwise waits for that child too.
+ */
+export function readOriginalFacts(input: StaticChecksInput): Promise<unknown>[] {
+  return input.checks.flatMap((check) => {
+    const f = input.files.get(check.file ?? input.subject.file);
+    return f === undefined ? [] : [originalFacts(check.file ?? input.subject.file, f.original)];
+  });
+}
+
 /** The static half's results and whether the code can be loaded at all. */
 export interface PythonStaticResult {
   readonly checks: Check[];
@@ -59,18 +77,10 @@ export interface PythonStaticResult {
  * grades must not come from a process that was fed one submission's text.
  */
 export async function runStaticChecks(
-  input: {
-    readonly files: ReadonlyMap<string, { readonly submitted: string; readonly original: string }>;
-    readonly subject: { readonly file: string; readonly export: string };
-    readonly checks: readonly PythonCheck[];
-  },
+  input: StaticChecksInput,
   analyze: (files: ReadonlyMap<string, string>) => Promise<ReadonlyMap<string, PythonFileFacts>> = analyzePython,
 ): Promise<PythonStaticResult> {
-  const originalsRead = input.checks.flatMap((check) => {
-    const f = input.files.get(check.file ?? input.subject.file);
-    return f === undefined ? [] : [originalFacts(check.file ?? input.subject.file, f.original)];
-  });
-  const [all] = await Promise.all([analyze(new Map([...input.files].map(([p, f]) => [p, f.submitted] as const))), ...originalsRead]);
+  const [all] = await Promise.all([analyze(new Map([...input.files].map(([p, f]) => [p, f.submitted] as const))), ...readOriginalFacts(input)]);
   const facts = new Map([...all].filter(([p]) => input.files.has(p)));
   const broken = [...facts].find(([, f]) => f.syntax !== null);
   if (broken !== undefined) {
