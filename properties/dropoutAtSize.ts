@@ -15,6 +15,32 @@ const shape = z.array(z.int().min(1)).min(1).max(4);
 const elementsOf = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
 
 /**
+ * One pass over a training call's output: how many units had a non-zero expected value, how many of those were
+ * dropped, and whether every unit is 0 or x·s within `tol`. Not DropoutSequenceCheck.forward: its input classes
+ * and subnormal slack are for inputs this property never sends, and over a million elements they cost several
+ * times this loop. Branch-free (whether a unit was dropped is a coin flip the processor cannot predict): a
+ * failure is located by a second pass, which says what is wrong. A module-level function, not a loop inside the
+ * property's closures: those are made anew for every run, and V8 optimized the loop in them only some of the
+ * time (on-stack replacement racing the loop's end), so that some batches ran it as baseline code throughout.
+ */
+function scanKept(x: Float64Array, y: Float64Array, s: number, tol: number): { dropped: number; informative: number; ok: boolean } {
+  const n = x.length;
+  let dropped = 0;
+  let informative = 0;
+  let ok = 1;
+  for (let i = 0; i < n; i++) {
+    const want = x[i]! * s;
+    const yi = y[i]!;
+    const zero = +(yi === 0);
+    const live = +(want !== 0);
+    informative += live;
+    dropped += zero & live;
+    ok &= zero | +(Math.abs(yi - want) <= tol * Math.abs(want));
+  }
+  return { dropped, informative, ok: ok === 1 };
+}
+
+/**
  * The dropout contract at the input sizes a task's own tests use. The other properties keep their inputs small
  * so that they can afford many runs, and a layer that is right only below some size (`if x.size <= 200_000`)
  * passed them all. Per run, a rate p drawn from the seed and, per shape, one layer at that rate called `calls`
@@ -83,24 +109,9 @@ export const dropoutAtSize = defineProperty({
               if (changed >= 0) {
                 throw new PropertyFailure(`${params.method}() modified its input: element ${changed} of ${n} changed from ${fmt(x[changed]!, 17)} to ${fmt(inputAfter![changed]!, 17)} (${where(c + 1)})`);
               }
-              // One pass, not DropoutSequenceCheck.forward: its input classes and subnormal slack are for inputs this
-              // property never sends, and over a million elements they cost several times this loop. Branch-free
-              // (whether a unit was dropped is a coin flip the processor cannot predict): a failure is located by a
-              // second pass, which says what is wrong.
               const tol = params.relTolerance;
-              let dropped = 0;
-              let informative = 0;
-              let ok = 1;
-              for (let i = 0; i < n; i++) {
-                const want = x[i]! * s;
-                const yi = y[i]!;
-                const zero = +(yi === 0);
-                const live = +(want !== 0);
-                informative += live;
-                dropped += zero & live;
-                ok &= zero | +(Math.abs(yi - want) <= tol * Math.abs(want));
-              }
-              if (ok === 0) {
+              const { dropped, informative, ok } = scanKept(x, y, s, tol);
+              if (!ok) {
                 for (let i = 0; i < n; i++) {
                   const xi = x[i]!;
                   const yi = y[i]!;
