@@ -86,6 +86,10 @@ MS_NODEV = 4
 MS_NOEXEC = 8
 MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
+MNT_DETACH = 2
+# The host's transparent-huge-page settings, bound read-only into the zygote's view (pythonSandbox.ts) for glibc's
+# malloc to read as the zygote starts, and gone from it before any sandboxed process exists (forget_thp_settings).
+THP_SETTINGS = '/sys/kernel/mm/transparent_hugepage'
 PR_SET_PDEATHSIG = 1
 PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
@@ -103,7 +107,18 @@ _fork.restype = ctypes.c_int
 _fork.argtypes = []
 libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
 libc.unshare.argtypes = [ctypes.c_int]
+libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
 libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+
+
+def forget_thp_settings():
+    """Unmount the settings glibc has read and remove the directories bubblewrap made for them: the view every
+    sandboxed process inherits is again only the runtime, numpy and the system's libraries."""
+    if not os.path.isdir(THP_SETTINGS):
+        return
+    check(libc.umount2(THP_SETTINGS.encode(), MNT_DETACH), f'umount {THP_SETTINGS}')
+    for d in (THP_SETTINGS, '/sys/kernel/mm', '/sys/kernel', '/sys'):
+        os.rmdir(d)
 
 
 class CapHeader(ctypes.Structure):
@@ -632,5 +647,6 @@ def read_programs():
     return {name: compile(source, f'<rltask {name}>', 'exec', dont_inherit=True) for name, source in sources.items()}
 
 
+forget_thp_settings()
 programs = read_programs()
 serve(sys.argv[1])

@@ -118,9 +118,12 @@ export function zygoteBwrapArgs(py: PythonInstall): string[] {
     '--setenv', 'MKL_NUM_THREADS', '1',
     '--setenv', 'PYTHONHASHSEED', '0',
     // malloc keeps freed memory for reuse instead of returning it at once (large arrays were mapped and unmapped
-    // on every call, a page fault per page each time). Read by glibc when the zygote starts, inherited by every
-    // fork, and removed from the environment by the zygote (its children's environment stays the list above).
-    '--setenv', 'GLIBC_TUNABLES', 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456',
+    // on every call, a page fault per page each time), and backs its heap with transparent huge pages where the
+    // host allows them on request (a fresh fork takes one page fault per 2 MB of new heap instead of one per
+    // 4 KB; numpy's own request covered only the 2 MB-aligned middle of each large array). Read by glibc when the
+    // zygote starts, inherited by every fork, and removed from the environment by the zygote (its children's
+    // environment stays the list above).
+    '--setenv', 'GLIBC_TUNABLES', 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456:glibc.malloc.hugetlb=1',
     '--hostname', 'sandbox',
     // Only what the zygote uses to isolate its children: mount (/tmp, /proc), setuid/setgid, drop the bounding set.
     ...['CAP_SYS_ADMIN', 'CAP_SETUID', 'CAP_SETGID', 'CAP_SETPCAP'].flatMap((cap) => ['--cap-add', cap]),
@@ -134,6 +137,9 @@ export function zygoteBwrapArgs(py: PythonInstall): string[] {
     ...(py.libpython === null ? [] : ['--ro-bind', py.libpython, `${PY_ROOT}/lib/${py.libpython.split('/').pop() ?? 'libpython.so'}`]),
     '--ro-bind', py.numpy, `${PY_LIB}/numpy`,
     ...(py.numpyLibs === null ? [] : ['--ro-bind', py.numpyLibs, `${PY_LIB}/numpy.libs`]),
+    // Where glibc reads whether the host has transparent huge pages (without it, `hugetlb=1` above does nothing).
+    // Read-only, and unmounted by the zygote as it starts (_zygote.py), before any sandboxed process exists.
+    '--ro-bind-try', '/sys/kernel/mm/transparent_hugepage', '/sys/kernel/mm/transparent_hugepage',
     '--proc', '/proc',
     '--dev', '/dev',
     '--perms', '1777', '--tmpfs', '/tmp',
