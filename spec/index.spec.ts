@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { gradeWorkspace, initWorkspace, loadTask, RltaskError, runVisibleTests } from '../src/index.ts';
+import { gradeWorkspace, initWorkspace, loadTask, RltaskError, runVisibleTests, usePython } from '../src/index.ts';
 import { cleanupTmp, DROPOUT_YAML, tmp } from './_helpers.ts';
 
 after(cleanupTmp);
@@ -21,5 +21,6 @@ describe('the library entry (src/index.ts)', () => {
 
   it('throws typed errors with codes', async () => {
     await assert.rejects(loadTask('no/such/task.yaml'), (e: unknown) => e instanceof RltaskError && e.code === 'E_SPEC');
+    assert.throws(() => usePython(''), (e: unknown) => e instanceof RltaskError && e.code === 'E_USAGE');
   });
 });

@@ -35,4 +35,5 @@ export { falseRejectBound, selfTest } from './grading/selfTest.ts';
 export type { CaseOutcome, RegradeOutcome, SelfTest, SelfTestOptions } from './grading/selfTest.ts';
 export { GRADING_V8_FLAGS, tuneV8 } from './startup/tuneV8.ts';
 export { runtimeNames } from './runtime/runtimeNames.ts';
+export { usePython } from './runtime/python/pythonSandbox.ts';
 export type { RuntimeName } from './runtime/runtimeNames.ts';

@@ -1,5 +1,5 @@
 import type { Command, OptionSpec, PositionalSpec } from './Command.ts';
-import { GLOBAL_OPTIONS, VERSION_OPTION } from './_globalOptions.ts';
+import { GLOBAL_NAMES, GLOBAL_OPTIONS, VERSION_OPTION, globalOptionUsage } from './_globalOptions.ts';
 import { TOOL } from './_tool.ts';
 
 const WIDTH = 100;
@@ -51,7 +51,7 @@ function table(rows: readonly (readonly [string, string])[]): string[] {
 }
 
 function globalOptionRows(withVersion: boolean): [string, string][] {
-  const rows: [string, string][] = Object.entries(GLOBAL_OPTIONS).map(([name, o]) => ['short' in o ? `-${o.short}, --${name}` : `--${name}`, o.description]);
+  const rows: [string, string][] = GLOBAL_NAMES.map((name) => [globalOptionUsage(name), GLOBAL_OPTIONS[name].description]);
   if (withVersion) rows.push([`-${VERSION_OPTION.short}, --version`, VERSION_OPTION.description]);
   return rows;
 }

@@ -1,15 +1,15 @@
 import { stat } from 'node:fs/promises';
 import type { Command, OptionSpec, ParsedValues } from './Command.ts';
-import { GLOBAL_OPTIONS } from './_globalOptions.ts';
+import { GLOBAL_NAMES, GLOBAL_OPTIONS, type GlobalValueName, type GlobalValues } from './_globalOptions.ts';
 import { TOOL } from './_tool.ts';
 
 /** What a verb's command line asks for: help, or a run with these values; or why it cannot be read. */
 export type ParsedArguments =
   | { readonly kind: 'help'; readonly debug: boolean }
-  | { readonly kind: 'run'; readonly debug: boolean; readonly values: ParsedValues }
+  | { readonly kind: 'run'; readonly debug: boolean; readonly values: ParsedValues; readonly globals: GlobalValues }
   | { readonly kind: 'bad'; readonly debug: boolean; readonly message: string };
 
-const GLOBAL_NAMES = Object.keys(GLOBAL_OPTIONS).filter((k): k is keyof typeof GLOBAL_OPTIONS => Object.hasOwn(GLOBAL_OPTIONS, k));
+const takesValue = (name: keyof typeof GLOBAL_OPTIONS): name is GlobalValueName => GLOBAL_OPTIONS[name].type !== 'boolean';
 
 /** `-1`, `-0.5`, `-.5`: a value, never an option (so that `--seed -1` is range-checked, not "ambiguous"). */
 const NEGATIVE_NUMBER = /^-\.?\d/;
@@ -57,7 +57,7 @@ async function notADirectory(dir: string): Promise<string | undefined> {
 
 /**
  * Read a verb's command line against its definition: `--name value`, `--name=value`, flags, `--` (only
- * positionals after it), the global `--debug` and `-h`/`--help`. Every value is converted and checked here
+ * positionals after it), the global options (`--debug`, `-h`/`--help`, `--python PATH`). Every value is converted and checked here
  * (types, ranges, required options and positionals, directories that must exist), so a verb does no work on
  * arguments it would later refuse. The first problem is reported, as one line.
  */
@@ -67,6 +67,7 @@ export async function parseArguments(command: Command, argv: readonly string[]):
   const rest: string[] = [];
   let problem: string | undefined;
   const globals = new Set<keyof typeof GLOBAL_OPTIONS>();
+  const globalValues: GlobalValues = {};
   let onlyPositionals = false;
   const fail = (message: string): void => void (problem ??= message);
   for (let i = 0; i < argv.length; i++) {
@@ -93,6 +94,22 @@ export async function parseArguments(command: Command, argv: readonly string[]):
     const inline = eq === -1 ? undefined : token.slice(eq + 1);
     const flag = `--${name}`;
     const global = GLOBAL_NAMES.find((g) => g === name);
+    if (global !== undefined && takesValue(global)) {
+      const spec = GLOBAL_OPTIONS[global];
+      let text = inline;
+      if (text === undefined) {
+        const next = argv[i + 1];
+        if (next === undefined || looksLikeOption(next)) {
+          fail(`${flag} expects a value (${spec.valueName})`);
+          continue;
+        }
+        text = next;
+        i++;
+      }
+      if (text === '') fail(`${flag} expects ${spec.valueName}, got an empty value`);
+      else globalValues[global] = text;
+      continue;
+    }
     if (global !== undefined) {
       if (inline !== undefined) fail(`${flag} takes no value, got "${inline}"`);
       else globals.add(global);
@@ -167,5 +184,5 @@ export async function parseArguments(command: Command, argv: readonly string[]):
     const why = await notADirectory(v);
     if (why !== undefined) return { kind: 'bad', debug, message: `--${name} ${v} ${why}` };
   }
-  return { kind: 'run', debug, values: { positionals, options } };
+  return { kind: 'run', debug, values: { positionals, options }, globals: globalValues };
 }

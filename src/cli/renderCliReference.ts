@@ -1,5 +1,5 @@
 import type { Command } from './Command.ts';
-import { GLOBAL_OPTIONS, VERSION_OPTION } from './_globalOptions.ts';
+import { GLOBAL_NAMES, GLOBAL_OPTIONS, VERSION_OPTION, globalOptionUsage } from './_globalOptions.ts';
 import { optionDescription, optionUsage, positionalUsage, usageLine } from './_helpText.ts';
 import { TOOL } from './_tool.ts';
 
@@ -28,7 +28,7 @@ function section(c: Command): string[] {
  * (scripts/cliReference.ts writes it; with `--check`, CI fails when the committed file differs).
  */
 export function renderCliReference(commands: readonly Command[]): string {
-  const globals = Object.entries(GLOBAL_OPTIONS).map(([name, o]) => ['short' in o ? `\`-${o.short}\`, \`--${name}\`` : `\`--${name}\``, o.description]);
+  const globals = GLOBAL_NAMES.map((name) => [globalOptionUsage(name).split(', ').map((u) => `\`${u}\``).join(', '), GLOBAL_OPTIONS[name].description]);
   globals.push([`\`-${VERSION_OPTION.short}\`, \`--version\``, `${VERSION_OPTION.description} (before a verb only)`]);
   const lines = [
     `# ${TOOL.name} command-line reference`,

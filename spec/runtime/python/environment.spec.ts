@@ -42,6 +42,33 @@ describe('the Python runtime on a machine that cannot run it', () => {
   it('a Python without numpy is an error naming RLTASK_PYTHON', async () => {
     const r = await spawnCli(['grade', TASK, path.join(dir, 'ws'), '--json'], 120_000, { PATH: process.env['PATH'] ?? '/usr/bin:/bin', RLTASK_PYTHON: path.join(bin, 'python-without-numpy') }).exited;
     assert.equal(r.code, 3, r.stdout + r.stderr);
-    assert.match(r.stdout + r.stderr, /numpy is not importable \(set RLTASK_PYTHON to a Python 3 with numpy\)/);
+    assert.match(r.stdout + r.stderr, /numpy is not importable \(set RLTASK_PYTHON, or pass --python, to a Python 3 with numpy\)/);
+  });
+
+  it('--python PATH chooses the interpreter, before the verb or after it, over RLTASK_PYTHON', async () => {
+    const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', RLTASK_PYTHON: path.join(bin, 'python-without-numpy') };
+    const good = await spawnCli(['grade', TASK, path.join(dir, 'ws'), '--json', '--python', PYTHON], 120_000, env).exited;
+    // The workspace holds the planted bug: a verdict (exit 1), not an error, means the interpreter ran the grade.
+    assert.equal(good.code, 1, good.stdout + good.stderr);
+    assert.match(good.stdout, /"status":"failed"/);
+    const bad = await spawnCli(['--python', path.join(bin, 'python-without-numpy'), 'grade', TASK, path.join(dir, 'ws'), '--json'], 120_000, { PATH: env.PATH }).exited;
+    assert.equal(bad.code, 3, bad.stdout + bad.stderr);
+    assert.match(bad.stdout + bad.stderr, /python-without-numpy cannot run submissions: numpy is not importable \(pass --python a Python 3 with numpy\)/);
+  });
+
+  it('--python naming no file, or nothing, is bad input (exit 2) before any grade', async () => {
+    const missing = await spawnCli(['grade', TASK, path.join(dir, 'ws'), '--python', path.join(bin, 'no-such-python')], 60_000).exited;
+    assert.equal(missing.code, 2, missing.stdout + missing.stderr);
+    assert.equal(missing.stderr, `rltask grade: --python ${path.join(bin, 'no-such-python')} does not exist\n`);
+    assert.equal(missing.stdout, '');
+    const empty = await spawnCli(['grade', TASK, path.join(dir, 'ws'), '--python='], 60_000).exited;
+    assert.equal(empty.code, 2);
+    assert.match(empty.stderr, /--python expects PATH, got an empty value/);
+  });
+
+  it('an empty RLTASK_PYTHON means python3 on PATH', async () => {
+    const r = await spawnCli(['grade', TASK, path.join(dir, 'ws'), '--json'], 120_000, { PATH: process.env['PATH'] ?? '/usr/bin:/bin', RLTASK_PYTHON: '' }).exited;
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /"status":"failed"/);
   });
 });

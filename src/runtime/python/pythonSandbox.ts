@@ -50,22 +50,45 @@ function run(command: string, args: readonly string[], timeoutMs: number): Promi
 }
 
 let install: Promise<PythonInstall> | undefined;
+let chosen: string | undefined;
 
 /**
- * The Python that runs submissions: `RLTASK_PYTHON`, or `python3` on PATH, checked once per process (numpy must
- * be found), and bubblewrap, without which no Python child is started (there is no weaker fallback).
+ * Run Python tasks with `executable` (a path, or a name looked up on PATH) instead of `RLTASK_PYTHON` or
+ * `python3`: the CLI's `--python PATH`. Takes effect for the Python children started after it (call it before
+ * grading); the interpreter is checked when the first of them starts.
+ *
+ * @example
+ * usePython('/usr/local/bin/python3.12');
+ * const result = await gradeWorkspace(await loadTask('tasks/variance-dropout-py.yaml'), '/tmp/ws');
+ */
+export function usePython(executable: string): void {
+  if (executable === '') throw new RltaskError('E_USAGE', 'the Python interpreter must be a path or a command name, not an empty string');
+  if (executable !== chosen) install = undefined;
+  chosen = executable;
+}
+
+/** `usePython`'s choice, else `RLTASK_PYTHON` (when not empty), else `python3`; and how a person changes it. */
+function pythonChoice(): { readonly python: string; readonly change: string } {
+  if (chosen !== undefined) return { python: chosen, change: 'pass --python a Python 3 with numpy' };
+  const env = process.env['RLTASK_PYTHON'];
+  return { python: env === undefined || env === '' ? 'python3' : env, change: 'set RLTASK_PYTHON, or pass --python, to a Python 3 with numpy' };
+}
+
+/**
+ * The Python that runs submissions (see pythonChoice), checked once per process (numpy must be found), and
+ * bubblewrap, without which no Python child is started (there is no weaker fallback).
  */
 export function pythonInstall(): Promise<PythonInstall> {
   install ??= (async () => {
-    const python = process.env['RLTASK_PYTHON'] ?? 'python3';
+    const { python, change } = pythonChoice();
     const [bwrap, probe] = await Promise.all([run('bwrap', ['--version'], 10_000), run(python, ['-I', '-c', PROBE], 30_000)]);
     if (bwrap.code !== 0) {
       throw new RltaskError('E_INTERNAL', 'runtime python needs bubblewrap to sandbox submissions and `bwrap` was not found: apt-get install bubblewrap (or your distribution\'s bubblewrap package)');
     }
-    if (probe.missing) throw new RltaskError('E_INTERNAL', `runtime python: ${python} was not found (set RLTASK_PYTHON to a Python 3 with numpy)`);
+    if (probe.missing) throw new RltaskError('E_INTERNAL', `runtime python: ${python} was not found (${change})`);
     if (probe.code !== 0) {
       const why = /No module named '?numpy/.test(probe.stderr) ? 'numpy is not importable' : probe.stderr.trim().split('\n').slice(-1)[0] ?? `exit code ${probe.code}`;
-      throw new RltaskError('E_INTERNAL', `runtime python: ${python} cannot run submissions: ${why} (set RLTASK_PYTHON to a Python 3 with numpy)`);
+      throw new RltaskError('E_INTERNAL', `runtime python: ${python} cannot run submissions: ${why} (${change})`);
     }
     let parsed: unknown;
     try {
