@@ -75,7 +75,16 @@ describe('the zygote starts sandboxed processes for the grading process itself',
     const first = await Sandbox.start(OPTIONS, pythonLauncher);
     await first.dispose();
     zygote = await zygoteProcess();
-    baseline = await settle(() => openFds(zygote), openFds(zygote));
+    // The sandbox's end reaches the grader as its namespace dies, which may be before the zygote has reaped it and
+    // closed what it held for it: the baseline is taken once the zygote has no child and its count holds still.
+    await settle(() => children(zygote).length, 0);
+    baseline = openFds(zygote);
+    for (let still = 0; still < 4; ) {
+      await new Promise((r) => setTimeout(r, 25));
+      const now = openFds(zygote);
+      still = now === baseline ? still + 1 : 0;
+      baseline = now;
+    }
   });
   after(async () => {
     assert.equal(await settle(() => openFds(zygote), baseline), baseline, 'the zygote holds descriptors of requests that ended');

@@ -12,25 +12,24 @@
 # started outside the sandbox for it. A client (src/runtime/python/_zygoteClient.py, for the tools, and once per
 # batch to register its input file: {"op": "input", "id": ...}, forgotten on "F" + id) passes its stdio, channel
 # and input file by SCM_RIGHTS instead. Then:
-#   W1 (zygote's child, root in the zygote's namespaces): moves the passed descriptors to 0..k and closes every
-#      other; unshares mount, PID, network, IPC and UTS namespaces; forks W2; waits; exits as W3 ended.
-#   W2 (PID 1 of the new PID namespace, dies with W1): makes its mounts private, mounts its own /tmp, /dev/shm
-#      and /proc; forks W3 and reaps every orphan until W3 ends, then
-#      reports W3's status to W1 through a pipe. Its namespace, and everything left in it, dies with it.
+#   W2 (the zygote's child, made by clone(2) in new mount, PID, network, IPC and UTS namespaces: PID 1 of its
+#      own): moves the passed descriptors to 0..k and closes every other; makes its mounts private, mounts its
+#      own /tmp, /dev/shm and /proc; forks W3 and reaps every orphan until W3 ends, then reports W3's status to
+#      the zygote through a pipe. Its namespace, and everything left in it, dies with it.
 #   W3: its own session; rlimits (address space, CPU, processes, file size 0, no core); no supplementary groups,
 #      the leased uid and gid (which clears every capability), an empty bounding and ambient set, no_new_privs;
 #      checks all of that in /proc/self/status; then runs the program (the harness, or a tool) from its code
 #      object, compiled once here.
-# The zygote answers each request (on its request connection) with W1's end ("exit <code>" or "signal <n>";
+# The zygote answers each request (on its request connection) with W3's end ("exit <code>" or "signal <n>";
 # "error <why>" for a refused request); a request whose connection closes (the grader's kill: a timeout, the
-# grade's end) has its W1 killed, and with it W2's namespace.
+# grade's end) has its W2 killed, and with it the namespace.
 import ctypes
+import errno
 import fcntl
 import gc
 import json
 import os
 import resource
-import select
 import selectors
 import signal
 import socket
@@ -107,7 +106,6 @@ _fork = ctypes.PyDLL(None, use_errno=True).fork
 _fork.restype = ctypes.c_int
 _fork.argtypes = []
 libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
-libc.unshare.argtypes = [ctypes.c_int]
 libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
 libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
 
@@ -142,6 +140,28 @@ _NO_CAPS = (CapData * 2)()
 def clear_capabilities():
     # The uid switch empties the permitted and effective sets, not the inheritable one bubblewrap filled.
     check(libc.capset(ctypes.byref(_CAP_HEADER), _NO_CAPS), 'capset')
+
+
+# clone(2)'s system call number, for the architectures whose arguments after the flags may all be 0 (no new stack:
+# the child returns on a copy of the caller's, as with fork).
+_SYS_CLONE = {'x86_64': 56, 'aarch64': 220, 'riscv64': 220, 'ppc64le': 120}.get(os.uname().machine)
+_syscall = ctypes.PyDLL(None, use_errno=True).syscall
+_syscall.restype = ctypes.c_long
+NEW_NAMESPACES = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+
+
+def clone_into_namespaces():
+    """fork() into new namespaces, the child PID 1 of its own PID namespace: clone(2) called directly, with the
+    GIL held, like fork() above (one process, where unshare() and a fork took two). glibc's wrapper is not used, so
+    the child's record of its own thread id is the zygote's: W2 runs only this file's code, which never asks for it
+    (no raise(), no thread), and its own fork gives W3 a correct one."""
+    if _SYS_CLONE is None:
+        raise OSError(errno.ENOSYS, f'no clone(2) calling convention known for {os.uname().machine}')
+    pid = _syscall(ctypes.c_long(_SYS_CLONE), ctypes.c_ulong(NEW_NAMESPACES | signal.SIGCHLD), None, None, None, None)
+    if pid < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f'clone: {os.strerror(err)}')
+    return pid
 
 
 def fork():
@@ -184,57 +204,13 @@ def place_fds(fds):
         os.set_blocking(fd, True)
 
 
-def exit_like(status):
-    """End this process as the process whose wait status this is ended."""
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        signal.signal(sig, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, [sig])
-        os.kill(os.getpid(), sig)
-        os._exit(128 + sig)
-    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 125)
-
-
-def w1(fds, request, code):
-    place_fds(fds)
-    status_r, status_w = os.pipe()
-    alive_r, alive_w = os.pipe()
+def w2(fds, request, code, status_w):
+    # The request's descriptors become 0..k-1 and W3's status pipe k: from here on, fd 2 is the grade's output.
+    place_fds([*fds, status_w])
+    status_w = len(fds)
     try:
-        check(libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), 'unshare')
-    except OSError as e:
-        fail(str(e))
-    pid = fork()
-    if pid == 0:
-        os.close(status_r)
-        os.close(alive_w)
-        w2(request, code, status_w, alive_r)
-    os.close(status_w)
-    os.close(alive_r)
-    # W1 keeps none of the grade's descriptors: they close when the namespace's last process ends.
-    devnull = os.open('/dev/null', os.O_RDWR)
-    for fd in range(len(fds)):
-        os.dup2(devnull, fd)
-    os.close(devnull)
-    _, w2_status = os.waitpid(pid, 0)
-    report = b''
-    while True:
-        chunk = os.read(status_r, 64)
-        if not chunk:
-            break
-        report += chunk
-    if len(report) == 4:
-        exit_like(struct.unpack('<i', report)[0])
-    exit_like(w2_status if os.WIFSIGNALED(w2_status) else 125 << 8)
-
-
-def w2(request, code, status_w, alive_r):
-    try:
+        # Should the zygote die before this line, its PID namespace's end takes this one with it.
         check(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), 'prctl(PDEATHSIG)')
-        # W1 may have died between the fork and the line above: then nothing would kill this namespace.
-        if select.select([alive_r], [], [], 0)[0]:
-            os._exit(124)
-        os.close(alive_r)
         mount(None, '/', None, MS_REC | MS_PRIVATE)
         mount('tmpfs', '/tmp', 'tmpfs', MS_NOSUID | MS_NODEV, 'mode=1777')
         if os.path.isdir('/dev/shm'):
@@ -423,6 +399,11 @@ def serve(name):
                 os.close(worker.pidfd)
                 pid, conn = worker.pid, worker.conn
                 _, status = os.waitpid(pid, 0)
+                report = os.read(worker.status_r, 8)
+                os.close(worker.status_r)
+                if len(report) == 4:
+                    # W3's end. Otherwise W2's own: killed, or a set-up that failed before W3 ran.
+                    status = struct.unpack('<i', report)[0]
                 answer = f'signal {os.WTERMSIG(status)}' if os.WIFSIGNALED(status) else f'exit {os.WEXITSTATUS(status)}'
                 try:
                     conn.sendall(answer.encode())
@@ -466,10 +447,12 @@ class Group:
 
 
 class Worker:
-    def __init__(self, pid, pidfd, conn):
+    def __init__(self, pid, pidfd, conn, status_r):
         self.pid = pid
         self.pidfd = pidfd
         self.conn = conn
+        # W2 writes W3's wait status here just before it exits.
+        self.status_r = status_r
         self.done = False
 
 
@@ -619,19 +602,24 @@ def start(conn, request, fds, state):
             refuse(conn, fds, numpy_failed)
             return
     code = programs[request['program']]
+    status_r, status_w = os.pipe()
     try:
-        pid = fork()
+        pid = clone_into_namespaces()
     except OSError as e:
-        refuse(conn, fds, f'the zygote could not fork: {e}')
+        os.close(status_r)
+        os.close(status_w)
+        refuse(conn, fds, f'the zygote could not start a sandboxed process: {e}')
         return
     if pid == 0:
         try:
-            w1(fds, request, code)
+            os.close(status_r)
+            w2(fds, request, code, status_w)
         finally:
             os._exit(126)
+    os.close(status_w)
     for fd in fds:
         os.close(fd)
-    worker = Worker(pid, os.pidfd_open(pid), conn)
+    worker = Worker(pid, os.pidfd_open(pid), conn, status_r)
     state.workers.add(worker)
     conn.setblocking(False)
     state.sel.register(worker.pidfd, selectors.EVENT_READ, ('worker', worker))
