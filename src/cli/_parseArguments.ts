@@ -45,6 +45,24 @@ function convert(flag: string, spec: Exclude<OptionSpec, { type: 'boolean' }>, t
   return { ok: true, value: n };
 }
 
+/**
+ * The value of the value-taking option at `argv[i]`: inline (`--name=value`) or the next token, unless that is an
+ * option; converted and checked. `at` is the index of the last token it used.
+ */
+function optionValue(
+  argv: readonly string[],
+  i: number,
+  inline: string | undefined,
+  flag: string,
+  spec: Exclude<OptionSpec, { type: 'boolean' }>,
+): { ok: true; value: string | number; at: number } | { ok: false; message: string; at: number } {
+  const next = argv[i + 1];
+  if (inline === undefined && (next === undefined || looksLikeOption(next))) return { ok: false, message: `${flag} expects a value (${spec.valueName})`, at: i };
+  const at = inline === undefined ? i + 1 : i;
+  const converted = convert(flag, spec, inline ?? next ?? '');
+  return converted.ok ? { ok: true, value: converted.value, at } : { ok: false, message: converted.message, at };
+}
+
 /** Why `dir` is not an existing directory, or undefined when it is one. */
 async function notADirectory(dir: string): Promise<string | undefined> {
   try {
@@ -95,19 +113,10 @@ export async function parseArguments(command: Command, argv: readonly string[]):
     const flag = `--${name}`;
     const global = GLOBAL_NAMES.find((g) => g === name);
     if (global !== undefined && takesValue(global)) {
-      const spec = GLOBAL_OPTIONS[global];
-      let text = inline;
-      if (text === undefined) {
-        const next = argv[i + 1];
-        if (next === undefined || looksLikeOption(next)) {
-          fail(`${flag} expects a value (${spec.valueName})`);
-          continue;
-        }
-        text = next;
-        i++;
-      }
-      if (text === '') fail(`${flag} expects ${spec.valueName}, got an empty value`);
-      else globalValues[global] = text;
+      const v = optionValue(argv, i, inline, flag, GLOBAL_OPTIONS[global]);
+      i = v.at;
+      if (!v.ok) fail(v.message);
+      else globalValues[global] = String(v.value);
       continue;
     }
     if (global !== undefined) {
@@ -125,19 +134,10 @@ export async function parseArguments(command: Command, argv: readonly string[]):
       else options[name] = true;
       continue;
     }
-    let text = inline;
-    if (text === undefined) {
-      const next = argv[i + 1];
-      if (next === undefined || looksLikeOption(next)) {
-        fail(`${flag} expects a value (${spec.valueName})`);
-        continue;
-      }
-      text = next;
-      i++;
-    }
-    const converted = convert(flag, spec, text);
-    if (converted.ok) options[name] = converted.value;
-    else fail(converted.message);
+    const v = optionValue(argv, i, inline, flag, spec);
+    i = v.at;
+    if (v.ok) options[name] = v.value;
+    else fail(v.message);
   }
   const debug = globals.has('debug');
   // Help is shown whatever else is wrong: it is what someone who got the command line wrong needs.
