@@ -63,21 +63,23 @@ function optionValue(
   return converted.ok ? { ok: true, value: converted.value, at } : { ok: false, message: converted.message, at };
 }
 
-/** Why `dir` is not an existing directory, or undefined when it is one. */
-async function notADirectory(dir: string): Promise<string | undefined> {
+/** Why `path` is not an existing directory (or file), or undefined when it is one. */
+async function notAn(kind: 'directory' | 'file', path: string): Promise<string | undefined> {
   try {
-    return (await stat(dir)).isDirectory() ? undefined : 'is not a directory';
+    const st = await stat(path);
+    return (kind === 'directory' ? st.isDirectory() : st.isFile()) ? undefined : `is not a ${kind}`;
   } catch (e) {
     const code = e instanceof Error && 'code' in e ? String(e.code) : String(e);
-    return code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a directory (a part of its path is a file)' : `cannot be used (${code})`;
+    return code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? `is not a ${kind} (a part of its path is a file)` : `cannot be used (${code})`;
   }
 }
 
 /**
  * Read a verb's command line against its definition: `--name value`, `--name=value`, flags, `--` (only
- * positionals after it), the global options (`--debug`, `-h`/`--help`, `--python PATH`). Every value is converted and checked here
- * (types, ranges, required options and positionals, directories that must exist), so a verb does no work on
- * arguments it would later refuse. The first problem is reported, as one line.
+ * positionals after it), the global options (`--debug`, `-h`/`--help`, `--python PATH`). Every value is converted
+ * and checked here (types, ranges, required options and positionals, directories and an interpreter's path that
+ * must exist), so a verb does no work on arguments it would later refuse. The first problem is reported, as one
+ * line.
  */
 export async function parseArguments(command: Command, argv: readonly string[]): Promise<ParsedArguments> {
   const hint = `(see ${TOOL.name} ${command.name} --help)`;
@@ -169,19 +171,25 @@ export async function parseArguments(command: Command, argv: readonly string[]):
   }
   if (problem !== undefined) return { kind: 'bad', debug, message: problem };
 
-  // Directories last: a cheap stat each, and only once the command line itself is right.
+  // Paths last: a cheap stat each, and only once the command line itself is right. An interpreter given as a
+  // bare name is looked up on PATH when it is used.
+  const python = globalValues.python;
+  if (python?.includes('/') === true) {
+    const why = await notAn('file', python);
+    if (why !== undefined) return { kind: 'bad', debug, message: `--python ${python} ${why}` };
+  }
   for (const p of command.positionals) {
     if (p.type !== 'directory') continue;
     const v = positionals[p.name];
     for (const dir of typeof v === 'string' ? [v] : (v ?? [])) {
-      const why = await notADirectory(dir);
+      const why = await notAn('directory', dir);
       if (why !== undefined) return { kind: 'bad', debug, message: `${p.valueName} ${dir} ${why}` };
     }
   }
   for (const [name, spec] of Object.entries(command.options)) {
     const v = options[name];
     if (spec.type !== 'directory' || typeof v !== 'string') continue;
-    const why = await notADirectory(v);
+    const why = await notAn('directory', v);
     if (why !== undefined) return { kind: 'bad', debug, message: `--${name} ${v} ${why}` };
   }
   return { kind: 'run', debug, values: { positionals, options }, globals: globalValues };

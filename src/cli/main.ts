@@ -1,9 +1,7 @@
-import { stat } from 'node:fs/promises';
 import { usePython } from '../runtime/python/pythonSandbox.ts';
 import type { Command } from './Command.ts';
 import { commands } from './commands.ts';
 import type { Io } from './Io.ts';
-import type { GlobalValues } from './_globalOptions.ts';
 import { toolHelp, verbHelp } from './_helpText.ts';
 import { parseArguments } from './_parseArguments.ts';
 import { reportError } from './_reportError.ts';
@@ -19,17 +17,6 @@ function unknownVerb(verb: string): string {
   return `${TOOL.name}: unknown verb "${verb}"; the verbs are ${commands.map((c) => c.name).join(', ')} ${HINT}\n`;
 }
 
-/** Why `--python PATH` cannot be an interpreter, for a path (a bare name is looked up on PATH when it is used). */
-async function notAnInterpreter(python: string): Promise<string | undefined> {
-  if (!python.includes('/')) return undefined;
-  try {
-    return (await stat(python)).isFile() ? undefined : 'is not a file';
-  } catch (e) {
-    const code = e instanceof Error && 'code' in e ? String(e.code) : String(e);
-    return code === 'ENOENT' || code === 'ENOTDIR' ? 'does not exist' : `cannot be used (${code})`;
-  }
-}
-
 /**
  * Run the CLI with argv (without node and script) and return the exit code. Tool-level options (`--help`,
  * `--version`, `--debug`, `--python PATH`) may come before the verb; everything after it is the verb's (see
@@ -37,18 +24,16 @@ async function notAnInterpreter(python: string): Promise<string | undefined> {
  */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   let debug = false;
-  const before: GlobalValues = {};
+  // `--python PATH` before the verb is read with the verb's own options, ahead of them (so that one after the verb wins).
+  const before: string[] = [];
   let at = 0;
   for (; at < argv.length; at++) {
     const token = argv[at]!;
     if (token === '--debug') debug = true;
     else if (token === '--python' || token.startsWith('--python=')) {
-      const value = token === '--python' ? argv[++at] : token.slice('--python='.length);
-      if (value === undefined || value === '') {
-        io.err(`${TOOL.name}: --python expects PATH ${HINT}\n`);
-        return 2;
-      }
-      before.python = value;
+      // Its value goes with it, whatever it looks like: the parser says what is wrong with it.
+      before.push(token);
+      if (token === '--python' && at + 1 < argv.length) before.push(argv[++at]!);
     } else if (token === '--help' || token === '-h') {
       io.out(toolHelp(commands));
       return 0;
@@ -61,7 +46,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     } else break;
   }
   const verb = argv[at];
-  const rest = argv.slice(at + 1);
+  const rest = [...before, ...argv.slice(at + 1)];
   if (verb === undefined) {
     io.err(`${TOOL.name}: missing verb; the verbs are ${commands.map((c) => c.name).join(', ')} ${HINT}\n`);
     return 2;
@@ -95,18 +80,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       case 'bad':
         io.err(`${prefix}: ${parsed.message}\n`);
         return 2;
-      case 'run': {
-        const python = parsed.globals.python ?? before.python;
-        if (python !== undefined) {
-          const why = await notAnInterpreter(python);
-          if (why !== undefined) {
-            io.err(`${prefix}: --python ${python} ${why}\n`);
-            return 2;
-          }
-          usePython(python);
-        }
+      case 'run':
+        if (parsed.globals.python !== undefined) usePython(parsed.globals.python);
         return await command.execute(parsed.values, io);
-      }
     }
   } catch (e) {
     // Work cut short by SIGINT/SIGTERM fails in all sorts of ways; none of them is the error to report.
